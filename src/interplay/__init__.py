@@ -1,0 +1,26 @@
+"""interplay: find the combinations of features that drive a model's output.
+
+The public API::
+
+    import interplay
+    result = interplay.explain(value_function, n, method="spex", budget=10_000)
+    result.top(10)
+"""
+
+from interplay.explain import explain
+from interplay.solvers import BudgetError, available_methods
+from interplay.spectral.interactions import Interactions, Term
+from interplay.values.base import CheckedValueFunction, as_value_function
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BudgetError",
+    "CheckedValueFunction",
+    "Interactions",
+    "Term",
+    "__version__",
+    "as_value_function",
+    "available_methods",
+    "explain",
+]

@@ -1,0 +1,391 @@
+"""The result type every solver returns: a sparse set of (feature subset, coefficient) pairs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from interplay.spectral import subsets as sub
+from interplay.spectral.indices import (
+    BASES,
+    MOBIUS_LIKE,
+    check_index_name,
+    mobius_weights,
+)
+
+__all__ = ["Interactions", "Term"]
+
+_FORMAT = "interplay.interactions"
+_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Term:
+    """One interaction: feature indices, their names and the coefficient."""
+
+    features: tuple[int, ...]
+    names: tuple[str, ...]
+    value: float
+
+    def __str__(self) -> str:
+        label = " × ".join(self.names) if self.names else "∅ (baseline)"
+        return f"{self.value:+.6g}  {label}"
+
+
+class Interactions:
+    """A sparse expansion of a function of n binary features.
+
+    Parameters
+    ----------
+    subsets : (K, n) bool array, or sequence of index collections
+        The feature subsets (interactions) with non-zero coefficient.
+    coefficients : (K,) float array
+        One coefficient per subset. Duplicated subsets are summed.
+    n_features : int
+        Number of features n.
+    basis : str
+        ``"fourier"`` (f(m) = Σ F(k)·(−1)^⟨m,k⟩), ``"mobius"`` (f(m) = Σ_{S ⊆ m} a(S)),
+        or the name of an index (``"shapley"``, ``"banzhaf"``, ``"SII"``, ``"BII"``,
+        ``"STII"``, ``"FSII"``, ``"FBII"``).
+    feature_names : sequence of str, optional
+        Names used in printing and ``top``; defaults to ``"x0", "x1", ...``.
+    n_queries : int, optional
+        Number of value-function queries spent to produce this result.
+    method : str, optional
+        The method that produced it.
+    order : int, optional
+        For index bases, the order the index was computed at.
+    metadata : dict, optional
+        JSON-serialisable extras (solver settings, timings).
+
+    Notes
+    -----
+    A mask ``m`` (bool, shape (n,)) keeps feature i when ``m[i]`` is True.
+    """
+
+    def __init__(
+        self,
+        subsets: Any,
+        coefficients: Any,
+        *,
+        n_features: int,
+        basis: str = "fourier",
+        feature_names: Any = None,
+        n_queries: int | None = None,
+        method: str | None = None,
+        order: int | None = None,
+        metadata: dict | None = None,
+    ) -> None:
+        if basis not in BASES:
+            raise ValueError(f"unknown basis {basis!r}; valid: {', '.join(BASES)}")
+        n = int(n_features)
+        if n < 1:
+            raise ValueError(f"n_features must be positive, got {n_features}")
+        coefficients = np.asarray(coefficients, dtype=np.float64).ravel()
+        if isinstance(subsets, np.ndarray) and subsets.dtype == bool:
+            if subsets.ndim != 2 or subsets.shape[1] != n:
+                raise ValueError(
+                    f"subsets must be a (K, {n}) bool array, got shape {subsets.shape}"
+                )
+            idx = sub.from_bool(subsets)
+        else:
+            idx = sub.from_lists(list(subsets), n)
+        if idx.shape[0] != coefficients.shape[0]:
+            raise ValueError(
+                f"{idx.shape[0]} subsets but {coefficients.shape[0]} coefficients were given"
+            )
+        if not np.all(np.isfinite(coefficients)):
+            raise ValueError("coefficients must be finite")
+        self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
+        self.n_features = n
+        self.basis = basis
+        if feature_names is None:
+            feature_names = [f"x{i}" for i in range(n)]
+        feature_names = [str(x) for x in feature_names]
+        if len(feature_names) != n:
+            raise ValueError(f"{len(feature_names)} feature names given for {n} features")
+        self.feature_names = feature_names
+        self.n_queries = None if n_queries is None else int(n_queries)
+        self.method = method
+        self.order = None if order is None else int(order)
+        self.metadata = dict(metadata or {})
+
+    # ------------------------------------------------------------------ access
+    @property
+    def coefficients(self) -> np.ndarray:
+        """(K,) float array of coefficients, aligned with :attr:`subsets`."""
+        return self._coef.copy()
+
+    @property
+    def subsets(self) -> list[tuple[int, ...]]:
+        """The K feature subsets as sorted tuples of indices."""
+        return sub.to_lists(self._idx, self.n_features)
+
+    @property
+    def degrees(self) -> np.ndarray:
+        """(K,) int array: size of each subset."""
+        return sub.sizes(self._idx, self.n_features)
+
+    def support_matrix(self) -> np.ndarray:
+        """(K, n) bool membership matrix of the subsets."""
+        return sub.to_bool(self._idx, self.n_features)
+
+    def __len__(self) -> int:
+        return int(self._coef.shape[0])
+
+    def __getitem__(self, subset: Any) -> float:
+        """Coefficient of one subset (given as indices or feature names); 0 if absent."""
+        if isinstance(subset, (int, np.integer, str)):
+            subset = (subset,)
+        wanted = sorted(self._feature_index(x) for x in subset)
+        row = np.full(self._idx.shape[1], self.n_features)
+        if len(wanted) > row.size:
+            return 0.0
+        row[: len(wanted)] = wanted
+        hit = np.flatnonzero((self._idx == row).all(axis=1))
+        return float(self._coef[hit[0]]) if hit.size else 0.0
+
+    def _feature_index(self, x: Any) -> int:
+        if isinstance(x, str):
+            try:
+                return self.feature_names.index(x)
+            except ValueError:
+                raise KeyError(f"no feature named {x!r}") from None
+        i = int(x)
+        if not 0 <= i < self.n_features:
+            raise KeyError(f"feature index {i} outside range(0, {self.n_features})")
+        return i
+
+    def _like(self, idx: np.ndarray, coef: np.ndarray, basis: str, order: int | None = None):
+        out = Interactions.__new__(Interactions)
+        out._idx, out._coef = sub.canonical_sum(idx, coef, self.n_features, drop_zeros=True)
+        out.n_features = self.n_features
+        out.basis = basis
+        out.feature_names = list(self.feature_names)
+        out.n_queries = self.n_queries
+        out.method = self.method
+        out.order = order
+        out.metadata = dict(self.metadata)
+        return out
+
+    # -------------------------------------------------------------- prediction
+    def predict(self, masks: Any) -> np.ndarray:
+        """Evaluate the expansion on masks.
+
+        Parameters
+        ----------
+        masks : (N, n) bool array, or (n,) for a single mask
+            True keeps a feature.
+
+        Returns
+        -------
+        (N,) float array (a float for a single mask).
+        """
+        if self.basis not in ("fourier",) and self.basis not in MOBIUS_LIKE:
+            raise ValueError(
+                f"a {self.basis} index is not an additive model and cannot predict; "
+                "convert the fourier or mobius expansion instead"
+            )
+        masks = np.asarray(masks)
+        single = masks.ndim == 1
+        masks = np.atleast_2d(masks)
+        if masks.shape[1] != self.n_features:
+            raise ValueError(f"masks must have {self.n_features} columns, got {masks.shape[1]}")
+        masks = masks.astype(bool)
+        members = self.support_matrix().T.astype(np.float32)  # (n, K)
+        if self.basis == "fourier":
+            hits = masks.astype(np.float32) @ members
+            signs = 1.0 - 2.0 * (np.rint(hits).astype(np.int64) & 1)
+            out = signs @ self._coef
+        else:
+            missing = (~masks).astype(np.float32) @ members
+            out = (missing < 0.5).astype(np.float64) @ self._coef
+        return float(out[0]) if single else out
+
+    # -------------------------------------------------------------- conversions
+    def to_mobius(self) -> Interactions:
+        """The same function in the Möbius basis: f(m) = Σ_{S ⊆ m} a(S)."""
+        if self.basis == "mobius":
+            return self
+        if self.basis != "fourier":
+            raise ValueError(f"cannot convert a {self.basis} index back to the Möbius basis")
+        n = self.n_features
+        t_idx, parent, _, t_size = sub.expand_subsets(self._idx, n)
+        values = self._coef[parent] * (-2.0) ** t_size
+        return self._like(t_idx, values, "mobius")
+
+    def to_fourier(self) -> Interactions:
+        """The same function in the Fourier basis: f(m) = Σ F(k)·(−1)^⟨m,k⟩."""
+        if self.basis == "fourier":
+            return self
+        if self.basis != "mobius":
+            raise ValueError(f"cannot convert a {self.basis} index to the Fourier basis")
+        n = self.n_features
+        k_idx, parent, s_size, k_size = sub.expand_subsets(self._idx, n)
+        values = self._coef[parent] * 0.5**s_size * (-1.0) ** k_size
+        return self._like(k_idx, values, "fourier")
+
+    def truncate(self, max_order: int) -> Interactions:
+        """Drop every term of degree above ``max_order`` (in the current basis)."""
+        keep = self.degrees <= max_order
+        return self._like(self._idx[keep], self._coef[keep], self.basis, self.order)
+
+    def index(self, name: str, order: int = 2) -> Interactions:
+        """An interaction index of order ``order`` (``shapley``/``banzhaf`` are order 1).
+
+        Parameters
+        ----------
+        name : {"shapley", "banzhaf", "SII", "BII", "STII", "FSII", "FBII"}
+        order : int
+            Largest interaction size reported.
+
+        Returns
+        -------
+        Interactions
+            In the basis named ``name``. Subsets of size ≤ ``order`` that are contained in
+            some support of the function are reported.
+        """
+        name = check_index_name(name)
+        if name in ("shapley", "banzhaf"):
+            order = 1
+        if order < 1:
+            raise ValueError(f"order must be at least 1, got {order}")
+        if name == "FBII":
+            faithful = self.to_fourier().truncate(order).to_mobius()
+            return self._like(faithful._idx, faithful._coef, "FBII", order)
+        mobius = self.to_mobius()
+        t_idx, parent, s_size, t_size = sub.expand_subsets(
+            mobius._idx, self.n_features, max_size=order
+        )
+        values = mobius._coef[parent] * mobius_weights(name, s_size, t_size, order)
+        return self._like(t_idx, values, name, order)
+
+    def shapley_values(self) -> np.ndarray:
+        """(n,) array of Shapley values."""
+        return self._first_order("shapley")
+
+    def banzhaf_values(self) -> np.ndarray:
+        """(n,) array of Banzhaf values."""
+        return self._first_order("banzhaf")
+
+    def _first_order(self, name: str) -> np.ndarray:
+        values = self.index(name)
+        out = np.zeros(self.n_features)
+        single = values.degrees == 1
+        out[values._idx[single, 0]] = values._coef[single]
+        return out
+
+    # ------------------------------------------------------------------ reading
+    def top(self, k: int = 10, *, include_empty: bool = False, min_order: int = 0) -> list[Term]:
+        """The ``k`` terms of largest magnitude, with feature names."""
+        degrees = self.degrees
+        keep = degrees >= max(min_order, 0 if include_empty else 1)
+        rows = np.flatnonzero(keep)
+        rows = rows[np.argsort(-np.abs(self._coef[rows]), kind="stable")][:k]
+        terms = []
+        for r in rows:
+            feats = tuple(int(i) for i in self._idx[r] if i < self.n_features)
+            terms.append(Term(feats, tuple(self.feature_names[i] for i in feats), float(self._coef[r])))
+        return terms
+
+    @property
+    def baseline(self) -> float:
+        """Coefficient of the empty set."""
+        return self[()]
+
+    def __repr__(self) -> str:
+        max_deg = int(self.degrees.max(initial=0))
+        return (
+            f"Interactions(basis={self.basis!r}, n_features={self.n_features}, terms={len(self)}, "
+            f"max_degree={max_deg}, method={self.method!r}, n_queries={self.n_queries})"
+        )
+
+    def __str__(self) -> str:
+        lines = [repr(self)]
+        if len(self):
+            lines.append(f"  {'coefficient':>12}  interaction")
+            lines.append(f"  {self.baseline:>+12.6g}  ∅ (baseline)")
+            for term in self.top(10):
+                lines.append(f"  {term.value:>+12.6g}  {' × '.join(term.names)}")
+            if len(self) > 11:
+                lines.append(f"  … {len(self) - 11} more terms")
+        return "\n".join(lines)
+
+    # --------------------------------------------------------------- JSON I/O
+    def to_dict(self) -> dict:
+        """A JSON-serialisable dict (see :meth:`from_dict`)."""
+        return {
+            "format": _FORMAT,
+            "version": _VERSION,
+            "basis": self.basis,
+            "order": self.order,
+            "n_features": self.n_features,
+            "feature_names": list(self.feature_names),
+            "method": self.method,
+            "n_queries": self.n_queries,
+            "metadata": self.metadata,
+            "terms": [
+                [list(s), float(c)] for s, c in zip(self.subsets, self._coef, strict=True)
+            ],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Interactions:
+        """Rebuild from :meth:`to_dict` output, checking the format."""
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise ValueError(f"not an interplay interactions document (format != {_FORMAT!r})")
+        if data.get("version") != _VERSION:
+            raise ValueError(f"unsupported interactions format version {data.get('version')!r}")
+        terms = data["terms"]
+        return cls(
+            [t[0] for t in terms],
+            [t[1] for t in terms],
+            n_features=data["n_features"],
+            basis=data["basis"],
+            feature_names=data["feature_names"],
+            n_queries=data.get("n_queries"),
+            method=data.get("method"),
+            order=data.get("order"),
+            metadata=data.get("metadata") or {},
+        )
+
+    def to_json(self, **kwargs: Any) -> str:
+        """JSON text; floats keep full precision."""
+        return json.dumps(self.to_dict(), **kwargs)
+
+    @classmethod
+    def from_json(cls, text: str) -> Interactions:
+        """Parse :meth:`to_json` output."""
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: str | Path) -> Path:
+        """Write JSON to ``path`` (atomically) and return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json(indent=1), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Interactions:
+        """Read a file written by :meth:`save`."""
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+    # ------------------------------------------------------------- arithmetic
+    def allclose(self, other: Interactions, *, atol: float = 1e-9) -> bool:
+        """True when both describe the same coefficients in the same basis."""
+        if self.basis != other.basis or self.n_features != other.n_features:
+            return False
+        both = np.concatenate([self._idx_padded(other), other._idx_padded(self)])
+        coef = np.concatenate([self._coef, -other._coef])
+        _, diff = sub.canonical_sum(both, coef, self.n_features)
+        return bool(np.all(np.abs(diff) <= atol))
+
+    def _idx_padded(self, other: Interactions) -> np.ndarray:
+        width = max(self._idx.shape[1], other._idx.shape[1])
+        return sub._pad(self._idx, self.n_features, width)

@@ -1,0 +1,150 @@
+"""Sparse sets of feature subsets as padded index arrays.
+
+A collection of K subsets of ``range(n)`` is stored as an int array of shape (K, d) whose rows
+are sorted ascending and padded on the right with the sentinel ``n``; d is the largest subset
+size (at least 1 so the array always has a column). This is compact at n = 1000 and makes
+vectorised set operations (uniqueness, enumeration of sub-subsets) plain numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "from_bool",
+    "from_lists",
+    "to_bool",
+    "to_lists",
+    "sizes",
+    "canonical_sum",
+    "expand_subsets",
+]
+
+
+def _pad(idx: np.ndarray, n: int, width: int) -> np.ndarray:
+    """Right-pad a (K, d) index array with the sentinel to ``width`` columns."""
+    if idx.shape[1] >= width:
+        return idx
+    pad = np.full((idx.shape[0], width - idx.shape[1]), n, dtype=idx.dtype)
+    return np.concatenate([idx, pad], axis=1)
+
+
+def from_bool(matrix: np.ndarray) -> np.ndarray:
+    """Convert a (K, n) boolean membership matrix to a padded (K, d) index array."""
+    matrix = np.asarray(matrix, dtype=bool)
+    k, n = matrix.shape
+    width = max(int(matrix.sum(axis=1).max(initial=0)), 1)
+    # Sorting keys: member positions first (their index), non-members last (sentinel n).
+    keys = np.where(matrix, np.arange(n, dtype=np.int64)[None, :], n)
+    keys.sort(axis=1)
+    return keys[:, :width].copy()
+
+
+def from_lists(subsets, n: int) -> np.ndarray:
+    """Convert an iterable of index collections to a padded (K, d) index array."""
+    subsets = [sorted({int(i) for i in s}) for s in subsets]
+    for s in subsets:
+        if s and (s[0] < 0 or s[-1] >= n):
+            raise ValueError(f"subset {tuple(s)} has a feature outside range(0, {n})")
+    width = max([len(s) for s in subsets] + [1])
+    out = np.full((len(subsets), width), n, dtype=np.int64)
+    for row, s in enumerate(subsets):
+        out[row, : len(s)] = s
+    return out
+
+
+def to_bool(idx: np.ndarray, n: int) -> np.ndarray:
+    """Convert a padded (K, d) index array to a (K, n) boolean membership matrix."""
+    out = np.zeros((idx.shape[0], n + 1), dtype=bool)
+    rows = np.repeat(np.arange(idx.shape[0]), idx.shape[1])
+    out[rows, idx.ravel()] = True
+    return out[:, :n]
+
+
+def to_lists(idx: np.ndarray, n: int) -> list[tuple[int, ...]]:
+    """Convert a padded index array to a list of sorted tuples."""
+    return [tuple(int(i) for i in row if i < n) for row in idx]
+
+
+def sizes(idx: np.ndarray, n: int) -> np.ndarray:
+    """Subset sizes, shape (K,)."""
+    return (idx < n).sum(axis=1)
+
+
+def canonical_sum(
+    idx: np.ndarray, values: np.ndarray, n: int, *, drop_zeros: bool = False, tol: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge duplicate subsets by summing their values.
+
+    Returns the unique subsets in a deterministic order (by size, then lexicographically)
+    with trailing all-sentinel columns removed.
+    """
+    values = np.asarray(values)
+    if idx.shape[0] == 0:
+        return np.full((0, 1), n, dtype=np.int64), values[:0]
+    uniq, inverse = np.unique(idx, axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    summed = np.zeros(uniq.shape[0], dtype=np.result_type(values.dtype, np.float64))
+    np.add.at(summed, inverse, values)
+    if drop_zeros:
+        keep = np.abs(summed) > tol
+        uniq, summed = uniq[keep], summed[keep]
+    order = np.lexsort(tuple(uniq[:, ::-1].T) + (sizes(uniq, n),))
+    uniq, summed = uniq[order], summed[order]
+    width = max(int(sizes(uniq, n).max(initial=0)), 1)
+    return uniq[:, :width].copy(), summed
+
+
+def expand_subsets(
+    idx: np.ndarray, n: int, *, max_size: int | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Enumerate every subset T of every row S.
+
+    Parameters
+    ----------
+    idx : (K, d) int array
+        Padded subsets S.
+    n : int
+        Number of features (the sentinel).
+    max_size : int, optional
+        Only enumerate subsets T with |T| <= max_size.
+
+    Returns
+    -------
+    sub_idx : (M, d) int array
+        The subsets T, padded.
+    parent : (M,) int array
+        Row of ``idx`` each T came from.
+    parent_size : (M,) int array
+        |S| for each T.
+    sub_size : (M,) int array
+        |T|.
+    """
+    width = idx.shape[1]
+    s_sizes = sizes(idx, n)
+    pieces_idx, pieces_parent, pieces_s, pieces_t = [], [], [], []
+    for d in np.unique(s_sizes):
+        d = int(d)
+        rows = np.flatnonzero(s_sizes == d)
+        members = idx[rows, :d]  # (K_d, d)
+        bits = ((np.arange(2**d)[:, None] >> np.arange(d)[None, :]) & 1).astype(bool)
+        t_sizes = bits.sum(axis=1)
+        if max_size is not None:
+            keep = t_sizes <= max_size
+            bits, t_sizes = bits[keep], t_sizes[keep]
+        chosen = np.where(bits[None, :, :], members[:, None, :], n)  # (K_d, B, d)
+        chosen.sort(axis=2)
+        chosen = chosen.reshape(rows.size * bits.shape[0], d)
+        pieces_idx.append(_pad(chosen, n, width))
+        pieces_parent.append(np.repeat(rows, bits.shape[0]))
+        pieces_s.append(np.full(rows.size * bits.shape[0], d))
+        pieces_t.append(np.tile(t_sizes, rows.size))
+    if not pieces_idx:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.full((0, width), n, dtype=np.int64), empty, empty, empty
+    return (
+        np.concatenate(pieces_idx).astype(np.int64),
+        np.concatenate(pieces_parent),
+        np.concatenate(pieces_s),
+        np.concatenate(pieces_t),
+    )

@@ -1,0 +1,119 @@
+"""The value-function contract.
+
+A value function takes a boolean mask matrix of shape (N, n) — True keeps a feature — and
+returns N finite floats. :func:`as_value_function` wraps any such callable in a
+:class:`CheckedValueFunction` that validates what goes in and what comes back and counts the
+queries it forwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+__all__ = ["ValueFunction", "CheckedValueFunction", "as_value_function", "check_masks", "check_outputs"]
+
+
+@runtime_checkable
+class ValueFunction(Protocol):
+    """Anything callable as ``f(masks: (N, n) bool array) -> (N,) float array``."""
+
+    def __call__(self, masks: np.ndarray) -> Any: ...
+
+
+def _rows_text(rows: np.ndarray, limit: int = 10) -> str:
+    shown = ", ".join(str(int(r)) for r in rows[:limit])
+    more = f" and {rows.size - limit} more" if rows.size > limit else ""
+    return f"{shown}{more}"
+
+
+def check_masks(masks: Any, n: int) -> np.ndarray:
+    """Validate a mask matrix and return it as a C-contiguous (N, n) bool array."""
+    arr = np.asarray(masks)
+    if arr.ndim != 2 or arr.shape[1] != n:
+        raise ValueError(f"masks must have shape (N, {n}), got {arr.shape}")
+    if arr.dtype != bool:
+        if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
+            raise ValueError("masks must be boolean (or 0/1) arrays")
+        arr = arr.astype(bool)
+    return np.ascontiguousarray(arr)
+
+
+def check_outputs(values: Any, n_rows: int) -> np.ndarray:
+    """Validate a value function's output for ``n_rows`` masks.
+
+    Accepts shape (N,) or (N, 1). Raises ``ValueError`` naming the offending rows when an
+    output is NaN or infinite, and a clear error for a wrong shape or non-numeric values.
+    """
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"the value function returned non-numeric output ({type(values).__name__}); "
+            "it must return one float per mask"
+        ) from exc
+    if arr.ndim == 2 and arr.shape[1] == 1:
+        arr = arr[:, 0]
+    if arr.shape != (n_rows,):
+        raise ValueError(
+            f"the value function returned shape {np.shape(values)} for {n_rows} masks; "
+            f"expected ({n_rows},): one float per mask"
+        )
+    bad = np.flatnonzero(~np.isfinite(arr))
+    if bad.size:
+        kinds = "NaN" if np.isnan(arr[bad]).all() else "non-finite (NaN or inf)"
+        raise ValueError(
+            f"the value function returned {kinds} values for {bad.size} of {n_rows} masks "
+            f"(rows {_rows_text(bad)} of this batch)"
+        )
+    return arr
+
+
+class CheckedValueFunction:
+    """A value function wrapped with input/output validation and a query counter.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(masks) -> values`` with masks a (N, n) bool array.
+    n_features : int
+        Number of features n.
+
+    Attributes
+    ----------
+    n_queries : int
+        Number of mask rows forwarded to ``function`` so far.
+    """
+
+    def __init__(self, function: Callable[[np.ndarray], Any], n_features: int) -> None:
+        if not callable(function):
+            raise TypeError(f"value function must be callable, got {type(function).__name__}")
+        n_features = int(n_features)
+        if n_features < 1:
+            raise ValueError(f"n must be a positive number of features, got {n_features}")
+        self.function = function
+        self.n_features = n_features
+        self.n_queries = 0
+
+    def __call__(self, masks: Any) -> np.ndarray:
+        masks = check_masks(masks, self.n_features)
+        if masks.shape[0] == 0:
+            return np.zeros(0)
+        values = check_outputs(self.function(masks), masks.shape[0])
+        self.n_queries += masks.shape[0]
+        return values
+
+    def __repr__(self) -> str:
+        return f"CheckedValueFunction({self.function!r}, n_features={self.n_features})"
+
+
+def as_value_function(function: Any, n_features: int) -> CheckedValueFunction:
+    """Wrap ``function`` in a :class:`CheckedValueFunction` (unless it already is one)."""
+    if isinstance(function, CheckedValueFunction):
+        if function.n_features != int(n_features):
+            raise ValueError(
+                f"value function has {function.n_features} features but n={n_features} was given"
+            )
+        return function
+    return CheckedValueFunction(function, n_features)
