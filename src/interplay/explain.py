@@ -55,7 +55,9 @@ def explain(
     Returns
     -------
     Interactions
-        The sparse expansion, with ``n_queries`` and ``method`` recorded.
+        The sparse expansion, with ``n_queries`` and ``method`` recorded. For
+        ``method="qsft"`` with ``q > 2`` it is a :class:`~interplay.spectral.qary.QaryInteractions`
+        (frequency vectors in Z_q^n) with the same reading methods.
     """
     solver_cls = get_solver(method)
     options = dict(solver_options or {})
@@ -64,7 +66,7 @@ def explain(
             raise ValueError(f"method {method!r} works on binary features and takes no q")
         options["q"] = q
     solver = solver_cls(budget=budget, max_order=max_order, random_state=random_state, **options)
-    checked = as_value_function(value_function, n)
+    checked = as_value_function(value_function, n, alphabet_size=2 if q is None else q)
     result = solver.fit(checked, n)
     if feature_names is not None:
         names = [str(x) for x in feature_names]

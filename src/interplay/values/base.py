@@ -28,11 +28,25 @@ def _rows_text(rows: np.ndarray, limit: int = 10) -> str:
     return f"{shown}{more}"
 
 
-def check_masks(masks: Any, n: int) -> np.ndarray:
-    """Validate a mask matrix and return it as a C-contiguous (N, n) bool array."""
+def check_masks(masks: Any, n: int, alphabet_size: int = 2) -> np.ndarray:
+    """Validate a mask matrix.
+
+    With ``alphabet_size == 2`` (the default) return it as a C-contiguous (N, n) bool array.
+    With ``alphabet_size = q > 2`` the masks are q-ary: return a C-contiguous (N, n) int64
+    array whose entries must be integers in ``0..q-1``.
+    """
     arr = np.asarray(masks)
     if arr.ndim != 2 or arr.shape[1] != n:
         raise ValueError(f"masks must have shape (N, {n}), got {arr.shape}")
+    if alphabet_size != 2:
+        q = int(alphabet_size)
+        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+            raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
+        if arr.size and (
+            not np.all(np.mod(arr, 1) == 0) or arr.min() < 0 or arr.max() > q - 1
+        ):
+            raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
+        return np.ascontiguousarray(arr, dtype=np.int64)
     if arr.dtype != bool:
         if not np.issubdtype(arr.dtype, np.number) or not np.isin(arr, (0, 1)).all():
             raise ValueError("masks must be boolean (or 0/1) arrays")
@@ -79,6 +93,9 @@ class CheckedValueFunction:
         ``function(masks) -> values`` with masks a (N, n) bool array.
     n_features : int
         Number of features n.
+    alphabet_size : int
+        Number of states q of each feature. 2 (default): masks are (N, n) bool arrays.
+        q > 2: masks are (N, n) int64 arrays with entries in ``0..q-1`` (q-ary methods).
 
     Attributes
     ----------
@@ -86,18 +103,24 @@ class CheckedValueFunction:
         Number of mask rows forwarded to ``function`` so far.
     """
 
-    def __init__(self, function: Callable[[np.ndarray], Any], n_features: int) -> None:
+    def __init__(
+        self, function: Callable[[np.ndarray], Any], n_features: int, alphabet_size: int = 2
+    ) -> None:
         if not callable(function):
             raise TypeError(f"value function must be callable, got {type(function).__name__}")
         n_features = int(n_features)
         if n_features < 1:
             raise ValueError(f"n must be a positive number of features, got {n_features}")
+        alphabet_size = int(alphabet_size)
+        if alphabet_size < 2:
+            raise ValueError(f"alphabet_size must be at least 2, got {alphabet_size}")
         self.function = function
         self.n_features = n_features
+        self.alphabet_size = alphabet_size
         self.n_queries = 0
 
     def __call__(self, masks: Any) -> np.ndarray:
-        masks = check_masks(masks, self.n_features)
+        masks = check_masks(masks, self.n_features, self.alphabet_size)
         if masks.shape[0] == 0:
             return np.zeros(0)
         values = check_outputs(self.function(masks), masks.shape[0])
@@ -105,15 +128,26 @@ class CheckedValueFunction:
         return values
 
     def __repr__(self) -> str:
-        return f"CheckedValueFunction({self.function!r}, n_features={self.n_features})"
+        extra = f", alphabet_size={self.alphabet_size}" if self.alphabet_size != 2 else ""
+        return f"CheckedValueFunction({self.function!r}, n_features={self.n_features}{extra})"
 
 
-def as_value_function(function: Any, n_features: int) -> CheckedValueFunction:
-    """Wrap ``function`` in a :class:`CheckedValueFunction` (unless it already is one)."""
+def as_value_function(
+    function: Any, n_features: int, alphabet_size: int = 2
+) -> CheckedValueFunction:
+    """Wrap ``function`` in a :class:`CheckedValueFunction` (unless it already is one).
+
+    ``alphabet_size`` is the number of states q of each feature (2: boolean masks).
+    """
     if isinstance(function, CheckedValueFunction):
         if function.n_features != int(n_features):
             raise ValueError(
                 f"value function has {function.n_features} features but n={n_features} was given"
             )
+        if function.alphabet_size != int(alphabet_size):
+            raise ValueError(
+                f"value function takes {function.alphabet_size}-ary masks but "
+                f"q={alphabet_size} was asked for"
+            )
         return function
-    return CheckedValueFunction(function, n_features)
+    return CheckedValueFunction(function, n_features, alphabet_size)
