@@ -62,7 +62,9 @@ def mobius_weights(name: str, s: np.ndarray, t: np.ndarray, order: int) -> np.nd
     if name == "BII":
         return 0.5 ** (s - t)
     if name == "STII":
-        return np.where(t < k, same, 1.0 / comb(s, k))
+        # comb(s, k) is 0 where s < k; those entries are discarded by the where().
+        with np.errstate(divide="ignore"):
+            return np.where(t < k, same, 1.0 / comb(s, k))
     if name == "FSII":
         with np.errstate(divide="ignore", invalid="ignore"):
             tail = (
