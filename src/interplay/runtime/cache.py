@@ -14,12 +14,12 @@ and come back bit-identical.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 
-__all__ = ["MaskCache", "mask_keys", "resolve_cache_path", "DEFAULT_CACHE_FILE"]
+__all__ = ["DEFAULT_CACHE_FILE", "MaskCache", "mask_keys", "resolve_cache_path"]
 
 #: File name used when the cache location given is a directory.
 DEFAULT_CACHE_FILE = "interplay-queries.sqlite"

@@ -23,9 +23,10 @@ import heapq
 import itertools
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -184,7 +185,9 @@ class EngineOptions:
                     f"unknown engine option(s) {', '.join(unknown)}; valid: {', '.join(sorted(valid))}"
                 )
             return cls(**options)
-        raise TypeError(f"engine options must be EngineOptions or a dict, got {type(options).__name__}")
+        raise TypeError(
+            f"engine options must be EngineOptions or a dict, got {type(options).__name__}"
+        )
 
     def as_kwargs(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -368,13 +371,17 @@ class QueryEngine:
             raise ValueError(f"num_actors must be at least 1, got {num_actors}")
         if fingerprint is not None and (not isinstance(fingerprint, str) or not fingerprint):
             raise ValueError("fingerprint must be a non-empty string")
-        if cache_dir is not None and fingerprint is None and model_fn is not None:
-            if not callable(getattr(model_fn, "fingerprint", None)):
-                raise ValueError(
-                    "a cache needs to know which model its values belong to: pass "
-                    "fingerprint='<model + input identity>' or give the model a fingerprint() "
-                    "method (values are never keyed by guesses such as repr)"
-                )
+        if (
+            cache_dir is not None
+            and fingerprint is None
+            and model_fn is not None
+            and not callable(getattr(model_fn, "fingerprint", None))
+        ):
+            raise ValueError(
+                "a cache needs to know which model its values belong to: pass "
+                "fingerprint='<model + input identity>' or give the model a fingerprint() "
+                "method (values are never keyed by guesses such as repr)"
+            )
         if backend == "ray":
             from interplay.runtime.ray_backend import import_ray
 
@@ -480,10 +487,10 @@ class QueryEngine:
             self._cache.close()
             self._cache = None
 
-    def __enter__(self) -> QueryEngine:
+    def __enter__(self) -> QueryEngine:  # noqa: PYI034
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def clear_memory(self) -> None:
@@ -601,9 +608,7 @@ class QueryEngine:
             order = np.argsort(cost, kind="stable")
         return [order[i : i + self.batch_size] for i in range(0, order.size, self.batch_size)]
 
-    def _evaluate(
-        self, masks: np.ndarray, keys: list[bytes]
-    ) -> tuple[np.ndarray, dict[int, str]]:
+    def _evaluate(self, masks: np.ndarray, keys: list[bytes]) -> tuple[np.ndarray, dict[int, str]]:
         """Run the model on distinct, uncached masks; store each batch as it finishes.
 
         Returns the values (NaN where failed) and {row: last error} for the failed rows.

@@ -13,7 +13,7 @@ def format_duration(seconds: float) -> str:
     """``seconds`` as ``H:MM:SS`` or ``M:SS``; ``?`` when unknown."""
     if not seconds >= 0 or seconds == float("inf"):
         return "?"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
@@ -69,7 +69,7 @@ class ProgressBar:
         rate = self.done / elapsed
         left = (self.total - self.done) / rate if rate > 0 else float("inf")
         frac = self.done / self.total if self.total else 1.0
-        filled = int(round(frac * self.width))
+        filled = min(self.width, round(frac * self.width))
         bar = "#" * filled + "-" * (self.width - filled)
         return (
             f"{self.description} [{bar}] {self.done}/{self.total} "
