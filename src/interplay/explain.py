@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence  # noqa: UP035
 
 import numpy as np
 
 from interplay.solvers import get_solver
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import as_value_function
+
+if TYPE_CHECKING:
+    from interplay.runtime.engine import EngineOptions
 
 __all__ = ["explain"]
 
@@ -25,6 +28,7 @@ def explain(
     feature_names: Sequence[str] | None = None,
     q: int | None = None,
     solver_options: dict[str, Any] | None = None,
+    engine: EngineOptions | dict[str, Any] | None = None,
 ) -> Interactions:
     """Find the interactions among ``n`` features that drive ``value_function``.
 
@@ -51,6 +55,11 @@ def explain(
         Alphabet size for q-ary methods (``method="qsft"``).
     solver_options : dict, optional
         Extra keyword parameters of the chosen solver (see its class docstring).
+    engine : EngineOptions or dict, optional
+        Run the value function through a :class:`~interplay.runtime.QueryEngine`: on-disk
+        cache and resume (``cache_dir``), batching, progress bar, retries, Ray backend. For
+        example ``engine=EngineOptions(cache_dir="runs/cache", progress=True)``. The engine's
+        counters are recorded in ``metadata["engine"]``. Binary masks only (not with ``q``).
 
     Returns
     -------
@@ -66,8 +75,24 @@ def explain(
             raise ValueError(f"method {method!r} works on binary features and takes no q")
         options["q"] = q
     solver = solver_cls(budget=budget, max_order=max_order, random_state=random_state, **options)
+    query_engine = None
+    if engine is not None:
+        from interplay.runtime.engine import QueryEngine
+
+        if q is not None and q != 2:
+            raise ValueError("the query engine handles binary masks only, not q-ary ones")
+        if isinstance(value_function, QueryEngine):
+            raise ValueError("value_function is already a QueryEngine; give no engine options")
+        query_engine = QueryEngine.from_options(value_function, n, engine)
+        value_function = query_engine
     checked = as_value_function(value_function, n, alphabet_size=2 if q is None else q)
-    result = solver.fit(checked, n)
+    try:
+        result = solver.fit(checked, n)
+    finally:
+        if query_engine is not None:
+            query_engine.close()
+    if query_engine is not None:
+        result.metadata["engine"] = query_engine.stats.as_dict()
     if feature_names is not None:
         names = [str(x) for x in feature_names]
         if len(names) != n:
