@@ -1,0 +1,351 @@
+"""Hugging Face transformers adapters: sequence classifiers and causal LMs.
+
+Both load from a local path (``from_pretrained``, never a model hub download: they pass
+``local_files_only=True``) or take an already-loaded model and tokenizer. Inputs are batched
+with padding under ``torch.inference_mode`` on the chosen device.
+
+The causal-LM value is log p(answer | prompt) by teacher forcing: every masked prompt is
+tokenised, the answer's token ids appended, the batch left-padded with an attention mask and
+explicit position ids, and one forward pass per row gives the log-softmax at the answer
+positions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from interplay.models.base import LanguageModel, TextClassifier
+
+__all__ = ["HFClassifier", "HFCausalLM", "resolve_device", "model_identity"]
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "the Hugging Face adapters need torch and transformers: "
+            "pip install 'interplay[llm]'"
+        ) from exc
+    return torch
+
+
+def resolve_device(device: Any = None):
+    """A ``torch.device``: ``None``/``"auto"`` picks CUDA when available, else the CPU."""
+    torch = _torch()
+    if device is None or device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def model_identity(model: Any, kind: str) -> str:
+    """A stable identity string of a loaded model: name, config, and a sample of its weights."""
+    config = getattr(model, "config", None)
+    name = str(getattr(config, "_name_or_path", "") or type(model).__name__)
+    digest = hashlib.sha256()
+    if config is not None:
+        digest.update(config.to_json_string(use_diff=False).encode("utf-8"))
+    torch = _torch()
+    with torch.no_grad():
+        for param in list(model.parameters())[:: max(1, len(list(model.parameters())) // 8)]:
+            flat = param.detach().reshape(-1)
+            sample = flat[:: max(1, flat.numel() // 2048)].float().cpu().numpy()
+            digest.update(sample.tobytes())
+    return f"{kind}:{name}:{digest.hexdigest()[:16]}"
+
+
+def _load_tokenizer(path: Any, tokenizer: Any, **kwargs: Any):
+    if tokenizer is not None and not isinstance(tokenizer, (str, Path)):
+        return tokenizer
+    from transformers import AutoTokenizer
+
+    source = str(tokenizer if tokenizer is not None else path)
+    return AutoTokenizer.from_pretrained(source, local_files_only=True, **kwargs)
+
+
+def _check_path(path: Any) -> str:
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise FileNotFoundError(
+            f"no model at {str(path)!r}: give a local directory saved with save_pretrained "
+            "(interplay never downloads models; copy one there first, e.g. with "
+            "`huggingface-cli download NAME --local-dir DIR` on a machine with network)"
+        )
+    return str(p)
+
+
+class _HFBase:
+    def _setup(self, device: Any, batch_size: int, num_threads: int | None) -> None:
+        torch = _torch()
+        if int(batch_size) < 1:
+            raise ValueError(f"batch_size must be positive, got {batch_size}")
+        self.batch_size = int(batch_size)
+        if num_threads is not None:
+            torch.set_num_threads(int(num_threads))
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        self.model.eval()
+        self._identity: str | None = None
+
+
+class HFClassifier(_HFBase, TextClassifier):
+    """A transformers sequence classifier.
+
+    Parameters
+    ----------
+    model : str, Path or PreTrainedModel
+        A local directory (loaded with ``AutoModelForSequenceClassification``) or a model.
+    tokenizer : str, Path or tokenizer, optional
+        Defaults to the tokenizer saved with the model.
+    device : str or torch.device, optional
+        ``"cpu"``, ``"cuda"``, ...; default: CUDA when available.
+    batch_size : int
+        Texts per forward pass.
+    max_length : int
+        Longer texts are truncated to this many tokens.
+    num_threads : int, optional
+        If given, ``torch.set_num_threads(num_threads)``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        device: Any = None,
+        batch_size: int = 32,
+        max_length: int = 512,
+        num_threads: int | None = None,
+    ) -> None:
+        if isinstance(model, (str, Path)):
+            from transformers import AutoModelForSequenceClassification
+
+            path = _check_path(model)
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                path, local_files_only=True
+            )
+            self.tokenizer = _load_tokenizer(path, tokenizer)
+        else:
+            if tokenizer is None:
+                raise ValueError("a loaded model needs its tokenizer: pass tokenizer=...")
+            self.model = model
+            self.tokenizer = _load_tokenizer(None, tokenizer)
+        self.max_length = int(max_length)
+        self._setup(device, batch_size, num_threads)
+        id2label = getattr(self.model.config, "id2label", None) or {}
+        n_labels = int(getattr(self.model.config, "num_labels", len(id2label)))
+        self.labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(n_labels)]
+        self.mask_token = getattr(self.tokenizer, "mask_token", None)
+        self.default_mask_mode = "replace" if self.mask_token else "remove"
+
+    def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, C) float array of logits."""
+        torch = _torch()
+        texts = list(texts)
+        out = np.zeros((len(texts), len(self.labels)))
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        with torch.inference_mode():
+            for start in range(0, len(texts), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                enc = self.tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_length,
+                    return_tensors="pt",
+                ).to(self.device)
+                logits = self.model(**enc).logits
+                out[rows] = logits.float().cpu().numpy()
+        return out
+
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = model_identity(self.model, "hf-classifier")
+        return self._identity
+
+
+class HFCausalLM(_HFBase, LanguageModel):
+    """A transformers causal LM scored by teacher forcing.
+
+    Parameters
+    ----------
+    model : str, Path or PreTrainedModel
+        A local directory (loaded with ``AutoModelForCausalLM``) or a loaded model.
+    tokenizer : str, Path or tokenizer, optional
+        Defaults to the tokenizer saved with the model.
+    device : str or torch.device, optional
+        Default: CUDA when available, else the CPU.
+    batch_size : int
+        Masked prompts per forward pass.
+    chat_template : bool, optional
+        Wrap prompts in the tokenizer's chat template as one user turn (default: when the
+        tokenizer has one, i.e. for instruct models).
+    system_prompt : str, optional
+        A system turn placed before the user turn (chat template only).
+    dtype : torch.dtype or str, optional
+        Weights' dtype when loading from a path (default float32; use bfloat16 on GPUs).
+    num_threads : int, optional
+        If given, ``torch.set_num_threads(num_threads)``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any = None,
+        *,
+        device: Any = None,
+        batch_size: int = 16,
+        chat_template: bool | None = None,
+        system_prompt: str | None = None,
+        dtype: Any = None,
+        num_threads: int | None = None,
+    ) -> None:
+        torch = _torch()
+        if isinstance(model, (str, Path)):
+            from transformers import AutoModelForCausalLM
+
+            path = _check_path(model)
+            if isinstance(dtype, str):
+                dtype = getattr(torch, dtype)
+            self.model = AutoModelForCausalLM.from_pretrained(
+                path, local_files_only=True, dtype=dtype or torch.float32
+            )
+            self.tokenizer = _load_tokenizer(path, tokenizer)
+        else:
+            if tokenizer is None:
+                raise ValueError("a loaded model needs its tokenizer: pass tokenizer=...")
+            self.model = model
+            self.tokenizer = _load_tokenizer(None, tokenizer)
+        has_template = bool(getattr(self.tokenizer, "chat_template", None))
+        if chat_template is None:
+            chat_template = has_template
+        if chat_template and not has_template:
+            raise ValueError("chat_template=True but the tokenizer has no chat template")
+        self.chat_template = bool(chat_template)
+        self.system_prompt = system_prompt
+        self._setup(device, batch_size, num_threads)
+        self._answer_cache: tuple[str, list[int]] | None = None
+        import inspect
+
+        self._keeps_logits = "logits_to_keep" in inspect.signature(self.model.forward).parameters
+
+    # ------------------------------------------------------------- prompts
+    def format_prompt(self, text: str) -> str:
+        """The prompt string sent to the tokenizer (chat template applied when enabled)."""
+        if not self.chat_template:
+            return text
+        messages = []
+        if self.system_prompt is not None:
+            messages.append({"role": "system", "content": self.system_prompt})
+        messages.append({"role": "user", "content": text})
+        return self.tokenizer.apply_chat_template(
+            messages, tokenize=False, add_generation_prompt=True
+        )
+
+    def _prompt_ids(self, text: str) -> list[int]:
+        formatted = self.format_prompt(text)
+        ids = self.tokenizer(formatted, add_special_tokens=not self.chat_template)["input_ids"]
+        ids = list(ids)
+        if not ids:  # an empty prompt: condition on a start token
+            start = self.tokenizer.bos_token_id
+            if start is None:
+                start = self.tokenizer.eos_token_id
+            ids = [int(start if start is not None else 0)]
+        return ids
+
+    def answer_token_ids(self, answer: str) -> list[int]:
+        """Token ids of ``answer`` (the generated ids when it is the last generated answer)."""
+        if self._answer_cache is not None and self._answer_cache[0] == answer:
+            return list(self._answer_cache[1])
+        ids = list(self.tokenizer(answer, add_special_tokens=False)["input_ids"])
+        if not ids:
+            raise ValueError("the answer has no tokens")
+        return ids
+
+    def count_tokens(self, text: str) -> int:
+        """Number of prompt tokens the model sees for ``text``."""
+        return len(self._prompt_ids(text))
+
+    # ----------------------------------------------------------- generation
+    def generate(self, prompt: str, *, max_new_tokens: int = 32) -> str:
+        """Greedy answer to ``prompt``, without special tokens."""
+        torch = _torch()
+        ids = torch.tensor([self._prompt_ids(prompt)], device=self.device)
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id
+        with torch.inference_mode():
+            out = self.model.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=int(max_new_tokens),
+                do_sample=False,
+                pad_token_id=pad,
+            )
+        new = [int(t) for t in out[0, ids.shape[1] :].tolist()]
+        special = set(self.tokenizer.all_special_ids)
+        while new and new[-1] in special:  # end-of-turn / end-of-text / padding
+            new.pop()
+        while new and new[0] in special:
+            new.pop(0)
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        if new and text.strip():
+            self._answer_cache = (text, new)
+        return text
+
+    # --------------------------------------------------------------- scoring
+    def token_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:
+        """(N, A) float array: log p(answer token j | prompt, answer tokens < j)."""
+        torch = _torch()
+        answer_ids = self.answer_token_ids(answer)
+        n_answer = len(answer_ids)
+        sequences = [self._prompt_ids(p) + answer_ids for p in prompts]
+        lengths = np.array([len(s) for s in sequences])
+        order = np.argsort(lengths, kind="stable")
+        out = np.zeros((len(sequences), n_answer))
+        target = torch.tensor(answer_ids, device=self.device)
+        pad = self.tokenizer.pad_token_id
+        if pad is None:
+            pad = self.tokenizer.eos_token_id or 0
+        with torch.inference_mode():
+            for start in range(0, len(sequences), self.batch_size):
+                rows = order[start : start + self.batch_size]
+                width = int(lengths[rows].max())
+                input_ids = torch.full((rows.size, width), int(pad), dtype=torch.long)
+                attention = torch.zeros((rows.size, width), dtype=torch.long)
+                for r, i in enumerate(rows):  # left padding
+                    seq = sequences[i]
+                    input_ids[r, width - len(seq) :] = torch.tensor(seq)
+                    attention[r, width - len(seq) :] = 1
+                positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
+                kwargs: dict[str, Any] = {}
+                if self._keeps_logits:
+                    kwargs["logits_to_keep"] = n_answer + 1
+                logits = self.model(
+                    input_ids=input_ids.to(self.device),
+                    attention_mask=attention.to(self.device),
+                    position_ids=positions.to(self.device),
+                    use_cache=False,
+                    **kwargs,
+                ).logits
+                # logits at position t predict token t+1: the n_answer positions before the end
+                logits = logits[:, -(n_answer + 1) : -1].float()
+                logp = torch.log_softmax(logits, dim=-1)
+                picked = logp.gather(2, target.expand(rows.size, -1).unsqueeze(-1))[..., 0]
+                out[rows] = picked.cpu().numpy()
+        return out
+
+    def answer_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:
+        """(N,) float array: log p(answer | prompt), summed over the answer's tokens."""
+        return self.token_logprobs(prompts, answer).sum(axis=1)
+
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = model_identity(self.model, "hf-causal-lm")
+            extra = f"{self.chat_template}|{self.system_prompt}"
+            self._identity += ":" + hashlib.sha256(extra.encode()).hexdigest()[:8]
+        return self._identity
