@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from interplay.spectral.interactions import Interactions  # noqa: E402
-from interplay.values.heads import (  # noqa: E402
+from interplay.spectral.interactions import Interactions
+from interplay.values.heads import (
     AttentionHeadValue,
     find_attention_heads,
     marginal_removal_order,
@@ -27,15 +27,26 @@ def _build(family: str, path) -> torch.nn.Module:
     torch.manual_seed(0)
     if family == "gpt2":
         config = transformers.GPT2Config(
-            n_layer=2, n_head=2, n_embd=16, vocab_size=VOCAB, n_positions=32,
-            bos_token_id=0, eos_token_id=0,
+            n_layer=2,
+            n_head=2,
+            n_embd=16,
+            vocab_size=VOCAB,
+            n_positions=32,
+            bos_token_id=0,
+            eos_token_id=0,
         )
         model = transformers.GPT2LMHeadModel(config)
     else:
         config = transformers.LlamaConfig(
-            num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, hidden_size=32,
-            intermediate_size=48, vocab_size=VOCAB, max_position_embeddings=32,
-            bos_token_id=0, eos_token_id=0,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            hidden_size=32,
+            intermediate_size=48,
+            vocab_size=VOCAB,
+            max_position_embeddings=32,
+            bos_token_id=0,
+            eos_token_id=0,
         )
         model = transformers.LlamaForCausalLM(config)
     model.save_pretrained(path)
@@ -57,8 +68,11 @@ def _oracle_score(model, examples, score="logprob") -> float:
             pos = torch.arange(len(prompt) - 1, len(prompt) + len(answer) - 1)
             target = torch.tensor(answer)
             if score == "logprob":
-                out.append(float(torch.log_softmax(logits[pos], -1)[torch.arange(len(answer)),
-                                                                   target].sum()))
+                out.append(
+                    float(
+                        torch.log_softmax(logits[pos], -1)[torch.arange(len(answer)), target].sum()
+                    )
+                )
             else:
                 out.append(float((logits[pos].argmax(-1) == target).all()))
     return float(np.mean(out))
@@ -141,8 +155,9 @@ def test_accuracy_score(model):
     masks[1, :h] = False
     got = value(masks)
     assert got[0] == _oracle_score(model, EXAMPLES, "accuracy")
-    assert got[1] == _oracle_score(_zero_heads(model, [(0, j) for j in range(h)]), EXAMPLES,
-                                   "accuracy")
+    assert got[1] == _oracle_score(
+        _zero_heads(model, [(0, j) for j in range(h)]), EXAMPLES, "accuracy"
+    )
     assert set(np.round(got * 3).tolist()) <= {0.0, 1.0, 2.0, 3.0}
 
 
@@ -188,8 +203,9 @@ def test_surrogate_order_keeps_the_interacting_pair():
 def test_surrogate_beats_marginal_when_pair_is_redundant():
     # f = [m0 or m1]·4 + 1.5·m2 + 1.4·m3: redundant pair; each alone has Banzhaf value 1.
     # Marginal removal drops 0 and 1 first (lowest scores) and loses 4; the surrogate keeps one.
-    truth = Interactions([(0,), (1,), (0, 1), (2,), (3,)], [4.0, 4.0, -4.0, 1.5, 1.4],
-                         n_features=4, basis="mobius")
+    truth = Interactions(
+        [(0,), (1,), (0, 1), (2,), (3,)], [4.0, 4.0, -4.0, 1.5, 1.4], n_features=4, basis="mobius"
+    )
     banzhaf = truth.banzhaf_values()
     np.testing.assert_allclose(banzhaf, [2.0, 2.0, 1.5, 1.4])
     marginal = marginal_removal_order(banzhaf)

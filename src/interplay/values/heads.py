@@ -23,8 +23,9 @@ heads are removed in that order.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,12 +33,12 @@ from interplay.spectral.interactions import Interactions
 from interplay.values.base import check_masks
 
 __all__ = [
+    "AttentionHeadValue",
     "HeadSite",
     "find_attention_heads",
-    "AttentionHeadValue",
-    "surrogate_removal_order",
     "marginal_removal_order",
     "pruning_curve",
+    "surrogate_removal_order",
 ]
 
 Score = Literal["logprob", "accuracy"]
@@ -79,10 +80,16 @@ def _config_value(config: Any, names: Sequence[str]) -> int | None:
 
 
 def _layer_list(model: Any, n_layers: int | None) -> Any:
-    import torch.nn as nn
+    from torch import nn
 
-    for path in ("transformer.h", "model.layers", "gpt_neox.layers", "model.decoder.layers",
-                 "layers", "h"):
+    for path in (
+        "transformer.h",
+        "model.layers",
+        "gpt_neox.layers",
+        "model.decoder.layers",
+        "layers",
+        "h",
+    ):
         obj = model
         for part in path.split("."):
             obj = getattr(obj, part, None)
@@ -91,8 +98,10 @@ def _layer_list(model: Any, n_layers: int | None) -> Any:
         if isinstance(obj, nn.ModuleList) and len(obj) > 0:
             return obj
     for _, module in model.named_modules():
-        if isinstance(module, nn.ModuleList) and len(module) > 0 and (
-            n_layers is None or len(module) == n_layers
+        if (
+            isinstance(module, nn.ModuleList)
+            and len(module) > 0
+            and (n_layers is None or len(module) == n_layers)
         ):
             return module
     raise ValueError(
@@ -192,9 +201,8 @@ def _encode_examples(
             prompt, answer = example
         except (TypeError, ValueError):
             raise ValueError(f"example {row} is not a (prompt, answer) pair") from None
-        if isinstance(prompt, str) or isinstance(answer, str):
-            if tokenizer is None:
-                raise ValueError("text examples need a tokenizer (or pass token-id lists)")
+        if (isinstance(prompt, str) or isinstance(answer, str)) and tokenizer is None:
+            raise ValueError("text examples need a tokenizer (or pass token-id lists)")
         if isinstance(prompt, str):
             prompt = tokenizer(prompt, add_special_tokens=True)["input_ids"]
         if isinstance(answer, str):
@@ -323,8 +331,11 @@ class AttentionHeadValue:
 
     def _answer_logits(self, ids: Any, attention: Any, rows: Any, positions: Any) -> Any:
         """Logits (P, vocab) at the answer-predicting positions only."""
-        head = self.model.get_output_embeddings() if hasattr(
-            self.model, "get_output_embeddings") else None
+        head = (
+            self.model.get_output_embeddings()
+            if hasattr(self.model, "get_output_embeddings")
+            else None
+        )
         base = getattr(self.model, "base_model", None)
         if head is not None and base is not None and base is not self.model:
             hidden = base(input_ids=ids, attention_mask=attention).last_hidden_state
@@ -494,8 +505,11 @@ def pruning_curve(
     """
     order = np.asarray(removal_order, dtype=np.int64)
     n = order.size if n_features is None else int(n_features)
-    if order.ndim != 1 or order.size != n or np.unique(order).size != n or (
-        n and (order.min() < 0 or order.max() >= n)
+    if (
+        order.ndim != 1
+        or order.size != n
+        or np.unique(order).size != n
+        or (n and (order.min() < 0 or order.max() >= n))
     ):
         raise ValueError(f"removal_order must be a permutation of range({n})")
     kept = np.asarray(n_kept, dtype=np.int64).ravel()
