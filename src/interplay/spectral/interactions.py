@@ -23,6 +23,15 @@ _FORMAT = "interplay.interactions"
 _VERSION = 1
 
 
+def _json_default(obj: Any) -> Any:
+    """Turn numpy scalars and arrays (typical in solver metadata) into JSON values."""
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
+
+
 @dataclass(frozen=True)
 class Term:
     """One interaction: feature indices, their names and the coefficient."""
@@ -86,6 +95,13 @@ class Interactions:
         if n < 1:
             raise ValueError(f"n_features must be positive, got {n_features}")
         coefficients = np.asarray(coefficients, dtype=np.float64).ravel()
+        if not isinstance(subsets, np.ndarray):
+            subsets = list(subsets)
+            if subsets and all(isinstance(s, np.ndarray) and s.dtype == bool for s in subsets):
+                # (n,) membership vectors: stack them into a (K, n) bool matrix
+                if any(s.shape != (n,) for s in subsets):
+                    raise ValueError(f"boolean subsets must each have shape ({n},)")
+                subsets = np.stack(subsets)
         if isinstance(subsets, np.ndarray) and subsets.dtype == bool:
             if subsets.ndim != 2 or subsets.shape[1] != n:
                 raise ValueError(
@@ -93,7 +109,7 @@ class Interactions:
                 )
             idx = sub.from_bool(subsets)
         else:
-            idx = sub.from_lists(list(subsets), n)
+            idx = sub.from_lists(subsets, n)
         if idx.shape[0] != coefficients.shape[0]:
             raise ValueError(
                 f"{idx.shape[0]} subsets but {coefficients.shape[0]} coefficients were given"
@@ -141,7 +157,11 @@ class Interactions:
         """Coefficient of one subset (given as indices or feature names); 0 if absent."""
         if isinstance(subset, (int, np.integer, str)):
             subset = (subset,)
-        wanted = sorted(self._feature_index(x) for x in subset)
+        elif isinstance(subset, np.ndarray) and subset.dtype == bool:
+            if subset.shape != (self.n_features,):
+                raise KeyError(f"a boolean subset must have shape ({self.n_features},)")
+            subset = np.flatnonzero(subset)
+        wanted = sorted({self._feature_index(x) for x in subset})
         row = np.full(self._idx.shape[1], self.n_features)
         if len(wanted) > row.size:
             return 0.0
@@ -150,6 +170,8 @@ class Interactions:
         return float(self._coef[hit[0]]) if hit.size else 0.0
 
     def _feature_index(self, x: Any) -> int:
+        if isinstance(x, (bool, np.bool_)):
+            raise KeyError("features are given by index or name, not by a bool")
         if isinstance(x, str):
             try:
                 return self.feature_names.index(x)
@@ -191,11 +213,17 @@ class Interactions:
                 "convert the fourier or mobius expansion instead"
             )
         masks = np.asarray(masks)
+        shape = masks.shape
         single = masks.ndim == 1
         masks = np.atleast_2d(masks)
-        if masks.shape[1] != self.n_features:
-            raise ValueError(f"masks must have {self.n_features} columns, got {masks.shape[1]}")
-        masks = masks.astype(bool)
+        if masks.ndim != 2 or masks.shape[1] != self.n_features:
+            raise ValueError(
+                f"masks must have shape (N, {self.n_features}) or ({self.n_features},), got {shape}"
+            )
+        if masks.dtype != bool:
+            if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
+                raise ValueError("masks must be boolean (or 0/1) arrays")
+            masks = masks.astype(bool)
         members = self.support_matrix().T.astype(np.float32)  # (n, K)
         if self.basis == "fourier":
             hits = masks.astype(np.float32) @ members
@@ -281,7 +309,24 @@ class Interactions:
 
     # ------------------------------------------------------------------ reading
     def top(self, k: int = 10, *, include_empty: bool = False, min_order: int = 0) -> list[Term]:
-        """The ``k`` terms of largest magnitude, with feature names."""
+        """The ``k`` terms of largest magnitude, with feature names.
+
+        Parameters
+        ----------
+        k : int
+            Number of terms (fewer when there are fewer).
+        include_empty : bool
+            Whether the empty set (the baseline) may be listed.
+        min_order : int
+            Smallest interaction size listed.
+
+        Returns
+        -------
+        list of Term
+            By decreasing ``|value|``; ties keep the canonical order (size, then indices).
+        """
+        if int(k) < 0:
+            raise ValueError(f"k must be non-negative, got {k}")
         degrees = self.degrees
         keep = degrees >= max(min_order, 0 if include_empty else 1)
         rows = np.flatnonzero(keep)
@@ -289,7 +334,9 @@ class Interactions:
         terms = []
         for r in rows:
             feats = tuple(int(i) for i in self._idx[r] if i < self.n_features)
-            terms.append(Term(feats, tuple(self.feature_names[i] for i in feats), float(self._coef[r])))
+            terms.append(
+                Term(feats, tuple(self.feature_names[i] for i in feats), float(self._coef[r]))
+            )
         return terms
 
     @property
@@ -328,9 +375,7 @@ class Interactions:
             "method": self.method,
             "n_queries": self.n_queries,
             "metadata": self.metadata,
-            "terms": [
-                [list(s), float(c)] for s, c in zip(self.subsets, self._coef, strict=True)
-            ],
+            "terms": [[list(s), float(c)] for s, c in zip(self.subsets, self._coef, strict=True)],
         }
 
     @classmethod
@@ -354,7 +399,8 @@ class Interactions:
         )
 
     def to_json(self, **kwargs: Any) -> str:
-        """JSON text; floats keep full precision."""
+        """JSON text; floats keep full precision (numpy scalars and arrays in metadata too)."""
+        kwargs.setdefault("default", _json_default)
         return json.dumps(self.to_dict(), **kwargs)
 
     @classmethod

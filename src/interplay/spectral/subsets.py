@@ -11,13 +11,13 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
-    "from_bool",
-    "from_lists",
-    "to_bool",
-    "to_lists",
-    "sizes",
     "canonical_sum",
     "expand_subsets",
+    "from_bool",
+    "from_lists",
+    "sizes",
+    "to_bool",
+    "to_lists",
 ]
 
 
@@ -29,10 +29,20 @@ def _pad(idx: np.ndarray, n: int, width: int) -> np.ndarray:
     return np.concatenate([idx, pad], axis=1)
 
 
+def _as_index(i: object) -> int:
+    """A feature index; bools are refused (a membership vector is not a list of indices)."""
+    if isinstance(i, (bool, np.bool_)):
+        raise TypeError(
+            "subsets must hold feature indices, got a bool; pass membership vectors as a "
+            "(K, n) bool array"
+        )
+    return int(i)
+
+
 def from_bool(matrix: np.ndarray) -> np.ndarray:
     """Convert a (K, n) boolean membership matrix to a padded (K, d) index array."""
     matrix = np.asarray(matrix, dtype=bool)
-    k, n = matrix.shape
+    n = matrix.shape[1]
     width = max(int(matrix.sum(axis=1).max(initial=0)), 1)
     # Sorting keys: member positions first (their index), non-members last (sentinel n).
     keys = np.where(matrix, np.arange(n, dtype=np.int64)[None, :], n)
@@ -42,7 +52,7 @@ def from_bool(matrix: np.ndarray) -> np.ndarray:
 
 def from_lists(subsets, n: int) -> np.ndarray:
     """Convert an iterable of index collections to a padded (K, d) index array."""
-    subsets = [sorted({int(i) for i in s}) for s in subsets]
+    subsets = [sorted({_as_index(i) for i in s}) for s in subsets]
     for s in subsets:
         if s and (s[0] < 0 or s[-1] >= n):
             raise ValueError(f"subset {tuple(s)} has a feature outside range(0, {n})")
@@ -87,9 +97,7 @@ def canonical_sum(
     # already gives the output order; it is much faster than ``np.unique(axis=0)``.
     order = np.lexsort(tuple(idx[:, ::-1].T) + (sizes(idx, n),))
     ordered = idx[order]
-    starts = np.flatnonzero(
-        np.concatenate([[True], np.any(ordered[1:] != ordered[:-1], axis=1)])
-    )
+    starts = np.flatnonzero(np.concatenate([[True], np.any(ordered[1:] != ordered[:-1], axis=1)]))
     uniq = ordered[starts]
     summed = np.add.reduceat(values[order].astype(dtype), starts)
     if drop_zeros:
