@@ -20,34 +20,35 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 __all__ = [
     "all_masks",
-    "popcounts",
-    "subset_code",
-    "subset_tuple",
-    "table",
-    "n_of",
-    "walsh_hadamard",
-    "inverse_walsh_hadamard",
-    "mobius",
-    "inverse_mobius",
-    "subsets_up_to",
-    "discrete_derivative",
-    "shapley_values",
-    "shapley_values_by_permutations",
     "banzhaf_values",
-    "sii",
     "bii",
-    "stii",
+    "discrete_derivative",
+    "faithful_least_squares",
     "fbii",
     "fsii",
-    "faithful_least_squares",
     "index",
+    "inverse_mobius",
+    "inverse_walsh_hadamard",
+    "mobius",
+    "n_of",
+    "popcounts",
     "random_dense_table",
+    "shapley_values",
+    "shapley_values_by_permutations",
+    "sii",
+    "stii",
+    "subset_code",
+    "subset_tuple",
+    "subsets_up_to",
+    "table",
+    "walsh_hadamard",
 ]
 
 
@@ -269,10 +270,7 @@ def sii(values: np.ndarray, order: int) -> dict[tuple[int, ...], float]:
         free = _disjoint(n, subset)
         s = sizes[free]
         weight = np.array(
-            [
-                math.factorial(n - k - t) * math.factorial(k) / math.factorial(n - t + 1)
-                for k in s
-            ]
+            [math.factorial(n - k - t) * math.factorial(k) / math.factorial(n - t + 1) for k in s]
         )
         out[subset] = float(np.sum(weight * discrete_derivative(values, subset)[free]))
     return out

@@ -53,13 +53,13 @@ CASES = {
 }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _case(name: str) -> tuple[Interactions, np.ndarray]:
     expansion = CASES[name]()
     return expansion, bf.table(expansion, expansion.n_features)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _oracle(case: str, index: str, order: int) -> dict[tuple[int, ...], float]:
     return bf.index(_case(case)[1], index, order)
 

@@ -114,7 +114,9 @@ def test_canonical_sum_keeps_complex_values():
 def test_expand_subsets_enumerates_every_subset(rng, max_size):
     n = 10
     subsets = _random_subsets(rng, n, 40, 5) + [()]
-    t_idx, parent, parent_size, t_size = sub.expand_subsets(sub.from_lists(subsets, n), n, max_size=max_size)
+    t_idx, parent, parent_size, t_size = sub.expand_subsets(
+        sub.from_lists(subsets, n), n, max_size=max_size
+    )
     got = sorted(zip(parent.tolist(), sub.to_lists(t_idx, n)))
     expected = sorted(
         (row, t)
