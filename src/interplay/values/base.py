@@ -8,11 +8,18 @@ queries it forwards.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, runtime_checkable
+from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["ValueFunction", "CheckedValueFunction", "as_value_function", "check_masks", "check_outputs"]
+__all__ = [
+    "CheckedValueFunction",
+    "ValueFunction",
+    "as_value_function",
+    "check_masks",
+    "check_outputs",
+]
 
 
 @runtime_checkable
@@ -42,9 +49,7 @@ def check_masks(masks: Any, n: int, alphabet_size: int = 2) -> np.ndarray:
         q = int(alphabet_size)
         if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
             raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
-        if arr.size and (
-            not np.all(np.mod(arr, 1) == 0) or arr.min() < 0 or arr.max() > q - 1
-        ):
+        if arr.size and (not np.all(np.mod(arr, 1) == 0) or arr.min() < 0 or arr.max() > q - 1):
             raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
         return np.ascontiguousarray(arr, dtype=np.int64)
     if arr.dtype != bool:
@@ -54,26 +59,86 @@ def check_masks(masks: Any, n: int, alphabet_size: int = 2) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _non_numeric_rows(column: np.ndarray) -> np.ndarray:
+    """Rows of a (N,) object array that are not a real number (str, bytes, None, ...)."""
+
+    def bad(v: Any) -> bool:
+        if isinstance(v, (str, bytes)) or v is None:
+            return True
+        try:
+            complex(v)  # real numbers, numpy/torch scalars; complex is judged afterwards
+        except (TypeError, ValueError):
+            return True
+        return False
+
+    return np.flatnonzero([bad(v) for v in column])
+
+
 def check_outputs(values: Any, n_rows: int) -> np.ndarray:
     """Validate a value function's output for ``n_rows`` masks.
 
-    Accepts shape (N,) or (N, 1). Raises ``ValueError`` naming the offending rows when an
-    output is NaN or infinite, and a clear error for a wrong shape or non-numeric values.
+    Parameters
+    ----------
+    values : array-like, shape (N,) or (N, 1)
+        What the value function returned: one real number per mask.
+    n_rows : int
+        N, the number of masks it was given.
+
+    Returns
+    -------
+    (N,) float64 array
+
+    Raises
+    ------
+    ValueError
+        For a wrong shape; for non-numeric output (strings, bytes, ``None``, objects that
+        are not numbers — numeric strings such as ``"1.5"`` are refused too); for complex
+        values with a non-zero imaginary part; for NaN or infinite values. The messages
+        name the offending rows of the batch.
     """
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    if values is None:
         raise ValueError(
-            f"the value function returned non-numeric output ({type(values).__name__}); "
-            "it must return one float per mask"
+            f"the value function returned None for {n_rows} masks (a missing return "
+            "statement?); it must return one float per mask"
+        )
+    try:
+        raw = np.asarray(values)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise ValueError(
+            f"the value function returned non-numeric or ragged output "
+            f"({type(values).__name__}); it must return one float per mask"
         ) from exc
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.shape != (n_rows,):
+    if raw.ndim == 2 and raw.shape[1] == 1:
+        raw = raw[:, 0]
+    if raw.shape != (n_rows,):
         raise ValueError(
             f"the value function returned shape {np.shape(values)} for {n_rows} masks; "
             f"expected ({n_rows},): one float per mask"
         )
+    kind = raw.dtype.kind
+    if kind in "SUVMm":
+        raise ValueError(
+            f"the value function returned non-numeric output (dtype {raw.dtype}) for "
+            f"{n_rows} masks; it must return one float per mask"
+        )
+    if kind == "O":
+        bad = _non_numeric_rows(raw)
+        if bad.size:
+            raise ValueError(
+                f"the value function returned non-numeric values for {bad.size} of {n_rows} "
+                f"masks (rows {_rows_text(bad)} of this batch); it must return one float per mask"
+            )
+        raw = np.array([complex(v) for v in raw])
+        kind = raw.dtype.kind
+    if kind == "c":
+        bad = np.flatnonzero(raw.imag != 0)
+        if bad.size:
+            raise ValueError(
+                f"the value function returned complex values for {bad.size} of {n_rows} masks "
+                f"(rows {_rows_text(bad)} of this batch); it must return real numbers"
+            )
+        raw = raw.real
+    arr = np.asarray(raw, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         kinds = "NaN" if np.isnan(arr[bad]).all() else "non-finite (NaN or inf)"
@@ -123,9 +188,10 @@ class CheckedValueFunction:
         masks = check_masks(masks, self.n_features, self.alphabet_size)
         if masks.shape[0] == 0:
             return np.zeros(0)
-        values = check_outputs(self.function(masks), masks.shape[0])
+        values = self.function(masks)
+        # the rows were forwarded (and paid for) even when the output is then refused
         self.n_queries += masks.shape[0]
-        return values
+        return check_outputs(values, masks.shape[0])
 
     def __repr__(self) -> str:
         extra = f", alphabet_size={self.alphabet_size}" if self.alphabet_size != 2 else ""
