@@ -6,6 +6,7 @@ is right, and faithfulness on fresh masks measures how close it came.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import numpy as np
 from interplay.solvers.base import check_random_state
 from interplay.spectral.interactions import Interactions
 
-__all__ = ["PlantedFunction", "random_sparse_fourier", "random_hierarchical"]
+__all__ = ["PlantedFunction", "random_hierarchical", "random_sparse_fourier"]
 
 
 class PlantedFunction:
@@ -75,7 +76,47 @@ class PlantedFunction:
         return float(np.sqrt(var / 10 ** (snr_db / 10)))
 
 
+def _check_degrees(n: int, count: int, min_degree: int, max_degree: int, what: str) -> None:
+    """Refuse degree ranges and counts for which ``count`` distinct supports cannot exist."""
+    if int(n) < 1:
+        raise ValueError(f"n must be a positive number of features, got {n}")
+    if int(count) < 0:
+        raise ValueError(f"{what} must be non-negative, got {count}")
+    if not 1 <= int(min_degree) <= int(max_degree) <= int(n):
+        raise ValueError(
+            f"degrees must satisfy 1 <= min_degree <= max_degree <= n, got "
+            f"min_degree={min_degree}, max_degree={max_degree}, n={n}"
+        )
+    available = sum(math.comb(int(n), d) for d in range(int(min_degree), int(max_degree) + 1))
+    if int(count) > available:
+        raise ValueError(
+            f"{what}={count} distinct supports of size {min_degree}..{max_degree} were asked "
+            f"for, but only {available} exist among n={n} features"
+        )
+
+
+def _fit_sizes(n: int, sizes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Move sizes drawn more often than there are subsets of that size to sizes with room.
+
+    Only matters when nearly every subset of some size is asked for (small n); otherwise
+    ``sizes`` is returned unchanged (and the random stream is not touched).
+    """
+    sizes = np.array(sizes, dtype=np.int64)
+    capacity = {d: math.comb(n, d) for d in np.unique(sizes).tolist()}
+    if all(int(np.sum(sizes == d)) <= c for d, c in capacity.items()):
+        return sizes
+    low, high = int(sizes.min()), int(sizes.max())
+    capacity = {d: math.comb(n, d) for d in range(low, high + 1)}
+    for d in range(low, high + 1):
+        rows = np.flatnonzero(sizes == d)
+        for row in rows[capacity[d] :]:
+            room = [e for e in capacity if np.sum(sizes == e) < capacity[e]]
+            sizes[row] = rng.choice(room)
+    return sizes
+
+
 def _random_supports(n: int, sizes: np.ndarray, rng: np.random.Generator) -> list[tuple[int, ...]]:
+    sizes = _fit_sizes(n, sizes, rng)
     seen: set[tuple[int, ...]] = set()
     out = []
     for d in sizes:
@@ -99,15 +140,42 @@ def random_sparse_fourier(
 ) -> Interactions:
     """A random sparse Fourier expansion on random supports.
 
-    Degrees are uniform in ``[min_degree, max_degree]``, magnitudes uniform in ``magnitude``
-    with random signs; the empty set carries a random offset.
+    Degrees are uniform in ``[min_degree, min(max_degree, n)]``, magnitudes uniform in
+    ``magnitude`` with random signs; the empty set carries a random offset.
+
+    Parameters
+    ----------
+    n : int
+        Number of features.
+    n_terms : int
+        Number of distinct non-empty supports (at most the number of subsets of ``range(n)``
+        with a size in the degree range; a ``ValueError`` says so otherwise).
+    max_degree, min_degree : int
+        Range of the support sizes; ``max_degree`` is capped at n.
+    magnitude : (float, float)
+        Range of the absolute values of the coefficients.
+    random_state : None, int or Generator
+
+    Returns
+    -------
+    Interactions
+        Fourier basis, ``n_terms + 1`` terms (the supports and the empty set).
     """
+    max_degree = min(int(max_degree), int(n))
+    _check_degrees(n, n_terms, min_degree, max_degree, "n_terms")
+    if not 0 <= magnitude[0] <= magnitude[1]:
+        raise ValueError(
+            f"magnitude must be a range (low, high) with 0 <= low <= high, got {magnitude}"
+        )
     rng = check_random_state(random_state)
     sizes = rng.integers(min_degree, max_degree + 1, size=n_terms)
     supports = _random_supports(n, sizes, rng)
     coef = rng.uniform(*magnitude, size=n_terms) * rng.choice([-1.0, 1.0], size=n_terms)
     return Interactions(
-        supports + [()], np.append(coef, rng.normal()), n_features=n, basis="fourier",
+        supports + [()],
+        np.append(coef, rng.normal()),
+        n_features=n,
+        basis="fourier",
         method="planted",
     )
 
@@ -124,8 +192,18 @@ def random_hierarchical(
 
     ``n_top`` random supports of size 1..``max_degree`` are drawn; each of their non-empty
     subsets T gets a Möbius coefficient of magnitude ~ ``decay**(|T|-1)`` with a random sign,
-    so low orders carry most of the variance, as in LLM value functions.
+    so low orders carry most of the variance, as in LLM value functions. ``max_degree`` is
+    capped at n; the empty set carries a random offset.
+
+    Returns
+    -------
+    Interactions
+        Möbius basis; its support is closed under taking subsets.
     """
+    max_degree = min(int(max_degree), int(n))
+    _check_degrees(n, n_top, 1, max_degree, "n_top")
+    if not decay > 0:
+        raise ValueError(f"decay must be positive, got {decay}")
     rng = check_random_state(random_state)
     sizes = rng.integers(1, max_degree + 1, size=n_top)
     tops = _random_supports(n, sizes, rng)
