@@ -478,6 +478,11 @@ class QueryEngine:
         self._start()
         return self._cache
 
+    @property
+    def ray_pool(self) -> Any:
+        """The Ray actor pool (``backend="ray"``, once started), else ``None``."""
+        return self._executor if self.backend == "ray" else None
+
     def close(self) -> None:
         """Release the executor (Ray actors) and the cache connection."""
         if self._executor is not None:

@@ -100,6 +100,8 @@ class RayActorPool:
         Per actor: process id, node id, GPU ids, fingerprint, whether the model has ``cost``.
     n_replaced : int
         Actors replaced after dying.
+    batches_done : list of int
+        Batches answered by each actor slot.
     """
 
     def __init__(
@@ -132,6 +134,7 @@ class RayActorPool:
         self.start_timeout = start_timeout
         self.infos: list[dict[str, Any]] = []
         self.n_replaced = 0
+        self.batches_done: list[int] = []
         self._ray: Any = None
         self._actor_cls: Any = None
         self._actors: list[Any] = []
@@ -188,6 +191,7 @@ class RayActorPool:
             self.max_actor_replacements = 2 * count + 2
         self._actors = [self._actor_cls.remote(self.factory) for _ in range(count)]
         self._load = [0] * count
+        self.batches_done = [0] * count
         try:
             self.infos = ray.get(
                 [a.info.remote() for a in self._actors], timeout=self.start_timeout
@@ -238,7 +242,7 @@ class RayActorPool:
         job, index, actor = self._in_flight.pop(ref)
         self._load[index] -= 1
         try:
-            return job, ray.get(ref), None
+            values = ray.get(ref)
         except ray.exceptions.RayActorError as exc:
             if self._actors[index] is actor:  # not replaced yet by an earlier lost batch
                 self._replace(index, exc)
@@ -246,6 +250,8 @@ class RayActorPool:
         except ray.exceptions.RayTaskError as exc:
             cause = getattr(exc, "cause", None)
             return job, None, cause if isinstance(cause, BaseException) else exc
+        self.batches_done[index] += 1
+        return job, values, None
 
     def _replace(self, index: int, exc: BaseException) -> None:
         """Put a new actor in the slot of a dead one (its other batches fail on their own)."""

@@ -1,0 +1,118 @@
+"""The Ray backend: a local 2-CPU Ray cluster, two actors, results equal to the local backend.
+
+One cluster is shared by the whole module (Ray takes ~10 s to start).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+ray = pytest.importorskip("ray")
+
+import runtime_support
+from runtime_support import (
+    FailingModel,
+    KillOnceFactory,
+    PlantedFactory,
+    available_real_method,
+    explain_lsq,
+    planted,
+)
+
+import interplay
+from interplay.runtime import EngineOptions, ModelQueryError, QueryEngine
+
+N_FEATURES = 12
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    # Test helpers live outside the installed package: ship them to the workers by value.
+    ray.cloudpickle.register_pickle_by_value(runtime_support)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+        ray.cloudpickle.unregister_pickle_by_value(runtime_support)
+
+
+def test_two_actors_give_the_local_result(ray_cluster, tmp_path):
+    factory = PlantedFactory(N_FEATURES)
+    local = explain_lsq(QueryEngine(model_factory=factory, n_features=N_FEATURES), N_FEATURES)
+    with QueryEngine(
+        model_factory=factory,
+        n_features=N_FEATURES,
+        backend="ray",
+        num_actors=2,
+        batch_size=8,
+        cache_dir=tmp_path,
+    ) as engine:
+        distributed = explain_lsq(engine, N_FEATURES)
+        pool = engine.ray_pool
+        assert len({info["pid"] for info in pool.infos}) == 2
+        assert all(done > 0 for done in pool.batches_done)  # both actors worked
+        assert sum(pool.batches_done) == engine.stats.n_model_calls
+        assert engine.fingerprint() == factory().fingerprint()  # asked from an actor
+        assert len(engine.cache) == engine.stats.n_unique
+    assert distributed.allclose(local, atol=0.0)
+    assert distributed.n_queries == local.n_queries
+
+
+def test_actor_killed_mid_run_loses_nothing(ray_cluster, tmp_path):
+    marker = tmp_path / "killed.pid"
+    factory = KillOnceFactory(marker, kill_at=3, delay=0.05, n=N_FEATURES)
+    batch = 16
+    with QueryEngine(
+        model_factory=factory,
+        n_features=N_FEATURES,
+        backend="ray",
+        num_actors=2,
+        batch_size=batch,
+        cache_dir=tmp_path,
+        retry_backoff=0.0,
+    ) as engine:
+        result = explain_lsq(engine, N_FEATURES, budget=400)
+        pool = engine.ray_pool
+        stats = engine.stats
+        assert marker.exists()  # an actor really was SIGKILLed mid-batch
+        assert pool.n_replaced == 1
+        assert stats.n_evaluated == stats.n_unique and stats.n_failed == 0
+        # at most the dead actor's batches (one running, one queued) were sent again
+        lost_rows = stats.n_model_rows - stats.n_evaluated
+        assert 0 < lost_rows <= pool.max_in_flight * batch
+        assert len(engine.cache) == stats.n_unique
+    local = explain_lsq(planted(N_FEATURES), N_FEATURES, budget=400)
+    assert result.allclose(local, atol=0.0)
+
+
+def test_model_errors_on_actors_name_the_rows(ray_cluster, rng):
+    f = planted(N_FEATURES)
+    masks = rng.random((80, N_FEATURES)) < 0.5
+    model = FailingModel(f, poisoned=masks[[11]], transient=1)
+    with QueryEngine(
+        model, N_FEATURES, backend="ray", num_actors=2, batch_size=10, retry_backoff=0.0
+    ) as engine:
+        with pytest.raises(ModelQueryError, match="out of memory") as info:
+            engine(masks)
+        expected = np.flatnonzero((masks == masks[11]).all(axis=1))
+        np.testing.assert_array_equal(info.value.rows, expected)
+        keep = np.ones(masks.shape[0], dtype=bool)
+        keep[expected] = False
+        before = engine.stats.n_model_rows
+        np.testing.assert_array_equal(engine(masks[keep]), f.truth.predict(masks[keep]))
+        assert engine.stats.n_model_rows == before  # all answered from memory
+
+
+@pytest.mark.skipif(available_real_method() is None, reason="no registry solver installed yet")
+def test_explain_on_ray_equals_local(ray_cluster):
+    method = available_real_method()
+    f = planted(N_FEATURES)
+    kw = {"method": method, "budget": 300, "max_order": 2, "random_state": 2}
+    local = interplay.explain(f, N_FEATURES, **kw)
+    on_ray = interplay.explain(
+        f, N_FEATURES, engine=EngineOptions(backend="ray", num_actors=2, batch_size=16), **kw
+    )
+    assert on_ray.allclose(local, atol=0.0)
+    assert on_ray.metadata["engine"]["n_model_calls"] >= 2
