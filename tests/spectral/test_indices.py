@@ -248,3 +248,25 @@ def test_stii_weights_emit_no_warnings():
         warnings.simplefilter("error")
         mobius_weights("STII", np.array([0, 1, 2, 3]), np.array([0, 1, 2, 3]), 3)
         mobius_weights("FSII", np.array([0, 1, 2, 5]), np.array([0, 1, 2, 1]), 3)
+
+
+@pytest.mark.parametrize("basis", ["fourier", "mobius"])
+def test_indices_of_a_function_embedded_among_many_null_features(basis):
+    """Null features change none of these indices: embed an 8-feature function in n = 400.
+
+    This checks the large-n bookkeeping (padding sentinel, feature positions) against the
+    brute-force definitions computed on the 8 features that matter.
+    """
+    small_n, n = 8, 400
+    values = bf.random_dense_table(small_n, np.random.default_rng(13))
+    coef = bf.walsh_hadamard(values) if basis == "fourier" else bf.mobius(values)
+    positions = np.sort(np.random.default_rng(14).choice(n, size=small_n, replace=False))
+    subsets = [tuple(positions[list(bf.subset_tuple(c, small_n))]) for c in range(2**small_n)]
+    embedded = Interactions(subsets, coef, n_features=n, basis=basis)
+    for name in INDEX_NAMES:
+        for order in (1, 3):
+            expected = {
+                tuple(int(positions[i]) for i in s): v
+                for s, v in bf.index(values, name, order).items()
+            }
+            _assert_matches(embedded.index(name, order), expected)

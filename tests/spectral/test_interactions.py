@@ -365,3 +365,20 @@ def test_allclose_compares_basis_and_size():
     assert not a.allclose(Interactions([(0,), (1,)], [1.0, 1e-3], n_features=3))
     assert not a.allclose(Interactions([(0,)], [1.0], n_features=3, basis="mobius"))
     assert not a.allclose(Interactions([(0,)], [1.0], n_features=4))
+
+
+def test_predict_at_large_n_term_by_term(rng):
+    """n = 1000: predict equals the definition evaluated term by term, in both bases."""
+    n = 1000
+    truth = random_sparse_fourier(n, 40, max_degree=6, random_state=21)
+    masks = rng.random((64, n)) < 0.5
+    expected = np.zeros(64)
+    for subset, value in zip(truth.subsets, truth.coefficients, strict=True):
+        expected += value * np.prod(1.0 - 2.0 * masks[:, list(subset)], axis=1)
+    np.testing.assert_allclose(truth.predict(masks), expected, atol=1e-10)
+    mobius = truth.to_mobius()
+    expected_mobius = np.zeros(64)
+    for subset, value in zip(mobius.subsets, mobius.coefficients, strict=True):
+        expected_mobius += value * np.all(masks[:, list(subset)], axis=1)
+    np.testing.assert_allclose(expected_mobius, expected, atol=1e-8)
+    np.testing.assert_allclose(mobius.predict(masks), expected, atol=1e-8)
