@@ -49,7 +49,8 @@ def check_masks(masks: Any, n: int, alphabet_size: int = 2) -> np.ndarray:
         q = int(alphabet_size)
         if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
             raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
-        if arr.size and (not np.all(np.mod(arr, 1) == 0) or arr.min() < 0 or arr.max() > q - 1):
+        integral = np.issubdtype(arr.dtype, np.integer) or np.all(np.mod(arr, 1) == 0)
+        if arr.size and (not integral or arr.min() < 0 or arr.max() > q - 1):
             raise ValueError(f"q-ary masks must be integer arrays with entries in 0..{q - 1}")
         return np.ascontiguousarray(arr, dtype=np.int64)
     if arr.dtype != bool:
