@@ -29,8 +29,7 @@ def main() -> None:
     table: dict[str, dict] = {}
     for m in range(5, 14):
         n_code = 2**m - 1
-        field = galois.GF(2**m)
-        entry = {"primitive_poly": poly_to_int(field.irreducible_poly), "generators": {}}
+        entry: dict = {"primitive_poly": None, "generators": {}}
         for t in range(1, 13):
             try:
                 code = galois.BCH(n_code, d=2 * t + 1)
@@ -38,6 +37,12 @@ def main() -> None:
                 continue
             if code.t != t:  # the designed distance may exceed 2t + 1; skip duplicates
                 continue
+            # The code's roots are powers of x in *its* extension field, whose defining
+            # polynomial (galois picks the first primitive one) need not be GF(2^m)'s default.
+            prim = poly_to_int(code.extension_field.irreducible_poly)
+            if entry["primitive_poly"] not in (None, prim):
+                raise RuntimeError(f"m={m}: codes disagree on the extension field")
+            entry["primitive_poly"] = prim
             entry["generators"][str(t)] = hex(poly_to_int(code.generator_poly))
         table[str(m)] = entry
         print(f"m={m}: t in {sorted(map(int, entry['generators']))}")

@@ -57,7 +57,7 @@ def bch_generator(m: int, t: int) -> tuple[int, int]:
     code = galois.BCH(2**m - 1, d=2 * t + 1)
     if code.t != t:
         raise ValueError(f"no binary BCH code of length {2**m - 1} corrects {t} errors")
-    prim = int("".join(str(int(c)) for c in galois.GF(2**m).irreducible_poly.coeffs), 2)
+    prim = int("".join(str(int(c)) for c in code.extension_field.irreducible_poly.coeffs), 2)
     gen = int("".join(str(int(c)) for c in code.generator_poly.coeffs), 2)
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.write_text(json.dumps({"primitive_poly": prim, "generator": hex(gen)}))

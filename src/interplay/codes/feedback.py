@@ -1,0 +1,730 @@
+"""Collision-free feedback scheduling codes (DESIGN.md §5, issue #7).
+
+``k`` of ``n`` users are active; the receiver broadcasts one message from which every active
+user, knowing only the message and its own id, reads a slot in ``[0, slots)`` so that no slot
+gets more than ``per_slot`` active users. The message describes a hash function that is
+perfect on the active set (:mod:`interplay.codes.feedback_layout` builds it from a split tree,
+RecSplit-style). Two ways of coding the seeds are provided (:class:`FeedbackCode`):
+
+``"consensus"`` (default)
+    Each search task ``i`` gets a fixed number of bits ``l_i`` with ``sum l_i`` the cumulative
+    ceiling of ``sum_i (log2(1/p_i) + overhead)``; its seed is the 64-bit window of the message
+    ending at its last bit, so the previous tasks' bits are part of it. The encoder searches the
+    ``2^{l_i}`` values of the new bits and backtracks into the previous task when none succeeds
+    (combined search and encoding, as in Consensus-RecSplit: Lehmann, Sanders, Walzer, "Combined
+    search and encoding for seeds, with an application to minimal perfect hashing", 2025). The
+    overhead over the bound is ``overhead`` bits per task plus a restart counter, instead of the
+    ``~log2 e`` bits per task a per-task variable-length code pays.
+``"rice"``
+    Each task's seed index (the first success) is Golomb–Rice coded with the parameter that is
+    optimal for its success probability, as in RecSplit (Esposito, Müller Graf, Vigna, ALENEX
+    2020). Simpler and fully vectorised over each tree level, ``~log2 e`` bits per task above
+    the bound.
+
+Message layout (bits, most significant first, zero-padded to whole bytes):
+
+1. ``k``: one bit ``1`` if ``k == slots``, else ``0`` and ``ceil(log2(slots*per_slot + 1))``
+   bits of ``k`` (the decoder needs ``k`` to rebuild the tree);
+2. consensus: the restart counter, Rice coded (parameter ``salt_rice``), then the task bits;
+   rice: one Rice code per task;
+3. with ``fingerprint_bits = r > 0`` (the *verified* variant): per-slot occupancies
+   (``ceil(log2(per_slot + 1))`` bits per slot, omitted when every slot must be full) and, slot
+   by slot, the ``r``-bit fingerprints of its users. Then an inactive user learns it was not
+   scheduled except with probability ``<= per_slot * 2^-r``; the extra cost is exactly
+   ``k*r + slots*ceil(log2(per_slot+1))`` bits (``k*r`` when ``k == slots*per_slot``).
+
+Both sides must agree on ``n``, ``slots``, ``per_slot`` and the :class:`FeedbackCode`, as on any
+protocol constant; these are not sent.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from interplay.codes.feedback_bits import (
+    BitReader,
+    BitWriter,
+    MalformedMessageError,
+    bits_from_message,
+    rice_parameter,
+)
+from interplay.codes.feedback_bounds import (
+    check_problem,
+    feedback_bounds,
+    log2_success_probability,
+    naive_bits,
+    seed_search_lower_bound,
+    variable_length_lower_bound,
+)
+from interplay.codes.feedback_layout import (
+    MASK64,
+    SPLIT,
+    Layout,
+    build_layout,
+    cells,
+    fmix64,
+    route,
+    task_success,
+    user_keys,
+)
+
+__all__ = [
+    "FeedbackCode",
+    "MalformedMessageError",
+    "SimulationResult",
+    "decode",
+    "decode_many",
+    "encode",
+    "encode_bits",
+    "message_bits",
+    "feedback_bounds",
+    "log2_success_probability",
+    "simulate",
+    "variable_length_lower_bound",
+    "seed_search_lower_bound",
+    "naive_bits",
+]
+
+Scheme = Literal["consensus", "rice"]
+_SCHEMES = ("consensus", "rice")
+_CHUNK = 1 << 17  # hash evaluations per numpy call in the seed search
+_FP_SALT = np.uint64(0xD6E8FEB86659FD93)
+_RICE_STEP = np.uint64(0xA0761D6478BD642F)
+_WINDOW_INIT = np.uint64(0xE7037ED1A0B428DB)
+
+
+@dataclass(frozen=True)
+class FeedbackCode:
+    """Parameters of a feedback code, shared by encoder and decoder.
+
+    Parameters
+    ----------
+    scheme : {"consensus", "rice"}
+        How seeds are coded (see the module docstring).
+    leaf_size : int
+        Users per leaf of the split tree (>= 2). Larger leaves cost fewer bits and more time.
+    overhead : float
+        Consensus only: extra bits per search task above ``log2(1/p_i)`` (> 0). Smaller is
+        closer to the bound and slower (the backtracking search does ``~1/overhead`` more work).
+    big_task_overhead : float
+        Consensus only: extra bits for tasks with at least ``big_task_users`` users, which are
+        expensive to redo when the search backtracks into them.
+    big_task_users : int
+    salt_rice : int
+        Rice parameter of the restart counter (consensus).
+    fingerprint_bits : int
+        ``r > 0`` turns on the verified variant (inactive users learn they were not scheduled
+        except with probability ``<= per_slot * 2^-r``), at ``k*r`` (+ occupancy) extra bits.
+    """
+
+    scheme: Scheme = "consensus"
+    leaf_size: int = 8
+    overhead: float = 0.25
+    big_task_overhead: float = 1.0
+    big_task_users: int = 256
+    salt_rice: int = 1
+    fingerprint_bits: int = 0
+
+    def check(self) -> None:
+        """Raise ``ValueError`` on an invalid parameter."""
+        if self.scheme not in _SCHEMES:
+            raise ValueError(f"scheme must be one of {_SCHEMES}, got {self.scheme!r}")
+        if not isinstance(self.leaf_size, (int, np.integer)) or not 2 <= self.leaf_size <= 24:
+            raise ValueError(f"leaf_size must be an integer in [2, 24], got {self.leaf_size!r}")
+        if not self.overhead > 0 or not math.isfinite(self.overhead):
+            raise ValueError(f"overhead must be a positive number of bits, got {self.overhead!r}")
+        if not self.big_task_overhead >= 0:
+            raise ValueError(f"big_task_overhead must be >= 0, got {self.big_task_overhead!r}")
+        if not 0 <= self.salt_rice <= 16:
+            raise ValueError(f"salt_rice must be in [0, 16], got {self.salt_rice!r}")
+        if not 0 <= self.fingerprint_bits <= 32:
+            raise ValueError(f"fingerprint_bits must be in [0, 32], got {self.fingerprint_bits!r}")
+
+
+def _resolve_code(code: FeedbackCode | None) -> FeedbackCode:
+    code = FeedbackCode() if code is None else code
+    if not isinstance(code, FeedbackCode):
+        raise ValueError(f"code must be a FeedbackCode, got {type(code).__name__}")
+    code.check()
+    return code
+
+
+def _check_ids(ids: Any, n: int, name: str) -> np.ndarray:
+    arr = np.asarray(ids)
+    if arr.ndim == 0:
+        arr = arr.reshape(1)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of user ids")
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ValueError(f"{name} must be integers, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64, copy=False)
+    if arr.size and (arr.min() < 0 or arr.max() >= n):
+        raise ValueError(f"{name} must lie in [0, n={n})")
+    return arr
+
+
+def _k_header_width(slots: int, per_slot: int) -> int:
+    return max(1, math.ceil(math.log2(slots * per_slot + 1)))
+
+
+def _write_k(writer: BitWriter, k: int, slots: int, per_slot: int) -> None:
+    if k == slots:
+        writer.write(1, 1)
+    else:
+        writer.write(0, 1)
+        writer.write(k, _k_header_width(slots, per_slot))
+
+
+def _read_k(reader: BitReader, slots: int, per_slot: int) -> int:
+    if reader.read(1):
+        return slots
+    k = reader.read(_k_header_width(slots, per_slot))
+    if k > slots * per_slot or k == slots:
+        raise MalformedMessageError(f"feedback message header names k={k}, impossible here")
+    return k
+
+
+# ----------------------------------------------------------------------------- consensus
+
+
+def _task_lengths(layout: Layout, code: FeedbackCode) -> np.ndarray:
+    """``(S,)`` int64 bits given to each search task (cumulative ceiling of the targets)."""
+    tasks = layout.tasks
+    extra = np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
+    target = -layout.log2p[tasks] + code.overhead + extra
+    ends = np.ceil(np.cumsum(target) - 1e-9).astype(np.int64)
+    lengths = np.diff(np.concatenate([[0], ends]))
+    if lengths.size and lengths.max() > 40:
+        raise ValueError("a search task would need more than 40 bits; use a smaller leaf_size")
+    return lengths
+
+
+def _window_init(salt: int) -> int:
+    return int(fmix64(np.uint64(salt) ^ _WINDOW_INIT))
+
+
+def _consensus_search(layout: Layout, keys: np.ndarray, code: FeedbackCode, max_restarts: int = 10_000) -> tuple[int, list[int]]:
+    """Backtracking search; returns ``(salt, values)`` with one value per search task."""
+    tasks = layout.tasks.tolist()
+    lengths = _task_lengths(layout, code).tolist()
+    n_tasks = len(tasks)
+    const = layout.const
+    for salt in range(max_restarts):
+        node_keys: dict[int, np.ndarray] = {0: keys}
+        windows = [0] * n_tasks
+        values = [0] * n_tasks
+        next_v = [0] * n_tasks
+        pending: list[list[int]] = [[] for _ in range(n_tasks)]
+        w0 = _window_init(salt)
+        t = 0
+        while 0 <= t < n_tasks:
+            node = tasks[t]
+            ell = lengths[t]
+            prev = windows[t - 1] if t else w0
+            value = None
+            y = node_keys[node]
+            while value is None:
+                if pending[t]:
+                    value = pending[t].pop(0)
+                    break
+                if next_v[t] >= (1 << ell):
+                    break
+                block = max(1, _CHUNK // max(1, y.size))
+                lo = next_v[t]
+                hi = min(1 << ell, lo + block)
+                next_v[t] = hi
+                cand = np.arange(lo, hi, dtype=np.uint64)
+                base = np.uint64((prev << ell) & MASK64)
+                seeds = fmix64((base | cand) ^ const[node])
+                ok = np.flatnonzero(task_success(layout, node, y, seeds))
+                pending[t] = (ok + lo).tolist()
+            if value is None:  # exhausted: backtrack
+                t -= 1
+                continue
+            values[t] = value
+            windows[t] = ((prev << ell) | value) & MASK64
+            if layout.kind[node] == SPLIT:
+                seed = fmix64(np.uint64(windows[t]) ^ const[node])
+                go_left = cells(y, seed, int(layout.size[node])) < np.uint64(layout.split_at[node])
+                node_keys[int(layout.left[node])] = y[go_left]
+                node_keys[int(layout.right[node])] = y[~go_left]
+            t += 1
+            if t < n_tasks:
+                next_v[t] = 0
+                pending[t] = []
+        if t == n_tasks:
+            return salt, values
+    raise RuntimeError("consensus search failed after the maximum number of restarts")  # pragma: no cover
+
+
+def _consensus_seeds(layout: Layout, salt: int, task_bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``(T,)`` uint64 seed of every node from the task bits (vectorised window extraction)."""
+    prefix = np.unpackbits(np.frombuffer(int(_window_init(salt)).to_bytes(8, "big"), np.uint8))
+    virtual = np.concatenate([prefix, task_bits.astype(np.uint8)])
+    ends = np.cumsum(lengths) + 64  # window of task t = virtual[ends[t]-64 : ends[t]]
+    seeds = layout.const.copy()
+    if ends.size:
+        gather = virtual[ends[:, None] - 64 + np.arange(64)[None, :]].astype(np.uint64)
+        weights = np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)
+        windows = np.bitwise_or.reduce(gather * weights[None, :], axis=1)
+        seeds[layout.tasks] = fmix64(windows ^ layout.const[layout.tasks])
+    return seeds
+
+
+# ----------------------------------------------------------------------------- rice
+
+
+def _rice_seed(const: np.ndarray, index: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return fmix64(const + (index.astype(np.uint64) + np.uint64(1)) * _RICE_STEP)
+
+
+def _rice_search(layout: Layout, keys: np.ndarray) -> np.ndarray:
+    """First successful seed index of every node, level by level, vectorised over tasks.
+
+    Returns ``(T,)`` int64 indices (0 for free nodes).
+    """
+    n_nodes = layout.kind.size
+    index = np.zeros(n_nodes, dtype=np.int64)
+    user_node = np.zeros(keys.size, dtype=np.int64)
+    level = np.array([0])
+    while level.size:
+        busy = level[layout.log2p[level] < 0]
+        order = np.argsort(user_node, kind="stable")
+        sorted_nodes = user_node[order]
+        starts = np.searchsorted(sorted_nodes, busy)
+        # group tasks of equal shape so they form a (G, s) key matrix
+        shape = np.stack([layout.kind[busy], layout.size[busy], layout.n_slots[busy],
+                          layout.split_at[busy]], axis=1)
+        _, group = np.unique(shape, axis=0, return_inverse=True)
+        for g in np.unique(group):
+            nodes = busy[group.ravel() == g]
+            s = int(layout.size[nodes[0]])
+            y = keys[order[starts[group.ravel() == g][:, None] + np.arange(s)[None, :]]]  # (G, s)
+            index[nodes] = _rice_group_search(layout, nodes, y)
+        # route the users of this level's splits to the next level
+        splits = level[layout.kind[level] == SPLIT]
+        if splits.size:
+            here = np.isin(user_node, splits)
+            nd = user_node[here]
+            seeds = _rice_seed(layout.const[nd], index[nd])
+            go_left = cells(keys[here], seeds, layout.size[nd].astype(np.uint64)) < layout.split_at[nd].astype(np.uint64)
+            user_node[here] = np.where(go_left, layout.left[nd], layout.right[nd])
+            level = np.concatenate([layout.left[splits], layout.right[splits]])
+            level.sort()
+        else:
+            level = np.array([], dtype=np.int64)
+    return index
+
+
+def _rice_group_search(layout: Layout, nodes: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """First success index for tasks of one shape; ``y`` is ``(G, s)`` keys."""
+    node0 = int(nodes[0])
+    g_count, s = y.shape
+    found = np.full(g_count, -1, dtype=np.int64)
+    todo = np.arange(g_count)
+    start = 0
+    block = 64
+    while todo.size:
+        block = min(max(64, block), max(1, _CHUNK // max(1, s * todo.size)) * 4)
+        cand = np.arange(start, start + block, dtype=np.int64)
+        seeds = _rice_seed(layout.const[nodes[todo]][:, None], cand[None, :])  # (G', V)
+        flat_ok = _shape_success(layout, node0, y[todo], seeds)
+        hit = flat_ok.any(axis=1)
+        first = flat_ok.argmax(axis=1)
+        found[todo[hit]] = start + first[hit]
+        todo = todo[~hit]
+        start += block
+        block *= 2
+    return found
+
+
+def _shape_success(layout: Layout, node: int, y: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """``(G, V)`` success of seeds ``(G, V)`` for tasks with keys ``(G, s)`` of one shape."""
+    g_count, v_count = seeds.shape
+    s = y.shape[1]
+    out = np.empty((g_count, v_count), dtype=bool)
+    rows = max(1, _CHUNK // max(1, s * v_count))
+    for lo in range(0, g_count, rows):
+        hi = min(g_count, lo + rows)
+        ys = np.repeat(y[lo:hi], v_count, axis=0)  # (G'*V, s)
+        sd = seeds[lo:hi].reshape(-1)
+        out[lo:hi] = _rows_success(layout, node, ys, sd).reshape(hi - lo, v_count)
+    return out
+
+
+def _rows_success(layout: Layout, node: int, y: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """Row-wise version of :func:`task_success`: row ``j`` keys ``y[j]`` with seed ``seeds[j]``."""
+    s = y.shape[1]
+    if layout.kind[node] == SPLIT:
+        cell = cells(y, seeds[:, None], s)
+        s1 = int(layout.split_at[node])
+        return np.count_nonzero(cell < np.uint64(s1), axis=1) == s1
+    c = int(layout.n_slots[node])
+    m = layout.per_slot
+    cell = cells(y, seeds[:, None], c)
+    if m == 1 and c <= 64 and hasattr(np, "bitwise_count"):
+        mask = np.bitwise_or.reduce(np.uint64(1) << cell, axis=1)
+        return np.bitwise_count(mask) == s
+    srt = np.sort(cell, axis=1)
+    return ~np.any(srt[:, m:] == srt[:, :-m], axis=1)
+
+
+# ----------------------------------------------------------------------------- verification
+
+
+def _fingerprints(keys: np.ndarray, r: int) -> np.ndarray:
+    return (fmix64(keys ^ _FP_SALT) >> np.uint64(64 - r)).astype(np.int64)
+
+
+def _occupancy_width(k: int, slots: int, per_slot: int) -> int:
+    if k == slots * per_slot:
+        return 0
+    return math.ceil(math.log2(per_slot + 1))
+
+
+def _write_verification(writer: BitWriter, keys: np.ndarray, slot: np.ndarray, slots: int, per_slot: int, r: int) -> None:
+    k = keys.size
+    width = _occupancy_width(k, slots, per_slot)
+    occupancy = np.bincount(slot, minlength=slots)
+    if width:
+        shifts = np.arange(width - 1, -1, -1)
+        writer.write_bits(((occupancy[:, None] >> shifts[None, :]) & 1).astype(np.uint8).ravel())
+    fp = _fingerprints(keys, r)
+    order = np.lexsort((fp, slot))
+    shifts = np.arange(r - 1, -1, -1)
+    writer.write_bits(((fp[order][:, None] >> shifts[None, :]) & 1).astype(np.uint8).ravel())
+
+
+def _verification_length(k: int, slots: int, per_slot: int, r: int) -> int:
+    return slots * _occupancy_width(k, slots, per_slot) + k * r
+
+
+def _check_verification(bits: np.ndarray, keys: np.ndarray, slot: np.ndarray, k: int, slots: int, per_slot: int, r: int) -> np.ndarray:
+    """``(N,)`` bool: does each user's fingerprint appear among its slot's stored ones?"""
+    width = _occupancy_width(k, slots, per_slot)
+    if width:
+        occ_bits = bits[: slots * width].reshape(slots, width).astype(np.int64)
+        occupancy = occ_bits @ (1 << np.arange(width - 1, -1, -1))
+        if occupancy.sum() != k or occupancy.max(initial=0) > per_slot:
+            raise MalformedMessageError("feedback message corrupt: slot occupancies do not add up to k")
+    else:
+        occupancy = np.full(slots, per_slot, dtype=np.int64)
+    fp_bits = bits[slots * width :].reshape(k, r).astype(np.int64)
+    stored = fp_bits @ (1 << np.arange(r - 1, -1, -1))
+    first = np.concatenate([[0], np.cumsum(occupancy)])
+    mine = _fingerprints(keys, r)
+    member = np.zeros(keys.size, dtype=bool)
+    for j in range(per_slot):
+        pos = first[slot] + j
+        has = j < occupancy[slot]
+        member |= has & (stored[np.minimum(pos, k - 1)] == mine)
+    return member
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def encode_bits(
+    active_ids: Sequence[int] | np.ndarray,
+    n: int,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    code: FeedbackCode | None = None,
+) -> np.ndarray:
+    """Encode the feedback for an active set as a bit array.
+
+    Parameters
+    ----------
+    active_ids : (k,) distinct ints in ``[0, n)``
+    n : int, number of users
+    slots : int, number of slots ``b``
+    per_slot : int, at most this many active users per slot (``m``)
+    code : FeedbackCode, optional
+
+    Returns
+    -------
+    (L,) uint8 array of 0/1
+        The self-delimiting message; ``L`` is its exact cost in bits.
+    """
+    code = _resolve_code(code)
+    ids = _check_ids(active_ids, int(n) if isinstance(n, (int, np.integer)) else 0, "active_ids")
+    k, n, slots, per_slot = check_problem(ids.size, n, slots, per_slot)
+    if np.unique(ids).size != k:
+        raise ValueError("active_ids must be distinct")
+    keys = user_keys(ids)
+    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    writer = BitWriter()
+    _write_k(writer, k, slots, per_slot)
+    if code.scheme == "consensus":
+        salt, values = _consensus_search(layout, keys, code)
+        writer.write_rice(salt, code.salt_rice)
+        lengths = _task_lengths(layout, code)
+        for value, ell in zip(values, lengths.tolist()):
+            writer.write(value, ell)
+        if code.fingerprint_bits:
+            task_bits = writer.bits()[-int(lengths.sum()) :] if lengths.sum() else np.zeros(0, np.uint8)
+            seeds = _consensus_seeds(layout, salt, task_bits, lengths)
+    else:
+        index = _rice_search(layout, keys)
+        p = 2.0 ** layout.log2p
+        for node in layout.tasks.tolist():
+            writer.write_rice(int(index[node]), rice_parameter(float(p[node])))
+        if code.fingerprint_bits:
+            seeds = _rice_seed(layout.const, index)
+    if code.fingerprint_bits:
+        slot = route(layout, keys, seeds)
+        _write_verification(writer, keys, slot, slots, per_slot, code.fingerprint_bits)
+    return writer.bits()
+
+
+def encode(
+    active_ids: Sequence[int] | np.ndarray,
+    n: int,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    code: FeedbackCode | None = None,
+) -> bytes:
+    """Encode the feedback message as bytes (the bits of :func:`encode_bits`, zero-padded)."""
+    return np.packbits(encode_bits(active_ids, n, slots, per_slot, code=code)).tobytes()
+
+
+@dataclass
+class _Parsed:
+    layout: Layout
+    seeds: np.ndarray
+    verification: np.ndarray | None
+
+
+def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode) -> _Parsed:
+    bits = bits_from_message(message)
+    reader = BitReader(bits)
+    k = _read_k(reader, slots, per_slot)
+    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    if code.scheme == "consensus":
+        salt = reader.read_rice(code.salt_rice, limit=1 << 20)
+        lengths = _task_lengths(layout, code)
+        total = int(lengths.sum())
+        reader._need(total)
+        task_bits = bits[reader.pos : reader.pos + total]
+        reader.pos += total
+        seeds = _consensus_seeds(layout, salt, task_bits, lengths)
+    else:
+        index = np.zeros(layout.kind.size, dtype=np.int64)
+        p = 2.0 ** layout.log2p
+        for node in layout.tasks.tolist():
+            index[node] = reader.read_rice(rice_parameter(float(p[node])), limit=1 << 30)
+        seeds = _rice_seed(layout.const, index)
+    verification = None
+    if code.fingerprint_bits:
+        length = _verification_length(k, slots, per_slot, code.fingerprint_bits)
+        reader._need(length)
+        verification = bits[reader.pos : reader.pos + length]
+        reader.pos += length
+    # whatever follows must be byte padding of zeros
+    rest = bits[reader.pos :]
+    if isinstance(message, np.ndarray):
+        if rest.size:
+            raise MalformedMessageError(f"feedback message has {rest.size} bits after its end")
+    elif rest.size >= 8 or rest.any():
+        raise MalformedMessageError("feedback message has trailing data after its end")
+    return _Parsed(layout, seeds, verification)
+
+
+def decode_many(
+    message: bytes | np.ndarray,
+    ids: Sequence[int] | np.ndarray,
+    n: int,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    code: FeedbackCode | None = None,
+) -> np.ndarray:
+    """What each of the users ``ids`` reads from ``message`` (vectorised :func:`decode`).
+
+    Every entry depends only on the message and that user's own id.
+
+    Returns
+    -------
+    (N,) int64 slots in ``[0, slots)``; ``-1`` for "not scheduled" in the verified variant.
+
+    Raises
+    ------
+    MalformedMessageError
+        If the message is truncated, too long, or inconsistent with the parameters.
+    """
+    code = _resolve_code(code)
+    _, n, slots, per_slot = check_problem(0, n, slots, per_slot)
+    ids = _check_ids(ids, n, "ids")
+    parsed = _parse(message, slots, per_slot, code)
+    keys = user_keys(ids)
+    slot = route(parsed.layout, keys, parsed.seeds)
+    if parsed.verification is not None:
+        ok = _check_verification(parsed.verification, keys, slot, parsed.layout.k, slots, per_slot, code.fingerprint_bits)
+        slot = np.where(ok, slot, -1)
+    return slot
+
+
+def decode(
+    message: bytes | np.ndarray,
+    my_id: int,
+    n: int,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    code: FeedbackCode | None = None,
+) -> int:
+    """The slot user ``my_id`` reads from ``message`` (``-1``: not scheduled, verified variant).
+
+    An active user always gets its own slot; an inactive user gets an arbitrary slot unless the
+    code is the verified variant (``fingerprint_bits > 0``).
+    """
+    if isinstance(my_id, bool) or not isinstance(my_id, (int, np.integer)):
+        raise ValueError(f"my_id must be an integer, got {my_id!r}")
+    return int(decode_many(message, [int(my_id)], n, slots, per_slot, code=code)[0])
+
+
+# ----------------------------------------------------------------------------- simulation
+
+
+@dataclass
+class SimulationResult:
+    """Outcome of :func:`simulate`: measured bits against the bounds, all in bits."""
+
+    k: int
+    n: int
+    slots: int
+    per_slot: int
+    trials: int
+    bits: np.ndarray = field(repr=False)  # (trials,) message lengths
+    lower_bound: float = 0.0
+    seed_search_bound: float = 0.0
+    encode_seconds: float = 0.0
+    decode_seconds: float = 0.0
+    false_positive_rate: float = math.nan
+
+    @property
+    def bits_per_user(self) -> float:
+        """Mean message length divided by ``k``."""
+        return float(self.bits.mean() / self.k) if self.k else 0.0
+
+    @property
+    def ratio(self) -> float:
+        """Mean message length over the variable-length lower bound."""
+        return float(self.bits.mean() / self.lower_bound) if self.lower_bound else math.inf
+
+
+def _draw_active(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    if n <= 4 * k or n <= 1 << 16:
+        return rng.choice(n, size=k, replace=False)
+    ids = np.unique(rng.integers(0, n, size=k + k // 4 + 8))
+    while ids.size < k:
+        ids = np.unique(np.concatenate([ids, rng.integers(0, n, size=k)]))
+    return rng.permutation(ids)[:k]
+
+
+def simulate(
+    n: int,
+    k: int,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    trials: int = 100,
+    code: FeedbackCode | None = None,
+    random_state: int | np.random.Generator | None = None,
+    inactive_probes: int = 0,
+) -> SimulationResult:
+    """Draw active sets, encode, decode at every active user and check the schedule.
+
+    Every active user's slot is decoded from the message bytes and its own id (never taken from
+    the encoder), and the loads are checked: at most ``per_slot`` per slot, every slot in range.
+
+    Parameters
+    ----------
+    n, k, slots, per_slot : int
+    trials : int, number of random active sets
+    code : FeedbackCode, optional
+    random_state : int, Generator or None
+    inactive_probes : int
+        Verified variant: also decode this many random inactive users per trial and measure how
+        often they wrongly believe they were scheduled.
+
+    Raises
+    ------
+    AssertionError
+        If any decode is wrong (a collision, an out-of-range slot or, in the verified variant,
+        an active user told it was not scheduled).
+    """
+    code = _resolve_code(code)
+    k, n, slots, per_slot = check_problem(k, n, slots, per_slot)
+    rng = np.random.default_rng(random_state) if not isinstance(random_state, np.random.Generator) else random_state
+    bits = np.zeros(trials, dtype=np.int64)
+    t_enc = t_dec = 0.0
+    false_pos = probes = 0
+    for trial in range(trials):
+        active = _draw_active(rng, n, k)
+        t0 = time.perf_counter()
+        message = encode(active, n, slots, per_slot, code=code)
+        t1 = time.perf_counter()
+        slot = decode_many(message, active, n, slots, per_slot, code=code)
+        t2 = time.perf_counter()
+        t_enc += t1 - t0
+        t_dec += t2 - t1
+        bits[trial] = _message_bits(message, slots, per_slot, code)
+        if k:
+            if slot.min() < 0 or slot.max() >= slots:
+                raise AssertionError(f"trial {trial}: an active user decoded an invalid slot")
+            load = np.bincount(slot, minlength=slots)
+            if load.max() > per_slot:
+                raise AssertionError(f"trial {trial}: a slot got {load.max()} > {per_slot} active users")
+        if inactive_probes and code.fingerprint_bits:
+            others = rng.integers(0, n, size=inactive_probes)
+            others = others[~np.isin(others, active)]
+            got = decode_many(message, others, n, slots, per_slot, code=code)
+            false_pos += int(np.count_nonzero(got >= 0))
+            probes += others.size
+    return SimulationResult(
+        k=k,
+        n=n,
+        slots=slots,
+        per_slot=per_slot,
+        trials=trials,
+        bits=bits,
+        lower_bound=variable_length_lower_bound(k, n, slots, per_slot),
+        seed_search_bound=seed_search_lower_bound(k, slots, per_slot),
+        encode_seconds=t_enc / max(trials, 1),
+        decode_seconds=t_dec / max(trials, 1),
+        false_positive_rate=false_pos / probes if probes else math.nan,
+    )
+
+
+def message_bits(message: bytes | np.ndarray, slots: int, per_slot: int = 1, *, code: FeedbackCode | None = None) -> int:
+    """Exact length in bits of a (self-delimiting) message, without the byte padding."""
+    return _message_bits(message, slots, per_slot, _resolve_code(code))
+
+
+def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode) -> int:
+    bits = bits_from_message(message)
+    reader = BitReader(bits)
+    k = _read_k(reader, slots, per_slot)
+    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    if code.scheme == "consensus":
+        reader.read_rice(code.salt_rice, limit=1 << 20)
+        reader.pos += int(_task_lengths(layout, code).sum())
+    else:
+        p = 2.0 ** layout.log2p
+        for node in layout.tasks.tolist():
+            reader.read_rice(rice_parameter(float(p[node])), limit=1 << 30)
+    if code.fingerprint_bits:
+        reader.pos += _verification_length(k, slots, per_slot, code.fingerprint_bits)
+    if reader.pos > bits.size:
+        raise MalformedMessageError("feedback message too short")
+    return reader.pos

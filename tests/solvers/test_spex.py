@@ -1,0 +1,94 @@
+"""SPEX against planted sparse functions (n = 1000) and brute force (small n)."""
+
+import itertools
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay.metrics import r2_score
+from interplay.solvers.spex import SPEX, SPEXDesign
+from interplay.values.planted import PlantedFunction, random_sparse_fourier
+
+
+def _fresh_masks(n, count=2000, seed=123):
+    return np.random.default_rng(seed).random((count, n)) < 0.5
+
+
+def test_recovers_planted_function_exactly_at_n_1000():
+    truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=11)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 1000, budget=12_000, max_order=4, random_state=0)
+    assert result.n_queries <= 12_000
+    assert result.n_queries == f.n_rows  # every query counted, each distinct mask once
+    assert f.n_calls == 1  # one batch
+    kept = result.truncate(4)
+    big = np.abs(kept.coefficients) > 1e-8
+    assert set(np.array(kept.subsets, dtype=object)[big]) == set(truth.subsets)
+    for subset, value in zip(truth.subsets, truth.coefficients):
+        assert result[subset] == pytest.approx(value, abs=1e-8)
+    masks = _fresh_masks(1000)
+    assert r2_score(truth.predict(masks), result.predict(masks)) > 1 - 1e-10
+
+
+def test_noisy_planted_function_at_20_db():
+    truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=12)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 20.0)
+    f = PlantedFunction(truth, noise_sd=sd, random_state=3)
+    result = interplay.explain(f, 1000, budget=12_000, max_order=4, random_state=1)
+    masks = _fresh_masks(1000, seed=7)
+    assert r2_score(truth.predict(masks), result.predict(masks)) >= 0.95
+    # and against the noisy function itself, as a user would measure it
+    assert r2_score(f(masks), result.predict(masks)) >= 0.95
+
+
+def test_small_n_matches_brute_force_transform():
+    n = 10
+    truth = random_sparse_fourier(n, 12, max_degree=3, random_state=4)
+    table_masks = np.array(list(itertools.product([0, 1], repeat=n)), dtype=bool)
+    values = truth.predict(table_masks)
+    # brute-force WHT from the definition
+    signs = 1 - 2 * ((table_masks.astype(int) @ table_masks.T.astype(int)) % 2)
+    brute = signs @ values / 2**n
+    result = interplay.explain(lambda m: truth.predict(m), n, budget=2000, max_order=3,
+                               random_state=5)
+    recovered = np.zeros(2**n)
+    support = result.support_matrix()
+    rows = support.astype(int) @ (1 << np.arange(n))[::-1]
+    recovered[rows] = result.coefficients
+    table_rows = table_masks.astype(int) @ (1 << np.arange(n))[::-1]
+    np.testing.assert_allclose(recovered[table_rows], brute, atol=1e-9)
+
+
+def test_budget_too_small_names_the_minimum():
+    minimum = SPEXDesign.minimum_budget(1000, 4)
+    with pytest.raises(interplay.BudgetError, match=str(minimum)):
+        interplay.explain(lambda m: np.zeros(len(m)), 1000, budget=minimum - 1, max_order=4)
+    design = SPEX(budget=minimum, max_order=4).design(1000)
+    assert design.n_queries <= minimum
+
+
+def test_budget_is_respected_and_seed_reproducible():
+    truth = random_sparse_fourier(300, 20, max_degree=3, random_state=6)
+    runs = [
+        interplay.explain(PlantedFunction(truth), 300, budget=5000, max_order=3, random_state=9)
+        for _ in range(2)
+    ]
+    assert runs[0].n_queries <= 5000
+    assert runs[0].subsets == runs[1].subsets
+    np.testing.assert_array_equal(runs[0].coefficients, runs[1].coefficients)
+    other_seed = interplay.explain(PlantedFunction(truth), 300, budget=5000, max_order=3,
+                                   random_state=10)
+    assert other_seed.metadata["log2_bins"] == runs[0].metadata["log2_bins"]
+
+
+def test_bad_value_function_output_is_a_clear_error():
+    def nan_at_row_3(masks):
+        out = np.zeros(len(masks))
+        out[3] = np.nan
+        return out
+
+    with pytest.raises(ValueError, match="NaN"):
+        interplay.explain(nan_at_row_3, 50, budget=3000, max_order=2)
+    with pytest.raises(ValueError, match="shape"):
+        interplay.explain(lambda m: np.zeros((len(m), 2)), 50, budget=3000, max_order=2)
