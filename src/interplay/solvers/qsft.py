@@ -261,8 +261,10 @@ class QSFT(Solver):
         smallest b with ``q**b >= 4 * sparsity`` (at most half a coefficient per bin).
     delays : {"identity", "robust"}
         Identity delays for noiseless functions; robust random delays for noisy ones.
-    n_repeats : int
-        Delay blocks of the robust design.
+    n_repeats : int, optional
+        Delay blocks R of the robust design. None: ``max(3, ceil(log2(n + 1)) - 2)`` (3 up
+        to n = 31, 5 at n = 100): each ``k_i`` is read R times, and the chance that one of the
+        n reads of a singleton is wrong must stay small as n grows.
     noise_sd : float, optional
         Known noise standard deviation of one query; estimated from the bins when None.
     refit : bool
@@ -291,7 +293,7 @@ class QSFT(Solver):
         b: int | None = None,
         sparsity: int = 50,
         delays: DelayDesign = "identity",
-        n_repeats: int = 3,
+        n_repeats: int | None = None,
         noise_sd: float | None = None,
         refit: bool = True,
         max_iter: int = 100,
@@ -320,7 +322,7 @@ class QSFT(Solver):
             raise ValueError(f"sparsity must be at least 1, got {self.sparsity}")
         if self.delays not in ("identity", "robust"):
             raise ValueError(f"delays must be 'identity' or 'robust', got {self.delays!r}")
-        if int(self.n_repeats) < 1:
+        if self.n_repeats is not None and int(self.n_repeats) < 1:
             raise ValueError(f"n_repeats must be at least 1, got {self.n_repeats}")
         if self.noise_sd is not None and not float(self.noise_sd) >= 0:
             raise ValueError(f"noise_sd must be non-negative, got {self.noise_sd}")
@@ -337,7 +339,12 @@ class QSFT(Solver):
         """
         self._check_params()
         n, q, c = int(n), int(self.q), int(self.n_groups)
-        repeats = 1 if self.delays == "identity" else int(self.n_repeats)
+        if self.delays == "identity":
+            repeats = 1
+        elif self.n_repeats is None:
+            repeats = max(3, math.ceil(math.log2(n + 1)) - 2)
+        else:
+            repeats = int(self.n_repeats)
         n_delays = repeats * (n + 1)
 
         def cost(b: int) -> int:
@@ -440,9 +447,10 @@ class QSFT(Solver):
         c, n, _ = groups.shape
         p = delays.shape[0]
         vectors = _all_vectors(q, b)  # (B, b)
-        hashed = np.einsum("lb,cnb->cln", vectors, groups) % q  # (C, B, n)
-        dtype = np.uint8 if q <= 256 else np.int32
-        points = ((hashed[:, None, :, :] + delays[None, :, None, :]) % q).astype(dtype)
+        dtype = np.uint8 if q <= 128 else np.int64
+        hashed = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(dtype)  # (C, B, n)
+        points = hashed[:, None, :, :] + delays.astype(dtype)[None, :, None, :]
+        points %= dtype(q)
         points = points.reshape(-1, n)  # (C * P * B, n)
         keys = np.concatenate(
             [

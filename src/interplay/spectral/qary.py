@@ -108,7 +108,7 @@ def canonical_spectrum(
 
     Returns
     -------
-    frequencies : (K', n) int16 array, sorted by degree then lexicographically
+    frequencies : (K', n) int16 array, sorted by degree, then support, then values
     coefficients : (K',) complex128 array
     """
     freq = np.mod(np.asarray(frequencies, dtype=np.int64), q)
@@ -123,7 +123,9 @@ def canonical_spectrum(
         keep = np.abs(summed) > tol
         uniq, summed = uniq[keep], summed[keep]
     degree = (uniq != 0).sum(axis=1)
-    order = np.lexsort(tuple(uniq[:, ::-1].T) + (degree,)) if uniq.shape[0] else np.zeros(0, int)
+    # Order: degree, then support positions (lexicographic), then the non-zero values.
+    keys = tuple(uniq[:, ::-1].T) + tuple((uniq[:, ::-1] == 0).T) + (degree,)
+    order = np.lexsort(keys) if uniq.shape[0] else np.zeros(0, dtype=np.int64)
     return uniq[order].astype(np.int16), summed[order]
 
 
