@@ -224,14 +224,24 @@ class Interactions:
             if not np.issubdtype(masks.dtype, np.number) or not np.isin(masks, (0, 1)).all():
                 raise ValueError("masks must be boolean (or 0/1) arrays")
             masks = masks.astype(bool)
-        members = self.support_matrix().T.astype(np.float32)  # (n, K)
-        if self.basis == "fourier":
-            hits = masks.astype(np.float32) @ members
-            signs = 1.0 - 2.0 * (np.rint(hits).astype(np.int64) & 1)
-            out = signs @ self._coef
-        else:
-            missing = (~masks).astype(np.float32) @ members
-            out = (missing < 0.5).astype(np.float64) @ self._coef
+        n = self.n_features
+        idx = self._idx  # (K, d), padded with the sentinel n
+        fourier = self.basis == "fourier"
+        out = np.empty(masks.shape[0])
+        # Gather the d member bits of every term (O(N·K·d), far cheaper than an (N, n) @ (n, K)
+        # product for sparse low-degree expansions); rows in chunks of ~2**24 gathered bits.
+        step = max(1, 2**24 // max(idx.size, 1))
+        for start in range(0, masks.shape[0], step):
+            chunk = masks[start : start + step]
+            padded = np.empty((chunk.shape[0], n + 1), dtype=bool)
+            padded[:, :n] = chunk
+            padded[:, n] = not fourier  # the sentinel: no sign flip / always "kept"
+            bits = padded[:, idx]  # (rows, K, d)
+            if fourier:
+                parity = np.bitwise_xor.reduce(bits, axis=2)
+                out[start : start + step] = (1.0 - 2.0 * parity) @ self._coef
+            else:
+                out[start : start + step] = bits.all(axis=2) @ self._coef
         return float(out[0]) if single else out
 
     # -------------------------------------------------------------- conversions
