@@ -145,7 +145,10 @@ class HFClassifier(_HFBase, TextClassifier):
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:
         """(N, C) float array of logits."""
         torch = _torch()
-        texts = list(texts)
+        # an empty text (every feature removed) becomes the tokenizer's "nothing" token when
+        # the tokenizer adds no special tokens of its own
+        blank = self.tokenizer.pad_token or self.tokenizer.eos_token or "."
+        texts = [t if t.strip() else blank for t in texts]
         out = np.zeros((len(texts), len(self.labels)))
         order = np.argsort([len(t) for t in texts], kind="stable")
         with torch.inference_mode():

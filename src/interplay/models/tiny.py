@@ -63,6 +63,13 @@ def build_tiny_tokenizer(vocab_size: int = 400, *, chat: bool = False, mask: boo
     if mask:
         kwargs["mask_token"] = "[MASK]"
         kwargs["cls_token"] = "[CLS]"
+    if mask:  # an encoder: every text starts with [CLS], as BERT's tokenizers do
+        from tokenizers.processors import TemplateProcessing
+
+        cls_id = bpe.token_to_id("[CLS]")
+        bpe._tokenizer.post_processor = TemplateProcessing(
+            single="[CLS] $A", pair="[CLS] $A $B", special_tokens=[("[CLS]", cls_id)]
+        )
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, **kwargs)
     if chat:
         tokenizer.chat_template = _CHAT_TEMPLATE
