@@ -68,6 +68,7 @@ class BitReader:
     def __init__(self, bits: np.ndarray) -> None:
         self.bits = bits
         self.pos = 0
+        self._zeros: np.ndarray | None = None
 
     def _need(self, count: int) -> None:
         if self.pos + count > self.bits.size:
@@ -86,11 +87,12 @@ class BitReader:
 
     def read_rice(self, r: int, limit: int = 1 << 40) -> int:
         """Read a Rice code with parameter ``2**r`` (quotient capped at ``limit``)."""
-        rest = self.bits[self.pos :]
-        zeros = np.flatnonzero(rest == 0)
-        if zeros.size == 0:
+        if self._zeros is None:
+            self._zeros = np.flatnonzero(self.bits == 0)
+        at = int(np.searchsorted(self._zeros, self.pos))
+        if at == self._zeros.size:
             raise MalformedMessageError("feedback message too short: unterminated Rice code")
-        q = int(zeros[0])
+        q = int(self._zeros[at]) - self.pos
         if q > limit:
             raise MalformedMessageError("feedback message corrupt: Rice quotient out of range")
         self.pos += q + 1
