@@ -258,7 +258,8 @@ class QSFT(Solver):
         Bins per group are ``q**b``; overrides the choice from ``sparsity``/``budget``.
     sparsity : int
         Number of real interactions (conjugate pairs) the default design is sized for: the
-        smallest b with ``q**b >= 4 * sparsity`` (at most half a coefficient per bin).
+        smallest b with ``q**b >= 4 * sparsity`` (at most half a coefficient per bin; real
+        functions have two conjugate coefficients per interaction), ``2 * sparsity`` for q = 2.
     delays : {"identity", "robust"}
         Identity delays for noiseless functions; robust random delays for noisy ones.
     n_repeats : int, optional
@@ -359,7 +360,8 @@ class QSFT(Solver):
             # Real functions have 2 coefficients per interaction; keep the load of each
             # group at or below 1/2 coefficient per bin, where 3-group peeling succeeds with
             # high probability even at small sizes (measured: load 0.6 fails ~1 run in 6).
-            target = 4 * int(self.sparsity)
+            # (For q = 2, k = -k: one real coefficient per interaction.)
+            target = (2 if q == 2 else 4) * int(self.sparsity)
             b = next((b for b in range(1, b_cap + 1) if q**b >= target), b_cap)
         else:
             fits = [b for b in range(1, b_cap + 1) if cost(b) <= int(self.budget)]

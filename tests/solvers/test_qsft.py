@@ -1,0 +1,261 @@
+"""q-SFT: design pieces against brute force, exact recovery, noise, q = 2 against SPEX."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay.solvers import BudgetError
+from interplay.solvers.base import check_random_state
+from interplay.solvers.qsft import (
+    QSFT,
+    delay_matrix,
+    is_full_rank_mod_q,
+    qary_bin_transform,
+    subsample_groups,
+)
+from interplay.spectral.interactions import Interactions
+from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.values.base import as_value_function
+from interplay.values.planted import PlantedFunction, random_sparse_fourier
+from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+
+
+def spectrum_nmse(result: QaryInteractions, truth: QaryInteractions) -> float:
+    both = np.concatenate([result.frequencies, truth.frequencies])
+    _, diff = canonical_spectrum(
+        both, np.concatenate([result.coefficients, -truth.coefficients]), truth.q
+    )
+    return float(np.sum(np.abs(diff) ** 2) / np.sum(np.abs(truth.coefficients) ** 2))
+
+
+def support(result: QaryInteractions) -> set[bytes]:
+    return {k.tobytes() for k in result.frequencies.astype(np.int64)}
+
+
+# ------------------------------------------------------------------ design pieces
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 6])
+def test_full_rank_check_is_surjectivity(q):
+    """Full rank <=> the hash k -> M^T k reaches every one of the q^b bins."""
+    rng = np.random.default_rng(q)
+    n, b = 3, 2
+    all_k = np.array(list(itertools.product(range(q), repeat=n)))
+    verdicts = set()
+    for _ in range(40):
+        m = rng.integers(0, q, size=(n, b))
+        if rng.random() < 0.3:  # force some rank-deficient matrices
+            m[:, 1] = (m[:, 0] * rng.integers(0, q)) % q
+        image = {tuple(v) for v in (all_k @ m) % q}
+        onto = len(image) == q**b
+        assert is_full_rank_mod_q(m, q) == onto
+        verdicts.add(onto)
+    assert verdicts == {True, False}
+
+
+def test_subsample_groups_are_full_rank_and_seeded():
+    groups = subsample_groups(10, 3, 4, 3, check_random_state(0))
+    assert groups.shape == (3, 10, 3)
+    assert all(is_full_rank_mod_q(m, 4) for m in groups)
+    again = subsample_groups(10, 3, 4, 3, check_random_state(0))
+    np.testing.assert_array_equal(groups, again)
+    with pytest.raises(ValueError, match="cannot exceed"):
+        subsample_groups(2, 3, 4, 1, check_random_state(0))
+
+
+def test_delay_blocks():
+    ident = delay_matrix(4, 3, 1, None)
+    np.testing.assert_array_equal(ident, np.vstack([np.zeros(4, int), np.eye(4, dtype=int)]))
+    robust = delay_matrix(4, 3, 2, np.random.default_rng(0)).reshape(2, 5, 4)
+    for block in robust:
+        np.testing.assert_array_equal((block[1:] - block[0]) % 3, np.eye(4, dtype=int))
+
+
+def test_bin_transform_hashes_the_spectrum():
+    """U(j) = sum over k with M^T k = j of F(k) omega^<d, k>, checked term by term."""
+    q, n, b = 3, 4, 2
+    rng = np.random.default_rng(1)
+    truth = random_sparse_qary(n, q, 6, max_degree=3, random_state=2)
+    m = subsample_groups(n, b, q, 1, rng)[0]
+    d = rng.integers(0, q, size=n)
+    ells = np.array(list(itertools.product(range(q), repeat=b)))  # C order
+    samples = truth.predict((ells @ m.T + d) % q)
+    bins = qary_bin_transform(samples, q, b)
+    expected = np.zeros(q**b, dtype=complex)
+    for k, c in zip(truth.frequencies, truth.coefficients, strict=True):
+        j = ((k @ m) % q) @ (q ** np.arange(b - 1, -1, -1))
+        expected[j] += c * np.exp(2j * np.pi * ((d @ k) % q) / q)
+    np.testing.assert_allclose(bins, expected, atol=1e-12)
+
+
+# ------------------------------------------------------------------ recovery
+
+
+@pytest.mark.parametrize(("q", "n"), [(3, 100), (4, 100), (5, 60)])
+def test_exact_recovery_noiseless(q, n):
+    truth = random_sparse_qary(n, q, 50, max_degree=3, random_state=q + n)
+    f = PlantedQaryFunction(truth)
+    result = interplay.explain(f, n, method="qsft", q=q, random_state=1)
+    assert isinstance(result, QaryInteractions)
+    assert support(result) == support(truth)
+    assert result.allclose(truth, atol=1e-8)
+    assert result.n_queries == f.n_rows  # every distinct query counted once
+    assert result.n_queries <= result.metadata["design"]["max_queries"]
+    assert result.method == "qsft"
+    assert result.is_real
+
+
+def test_noisy_recovery_with_robust_delays():
+    q, n = 4, 20
+    truth = random_sparse_qary(n, q, 50, max_degree=3, random_state=7)
+    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    f = PlantedQaryFunction(truth, noise_sd=sd, random_state=8)
+    result = interplay.explain(
+        f, n, method="qsft", q=q, random_state=2, solver_options={"delays": "robust"}
+    )
+    assert support(result) == support(truth)
+    assert spectrum_nmse(result, truth) <= 1e-3
+    assert result.metadata["noise_sd_per_query"] == pytest.approx(sd, rel=0.1)
+
+
+def test_identity_delays_are_worse_than_robust_under_noise():
+    """The robust design is what makes noisy recovery work (the test can fail)."""
+    q, n = 4, 40
+    truth = random_sparse_qary(n, q, 30, max_degree=3, random_state=3)
+    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 5.0)
+    errors = {}
+    for delays in ("identity", "robust"):
+        f = PlantedQaryFunction(truth, noise_sd=sd, random_state=4)
+        result = QSFT(q=q, delays=delays, random_state=5, sparsity=30).fit(
+            as_value_function(f, n, q), n
+        )
+        errors[delays] = spectrum_nmse(result, truth)
+    assert errors["robust"] < 1e-2
+    assert errors["robust"] < errors["identity"]
+
+
+def test_q2_equals_spex():
+    n = 30
+    truth = random_sparse_fourier(n, 20, max_degree=3, random_state=0)
+    spex = interplay.explain(PlantedFunction(truth), n, method="spex", random_state=0, max_order=3)
+    qsft = interplay.explain(
+        PlantedFunction(truth), n, method="qsft", q=2, random_state=0, max_order=3
+    )
+    assert isinstance(qsft, Interactions)
+    assert qsft.allclose(spex, atol=1e-8)
+    assert qsft.allclose(truth, atol=1e-8)
+
+
+def test_q2_equals_brute_force_walsh_hadamard():
+    n = 8
+    rng = np.random.default_rng(0)
+    masks = np.array(list(itertools.product([0, 1], repeat=n)), dtype=bool)
+    truth = random_sparse_fourier(n, 6, max_degree=3, random_state=1)
+    values = truth.predict(masks)
+    # Brute-force WHT: F(k) = 2^-n sum_m f(m) (-1)^<m, k>.
+    signs = 1 - 2 * ((masks.astype(int) @ masks.astype(int).T) % 2)
+    wht = signs @ values / 2**n
+    result = QSFT(q=2, random_state=rng, b=4, max_order=n).fit(
+        as_value_function(PlantedFunction(truth), n), n
+    )
+    dense = np.zeros(2**n)
+    rows = {tuple(m): i for i, m in enumerate(masks.astype(int))}
+    for s, c in zip(result.subsets, result.coefficients, strict=True):
+        k = np.zeros(n, dtype=int)
+        k[list(s)] = 1
+        dense[rows[tuple(k)]] = c
+    np.testing.assert_allclose(dense, wht, atol=1e-10)
+
+
+def test_effects_of_recovered_function_match_truth():
+    q, n = 4, 12
+    truth = random_sparse_qary(n, q, 15, max_degree=2, random_state=11)
+    result = interplay.explain(PlantedQaryFunction(truth), n, method="qsft", q=q, random_state=0)
+    np.testing.assert_allclose(result.main_effects(), truth.main_effects(), atol=1e-8)
+    got, want = result.pairwise_effects(), truth.pairwise_effects()
+    assert set(got) == set(want)
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], atol=1e-8)
+
+
+# ------------------------------------------------------------------ contract
+
+
+def test_budget_is_respected_and_too_small_budget_refused():
+    q, n = 3, 15
+    truth = random_sparse_qary(n, q, 10, max_degree=2, random_state=0)
+    f = PlantedQaryFunction(truth)
+    result = interplay.explain(f, n, method="qsft", q=q, budget=5000, random_state=0)
+    assert result.n_queries <= 5000
+    assert result.metadata["design"]["max_queries"] <= 5000
+    with pytest.raises(BudgetError, match="needs at least"):
+        interplay.explain(f, n, method="qsft", q=q, budget=50)
+
+
+def test_plan_reports_the_design_and_fit_logs_it(caplog):
+    solver = QSFT(q=4, sparsity=20)
+    design = solver.plan(30)
+    assert 4**design.b >= 80 and 4 ** (design.b - 1) < 80
+    assert design.max_queries == 3 * 31 * (4**design.b - 1) + 31
+    truth = random_sparse_qary(30, 4, 5, random_state=0)
+    with caplog.at_level(logging.INFO, logger="interplay.solvers.qsft"):
+        solver.fit(as_value_function(PlantedQaryFunction(truth), 30, 4), 30)
+    assert f"at most {design.max_queries} queries" in caplog.text
+
+
+def test_same_seed_same_result():
+    q, n = 3, 20
+    truth = random_sparse_qary(n, q, 10, random_state=0)
+    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    runs = [
+        interplay.explain(
+            PlantedQaryFunction(truth, noise_sd=sd, random_state=1),
+            n,
+            method="qsft",
+            q=q,
+            random_state=3,
+            solver_options={"delays": "robust"},
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].allclose(runs[1], atol=0)
+    assert runs[0].n_queries == runs[1].n_queries
+
+
+def test_bad_values_and_parameters_are_refused():
+    n = 6
+
+    def nan_function(states):
+        return np.full(states.shape[0], np.nan)
+
+    with pytest.raises(ValueError, match="NaN"):
+        interplay.explain(nan_function, n, method="qsft", q=3)
+    with pytest.raises(ValueError, match="at least 2"):
+        interplay.explain(lambda s: s.sum(1), n, method="qsft", q=1)
+    with pytest.raises(ValueError, match="delays"):
+        QSFT(q=3, delays="coded").plan(n)
+    checked = as_value_function(lambda s: s.sum(1), n, alphabet_size=3)
+    with pytest.raises(ValueError, match="3-ary masks"):
+        QSFT(q=4).fit(checked, n)
+
+
+def test_value_function_receives_integer_states():
+    seen = []
+
+    def f(states):
+        seen.append(states)
+        return states.sum(axis=1).astype(float)
+
+    n, q = 5, 3
+    result = interplay.explain(f, n, method="qsft", q=q, random_state=0, solver_options={"b": 3})
+    batch = np.concatenate(seen)
+    assert batch.dtype == np.int64 and batch.min() >= 0 and batch.max() <= q - 1
+    # f is additive: only degree-1 terms and the offset, and it is predicted exactly.
+    assert result.degrees.max() == 1
+    states = np.random.default_rng(0).integers(0, q, size=(30, n))
+    np.testing.assert_allclose(result.predict(states), states.sum(axis=1), atol=1e-9)
