@@ -8,8 +8,9 @@ call it
 3. sends the rest to the model in batches (sorted by the model's ``cost(masks)`` when it has
    one, so batches of similar length pad less), on the local process or on a pool of Ray
    actors,
-4. commits every batch to the cache as soon as it comes back, so a run killed half-way and
-   restarted re-queries nothing it already has,
+4. commits every batch to the cache as soon as it comes back (from a writer thread, while
+   the model computes the next batch), so a run killed half-way and restarted re-queries
+   nothing it already has (at most the batch being written is lost),
 5. retries failing batches with exponential backoff, then splits them in halves to isolate
    the rows that fail, finishes every other batch, and raises :class:`ModelQueryError`
    naming the failed rows,
@@ -30,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.runtime.cache import MaskCache, mask_keys, resolve_cache_path
+from interplay.runtime.cache import CacheWriter, MaskCache, mask_keys, resolve_cache_path
 from interplay.runtime.progress import ProgressBar
 from interplay.values.base import check_masks, check_outputs
 
@@ -402,7 +403,9 @@ class QueryEngine:
         self.stats = EngineStats()
         self._fingerprint = fingerprint
         self._memory: dict[bytes, float] = {}
+        self._disk_snapshot: dict[bytes, float] | None = None
         self._cache: MaskCache | None = None
+        self._writer: CacheWriter | None = None
         self._executor: Any = None
         self._model: Callable[[np.ndarray], Any] | None = model_fn
         self._cost_fn: Callable[[np.ndarray], Any] | None = None
@@ -463,6 +466,7 @@ class QueryEngine:
                     "method"
                 )
             self._cache = MaskCache(self.cache_path, self._fingerprint, self.n_features)
+            self._writer = CacheWriter(self._cache)
 
     def fingerprint(self) -> str:
         """Identity of the model behind this engine (for caches one level up)."""
@@ -488,9 +492,13 @@ class QueryEngine:
         if self._executor is not None:
             self._executor.close()
             self._executor = None
+        writer, self._writer = self._writer, None
         if self._cache is not None:
             self._cache.close()
             self._cache = None
+        if writer is not None:
+            writer.close()
+        self._disk_snapshot = None
 
     def __enter__(self) -> QueryEngine:  # noqa: PYI034
         return self
@@ -550,7 +558,19 @@ class QueryEngine:
         found = [memory.get(k) for k in unique_keys]
         missing = [i for i, v in enumerate(found) if v is None]
         if missing and self._cache is not None:
-            from_disk = self._cache.lookup([unique_keys[i] for i in missing])
+            # the cache as read at start-up, then SQLite itself for values other processes
+            # may have written since
+            if self._disk_snapshot is None:
+                self._disk_snapshot = self._cache.snapshot()
+            snapshot = self._disk_snapshot
+            from_disk: dict[bytes, float] = {}
+            for i in missing:
+                value = snapshot.pop(unique_keys[i], None)
+                if value is not None:
+                    from_disk[unique_keys[i]] = value
+            rest = [unique_keys[i] for i in missing if unique_keys[i] not in from_disk]
+            if rest:
+                from_disk.update(self._cache.lookup(rest))
             if from_disk:
                 memory.update(from_disk)
                 self.stats.n_disk_hits += len(from_disk)
@@ -679,8 +699,8 @@ class QueryEngine:
                     good_values = batch_values[finite]
                     values[good] = good_values
                     good_keys = [keys[i] for i in good.tolist()]
-                    if self._cache is not None:
-                        self._cache.store(good_keys, good_values)
+                    if self._writer is not None:
+                        self._writer.put(good_keys, good_values)
                     self._memory.update(zip(good_keys, good_values.tolist()))
                     stats.n_evaluated += good.size
                     if bar is not None:
@@ -694,6 +714,8 @@ class QueryEngine:
         finally:
             if bar is not None:
                 bar.close()
+            if self._writer is not None:
+                self._writer.flush()  # every finished batch is on disk before we return
         return values, failed
 
     def __repr__(self) -> str:
