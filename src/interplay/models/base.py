@@ -14,16 +14,17 @@ so any model (a REST service, a scikit-learn pipeline) plugs in without subclass
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 __all__ = [
-    "TextModel",
-    "TextClassifier",
-    "LanguageModel",
     "FunctionClassifier",
     "FunctionLanguageModel",
+    "LanguageModel",
+    "TextClassifier",
+    "TextModel",
 ]
 
 
@@ -55,7 +56,7 @@ class TextClassifier(TextModel):
 
     kind = "classifier"
     #: class names, index-aligned with the logits
-    labels: list[str] = []
+    labels: ClassVar[list[str]] = []
 
     @abstractmethod
     def predict_logits(self, texts: Sequence[str]) -> np.ndarray:

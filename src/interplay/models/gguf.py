@@ -17,7 +17,7 @@ from typing import Any
 
 from interplay.models.hf import HFCausalLM
 
-__all__ = ["GGUFCausalLM", "load_gguf", "default_cache_dir", "gguf_cache_key"]
+__all__ = ["GGUFCausalLM", "default_cache_dir", "gguf_cache_key", "load_gguf"]
 
 
 def default_cache_dir() -> Path:
@@ -76,8 +76,8 @@ def load_gguf(
             tokenizer = AutoTokenizer.from_pretrained(cached, local_files_only=True)
             return model, tokenizer
     try:
-        import gguf  # noqa: F401
         import accelerate  # noqa: F401
+        import gguf  # noqa: F401
     except ImportError as exc:
         raise ImportError(
             "loading GGUF files needs the gguf and accelerate packages: "

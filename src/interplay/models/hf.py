@@ -13,14 +13,15 @@ positions.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from interplay.models.base import LanguageModel, TextClassifier
 
-__all__ = ["HFClassifier", "HFCausalLM", "resolve_device", "model_identity"]
+__all__ = ["HFCausalLM", "HFClassifier", "model_identity", "resolve_device"]
 
 
 def _torch():

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_tiny_tokenizer", "build_tiny_causal_lm", "build_tiny_classifier"]
+__all__ = ["build_tiny_causal_lm", "build_tiny_classifier", "build_tiny_tokenizer"]
 
 _CORPUS = [
     "The movie was not good at all, and the plot made no sense.",

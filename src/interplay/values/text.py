@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Sequence, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
@@ -29,13 +30,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from interplay.models.base import LanguageModel, TextClassifier, TextModel
 
 __all__ = [
-    "Unit",
-    "MaskMode",
-    "TextFeatures",
-    "split_text",
-    "TextValueFunction",
     "ClassifierValue",
     "GenerativeValue",
+    "MaskMode",
+    "TextFeatures",
+    "TextValueFunction",
+    "Unit",
+    "split_text",
 ]
 
 Unit = Literal["word", "sentence", "paragraph", "document"]

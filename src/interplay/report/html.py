@@ -1,0 +1,270 @@
+"""One self-contained HTML report of an explanation (no network access, no external files).
+
+It shows the input with every feature highlighted by its first-order effect, the strongest
+interactions as a selectable list (selecting one lights up its features in the input), the
+faithfulness R² on held-out masks, and the interaction network as an embedded PNG.
+All user text is HTML-escaped; the data for the page script is embedded as JSON with ``<``,
+``>`` and ``&`` escaped, so no input can close the script element.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from interplay.report.network import network_png
+
+if TYPE_CHECKING:  # pragma: no cover
+    from interplay.spectral.interactions import Interactions
+    from interplay.values.text import TextFeatures
+
+__all__ = ["first_order_effects", "render_report", "write_report"]
+
+_CSS = """
+body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;
+background:#f6f7f9}
+main{max-width:1100px;margin:0 auto;padding:20px 28px 40px}
+h1{font-size:22px;margin:6px 0 4px}h2{font-size:16px;margin:22px 0 8px}
+.meta{color:#555;font-size:13px}.meta span{margin-right:14px;white-space:nowrap}
+.card{background:#fff;border:1px solid #e2e4e8;border-radius:8px;padding:14px 16px;margin:10px 0}
+.prompt{white-space:pre-wrap;font:15px/2.0 ui-monospace,SFMono-Regular,Menlo,monospace}
+.f{border-radius:4px;padding:1px 2px;transition:opacity .15s,outline .15s;cursor:default}
+.prompt.selecting .f{opacity:.28}.prompt.selecting .f.sel{opacity:1;outline:2.5px solid #111;
+outline-offset:1px}
+.answer{white-space:pre-wrap;background:#fbfbf3;border-left:4px solid #c9b458;padding:8px 12px}
+.cols{display:flex;gap:18px;flex-wrap:wrap}.cols>div{flex:1 1 420px;min-width:0}
+ol.terms{list-style:none;padding:0;margin:0;max-height:520px;overflow:auto}
+ol.terms li{margin:0}
+ol.terms button{all:unset;box-sizing:border-box;display:flex;gap:10px;width:100%;
+padding:6px 8px;border-radius:6px;cursor:pointer;align-items:baseline}
+ol.terms button:hover{background:#eef2f7}ol.terms button.on{background:#dde7f3}
+ol.terms button:focus-visible{outline:2px solid #2166ac}
+.v{font:13px ui-monospace,monospace;min-width:78px;text-align:right}.pos{color:#2166ac}
+.neg{color:#b2182b}.o{color:#777;font-size:12px;min-width:48px}.names{overflow-wrap:anywhere}
+.r2{font-size:28px;font-weight:600}.small{font-size:12px;color:#666}
+img.net{max-width:100%;height:auto}
+.legend{font-size:12px;color:#555}.swatch{display:inline-block;width:28px;height:12px;
+border-radius:3px;vertical-align:middle;margin:0 4px}
+table.kv td{padding:2px 10px 2px 0;font-size:13px;vertical-align:top}
+"""
+
+_JS = """
+(function(){
+  var data = JSON.parse(document.getElementById('interplay-data').textContent);
+  var prompt = document.getElementById('prompt');
+  var buttons = document.querySelectorAll('ol.terms button');
+  var current = -1;
+  function select(i){
+    var spans = prompt.querySelectorAll('.f');
+    for (var s = 0; s < spans.length; s++) spans[s].classList.remove('sel');
+    for (var b = 0; b < buttons.length; b++) buttons[b].classList.remove('on');
+    if (i < 0 || i === current) { current = -1; prompt.classList.remove('selecting');
+      document.getElementById('selected').textContent = 'none (click an interaction)'; return; }
+    current = i;
+    var term = data.terms[i];
+    prompt.classList.add('selecting');
+    for (var k = 0; k < term.features.length; k++) {
+      var hits = prompt.querySelectorAll('.f[data-f="' + term.features[k] + '"]');
+      for (var h = 0; h < hits.length; h++) hits[h].classList.add('sel');
+    }
+    buttons[i].classList.add('on');
+    document.getElementById('selected').textContent =
+      term.names.join(' \\u00d7 ') + '  (' + (term.value >= 0 ? '+' : '') +
+      term.value.toPrecision(4) + ')';
+  }
+  for (var b = 0; b < buttons.length; b++) {
+    buttons[b].addEventListener('click', (function(i){ return function(){ select(i); }; })(b));
+  }
+  var m = /term=(\\d+)/.exec(window.location.hash);
+  if (m) select(parseInt(m[1], 10));
+  document.body.setAttribute('data-ready', '1');
+})();
+"""
+
+
+def first_order_effects(result: Interactions) -> np.ndarray:
+    """(n,) float array: the Banzhaf value of each feature (its average marginal effect)."""
+    return np.asarray(result.banzhaf_values(), dtype=np.float64)
+
+
+def _colour(value: float, scale: float) -> str:
+    alpha = 0.0 if scale <= 0 else min(1.0, abs(value) / scale) * 0.75
+    rgb = "33,102,172" if value >= 0 else "178,24,43"
+    return f"rgba({rgb},{alpha:.3f})"
+
+
+def _json_for_script(data: Any) -> str:
+    text = json.dumps(data, ensure_ascii=True, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _terms_basis(result: Interactions, basis: str) -> Interactions:
+    if basis == "mobius":
+        return result.to_mobius()
+    if basis == "fourier":
+        return result.to_fourier()
+    raise ValueError(f"basis must be 'mobius' or 'fourier', got {basis!r}")
+
+
+def render_report(
+    result: Interactions,
+    *,
+    features: TextFeatures | None = None,
+    title: str = "interplay explanation",
+    r2: float | None = None,
+    n_heldout: int | None = None,
+    answer: str | None = None,
+    details: Mapping[str, Any] | None = None,
+    top_k: int = 25,
+    basis: str = "mobius",
+    network_top: int = 12,
+) -> str:
+    """The report as one HTML string.
+
+    Parameters
+    ----------
+    result : Interactions
+        The explanation (Fourier or Möbius basis).
+    features : TextFeatures, optional
+        The text the features came from: shown with its layout. Without it, the features
+        are shown as a row of names.
+    title : str
+        Page heading.
+    r2 : float, optional
+        Faithfulness R² of the explanation on held-out masks.
+    n_heldout : int, optional
+        Number of held-out masks behind ``r2``.
+    answer : str, optional
+        The model output being explained (a generated answer, a class name).
+    details : mapping, optional
+        Extra key/value lines (model, method, queries, timings).
+    top_k : int
+        Interactions listed.
+    basis : {"mobius", "fourier"}
+        Basis of the listed interactions.
+    network_top : int
+        Interactions (order ≥ 2) drawn in the network figure.
+    """
+    n = result.n_features
+    if features is not None and features.n_features != n:
+        raise ValueError(f"features has {features.n_features} features, result has {n}")
+    effects = first_order_effects(result)
+    scale = float(np.abs(effects).max()) if n else 0.0
+    terms_src = _terms_basis(result, basis)
+    terms = terms_src.top(top_k)
+    data = {
+        "terms": [
+            {"features": list(t.features), "names": list(t.names), "value": t.value}
+            for t in terms
+        ],
+        "first_order": [float(x) for x in effects],
+    }
+
+    def span(i: int, text: str) -> str:
+        tip = f"{result.feature_names[i]}: first-order effect {effects[i]:+.4g}"
+        return (
+            f'<span class="f" data-f="{i}" style="background:{_colour(effects[i], scale)}" '
+            f'title="{html.escape(tip, quote=True)}">{html.escape(text)}</span>'
+        )
+
+    if features is not None:
+        parts = [html.escape(features.prefix), html.escape(features.separators[0])]
+        for i, piece in enumerate(features.pieces):
+            if i:
+                parts.append(html.escape(features.separators[i]))
+            parts.append(span(i, piece))
+        parts.append(html.escape(features.separators[-1] + features.suffix))
+        prompt_html = "".join(parts)
+    else:
+        prompt_html = " ".join(span(i, name) for i, name in enumerate(result.feature_names))
+
+    rows = []
+    for i, t in enumerate(terms):
+        cls = "pos" if t.value >= 0 else "neg"
+        names = " × ".join(t.names)
+        rows.append(
+            f'<li><button type="button" data-term="{i}"><span class="v {cls}">{t.value:+.4g}'
+            f'</span><span class="o">order {len(t.features)}</span>'
+            f'<span class="names">{html.escape(names)}</span></button></li>'
+        )
+    terms_html = "\n".join(rows) or "<li class='small'>no terms</li>"
+
+    png = network_png(terms_src, effects, top=network_top)
+    img = base64.b64encode(png).decode("ascii")
+
+    meta = {
+        "method": result.method,
+        "queries": result.n_queries,
+        "features": n,
+        "terms": len(result),
+    }
+    meta_html = "".join(
+        f"<span><b>{html.escape(str(k))}</b> {html.escape(str(v))}</span>"
+        for k, v in meta.items()
+        if v is not None
+    )
+    detail_rows = "".join(
+        f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in (details or {}).items()
+    )
+    if r2 is None:
+        r2_html = '<div class="r2">–</div><div class="small">not measured</div>'
+    else:
+        held = f" on {n_heldout} held-out random masks" if n_heldout else " on held-out masks"
+        r2_html = (
+            f'<div class="r2">{r2:.3f}</div><div class="small">faithfulness R²{held}: '
+            "1 − Σ(f − f̂)² / Σ(f − f̄)², f the model, f̂ the explanation</div>"
+        )
+    answer_html = (
+        f'<h2>Output explained</h2><div class="answer">{html.escape(answer)}</div>'
+        if answer is not None
+        else ""
+    )
+    basis_note = (
+        "Möbius coefficients: what the features add together beyond their sub-combinations"
+        if basis == "mobius"
+        else "Fourier coefficients"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{_CSS}</style></head>
+<body><main>
+<h1>{html.escape(title)}</h1>
+<div class="meta">{meta_html}</div>
+{answer_html}
+<h2>Input, coloured by first-order effect</h2>
+<div class="legend">first-order effect (Banzhaf value): <span class="swatch"
+style="background:rgba(178,24,43,.75)"></span>lowers the output
+<span class="swatch" style="background:rgba(33,102,172,.75)"></span>raises it ·
+selected interaction: <b id="selected">none (click an interaction)</b></div>
+<div class="card prompt" id="prompt">{prompt_html}</div>
+<div class="cols">
+<div><h2>Top interactions</h2><div class="small">{html.escape(basis_note)}.
+Click one to light up its features.</div>
+<div class="card"><ol class="terms">{terms_html}</ol></div></div>
+<div><h2>Faithfulness</h2><div class="card">{r2_html}</div>
+<h2>Interaction network</h2><div class="card"><img class="net" alt="interaction network"
+src="data:image/png;base64,{img}"></div>
+<table class="kv">{detail_rows}</table></div>
+</div>
+</main>
+<script type="application/json" id="interplay-data">{_json_for_script(data)}</script>
+<script>{_JS}</script>
+</body></html>
+"""
+
+
+def write_report(path: str | Path, result: Interactions, **kwargs: Any) -> Path:
+    """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_report(result, **kwargs), encoding="utf-8")
+    return path

@@ -1,0 +1,105 @@
+"""The HTML report: content, escaping, the network PNG, and a real headless browser."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+from interplay.report import heldout_r2, network_png, render_report, write_report
+from interplay.spectral.interactions import Interactions
+from interplay.values.text import TextFeatures
+
+TEXT = "The movie was not <b>good</b> & the plot </script><script>alert(1)</script> dull"
+
+
+def _result(features: TextFeatures) -> Interactions:
+    n = features.n_features
+    # Möbius: "not" × "good" is a strong negative pair, "dull" negative, "movie" mildly positive
+    terms = [((), 0.2), ((1,), 0.3), ((4,), 1.5), ((3, 4), -2.5), ((n - 1,), -0.8),
+             ((1, 3, 4), 0.4)]
+    return Interactions([t for t, _ in terms], [c for _, c in terms], n_features=n,
+                        basis="mobius", feature_names=features.names(), n_queries=123,
+                        method="proxyspex")
+
+
+@pytest.fixture()
+def features():
+    return TextFeatures.from_text(TEXT, "word")
+
+
+def test_report_content_and_escaping(features):
+    result = _result(features)
+    page = render_report(result.to_fourier(), features=features, r2=0.9312, n_heldout=64,
+                         answer="Negative <i>review</i>", details={"model": "tiny <model>"})
+    # user text never appears unescaped
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Negative &lt;i&gt;review&lt;/i&gt;" in page and "tiny &lt;model&gt;" in page
+    assert page.count("<script") == 2  # our JSON data block and our page script only
+    # the embedded JSON parses back and lists the strongest term first
+    blob = re.search(r'<script type="application/json" id="interplay-data">(.*?)</script>',
+                     page, re.S).group(1)
+    data = json.loads(blob)
+    assert data["terms"][0]["features"] == [3, 4]
+    assert data["terms"][0]["value"] == pytest.approx(-2.5)
+    np.testing.assert_allclose(data["first_order"], result.banzhaf_values(), atol=1e-12)
+    # every feature is a highlighted span, in order; no network resources
+    assert [int(x) for x in re.findall(r'data-f="(\d+)"', page)] == list(range(features.n_features))
+    assert "0.931" in page and "64 held-out" in page
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    png = base64.b64decode(re.search(r'data:image/png;base64,([A-Za-z0-9+/=]+)', page).group(1))
+    assert png.startswith(b"\x89PNG")
+
+
+def test_network_png_and_errors(features):
+    result = _result(features)
+    png = network_png(result, result.banzhaf_values())
+    assert png.startswith(b"\x89PNG") and len(png) > 5000
+    with pytest.raises(ValueError, match="first_order"):
+        network_png(result, np.zeros(3))
+    with pytest.raises(ValueError, match="features"):
+        render_report(result, features=TextFeatures.from_text("a b", "word"))
+    with pytest.raises(ValueError, match="basis"):
+        render_report(result, basis="shapley")
+
+
+def test_heldout_r2_is_one_for_exact_and_lower_for_wrong(features):
+    result = _result(features)
+    r2, masks, values = heldout_r2(result, result.predict, n_masks=50, random_state=3)
+    assert r2 == pytest.approx(1.0) and masks.shape == (50, features.n_features)
+    wrong = Interactions([(3, 4)], [1.0], n_features=features.n_features, basis="mobius")
+    assert heldout_r2(wrong, result.predict, n_masks=50, random_state=3)[0] < 0.5
+
+
+def _chromium() -> str | None:
+    return next((p for p in map(shutil.which, ["chromium", "chromium-browser",
+                                               "google-chrome"]) if p), None)
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_report_in_headless_chromium(features, tmp_path):
+    result = _result(features)
+    path = write_report(tmp_path / "report.html", result, features=features, r2=0.93)
+    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    url = path.resolve().as_uri()
+    # the page script runs and selecting interaction 0 (via #term=0) lights up its features
+    dom = subprocess.run(flags + ["--dump-dom", url + "#term=0"], capture_output=True,
+                         text=True, timeout=120).stdout
+    assert 'data-ready="1"' in dom
+    selected = sorted(int(i) for i in re.findall(r'class="f sel" data-f="(\d+)"', dom))
+    selected += sorted(int(i) for i in re.findall(r'data-f="(\d+)"[^>]*class="f sel"', dom))
+    assert sorted(selected) == [3, 4]
+    assert "alert(1)" in dom and "<script>alert(1)" not in dom
+    shot = tmp_path / "shot.png"
+    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,900", url],
+                   capture_output=True, timeout=120)
+    data = shot.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a rendered page, not blank
