@@ -33,23 +33,49 @@ def _code(n: int, t: int) -> BCHCode:
 
 @dataclass(frozen=True)
 class SPEXDesign:
-    """The sampling design: sizes and the number of queries it costs."""
+    """The sampling design: sizes and the number of queries it costs.
+
+    ``log2_bins`` holds b_c for each group c; groups may differ by one (a budget between two
+    uniform designs buys a larger b for some groups).
+    """
 
     n_features: int
-    n_groups: int
-    log2_bins: int
+    log2_bins: tuple[int, ...]
     t: int
     n_delays: int  # including the zero delay
 
     @property
+    def n_groups(self) -> int:
+        return len(self.log2_bins)
+
+    @property
     def n_queries(self) -> int:
         """Upper bound on queries (duplicate masks are sent once)."""
-        return self.n_groups * (2**self.log2_bins) * self.n_delays
+        return sum(2**b for b in self.log2_bins) * self.n_delays
 
     @staticmethod
     def minimum_budget(n: int, t: int, n_groups: int = 3) -> int:
         """The smallest budget any design for (n, t) fits in."""
-        return n_groups * 2**_MIN_LOG2_BINS * (_code(n, t).n_parity + 1)
+        return n_groups * 2**min(_MIN_LOG2_BINS, n) * (_code(n, t).n_parity + 1)
+
+    @staticmethod
+    def for_budget(n: int, t: int, n_groups: int, budget: int) -> tuple[int, ...]:
+        """Largest bins per group that fit ``budget``: uniform b, then b+1 for as many
+        groups as the rest of the budget pays for."""
+        n_delays = _code(n, t).n_parity + 1
+        per_bin = n_groups * n_delays
+        if budget < per_bin:
+            return (0,) * n_groups
+        b = min(int(np.floor(np.log2(budget / per_bin))), n, 16)
+        sizes = [b] * n_groups
+        for c in range(n_groups):
+            if b + 1 > min(n, 16):
+                break
+            trial = sizes.copy()
+            trial[c] = b + 1
+            if sum(2**x for x in trial) * n_delays <= budget:
+                sizes = trial
+        return tuple(sorted(sizes, reverse=True))
 
 
 def _gf2_rank(matrix: np.ndarray) -> int:
@@ -71,14 +97,16 @@ def _gf2_rank(matrix: np.ndarray) -> int:
     return rank
 
 
-def subsample_groups(n: int, log2_bins: int, n_groups: int, rng: np.random.Generator) -> np.ndarray:
-    """Random full-rank hashing matrices M_c ∈ F₂^{b×n}, shape (C, b, n) bool."""
-    out = np.zeros((n_groups, log2_bins, n), dtype=bool)
-    for c in range(n_groups):
+def subsample_groups(
+    n: int, log2_bins: tuple[int, ...], rng: np.random.Generator
+) -> list[np.ndarray]:
+    """Random full-rank hashing matrices M_c ∈ F₂^{b_c×n}, one (b_c, n) bool array a group."""
+    out = []
+    for b in log2_bins:
         while True:
-            m = rng.random((log2_bins, n)) < 0.5
-            if _gf2_rank(m) == log2_bins:
-                out[c] = m
+            m = rng.random((b, n)) < 0.5
+            if _gf2_rank(m) == b:
+                out.append(m)
                 break
     return out
 
@@ -104,8 +132,8 @@ class PeelResult:
 
 
 def peel(
-    bins: np.ndarray,
-    hashes: np.ndarray,
+    bins: list[np.ndarray],
+    hashes: list[np.ndarray],
     code: BCHCode,
     *,
     chase_depth: int = 3,
@@ -115,18 +143,20 @@ def peel(
 
     Parameters
     ----------
-    bins : (C, 2^b, r + 1) float array
-        U_{c,p}(j): the WHT of each group's samples, delay p on the last axis (p = 0 is the
-        zero delay).
-    hashes : (C, b, n) bool array
+    bins : list of (2^b_c, r + 1) float arrays
+        U_{c,p}(j) for each group c: the WHT of the group's samples, delay p on the last
+        axis (p = 0 is the zero delay).
+    hashes : list of (b_c, n) bool arrays
         The groups' hashing matrices.
     code : BCHCode
         The code whose parity bits the delays 1..r observe.
     """
-    n_groups, n_bins, n_delays = bins.shape
-    residual = bins.reshape(n_groups * n_bins, n_delays).copy()
-    group_of = np.repeat(np.arange(n_groups), n_bins)
-    bin_of = np.tile(np.arange(n_bins), n_groups)
+    n_groups = len(bins)
+    n_delays = bins[0].shape[1]
+    offsets = np.cumsum([0] + [x.shape[0] for x in bins])
+    residual = np.concatenate(bins, axis=0)
+    group_of = np.repeat(np.arange(n_groups), np.diff(offsets))
+    bin_of = np.arange(residual.shape[0]) - offsets[group_of]
     energy = np.mean(residual**2, axis=1)
     floor = 1e-10 * float(energy.max(initial=0.0)) + 1e-300
     # Noise per bin value: for a zero-ton or singleton bin, the spread of |U_p| over delays is
@@ -171,7 +201,7 @@ def peel(
         new_signs = np.ones((uniq.shape[0], n_delays))
         new_signs[:, 1:] = 1.0 - 2.0 * code.parity(uniq)
         for c in range(n_groups):
-            rows = c * n_bins + _bin_index(hashes[c], uniq)
+            rows = offsets[c] + _bin_index(hashes[c], uniq)
             np.subtract.at(residual, rows, coef[:, None] * new_signs)
         for s, v in zip(uniq, coef, strict=True):
             key = tuple(int(i) for i in s if i >= 0)
@@ -242,27 +272,25 @@ class SPEX(Solver):
             raise ValueError(f"max_order={self.max_order} exceeds the largest supported t=12")
         if self.n_groups < 1:
             raise ValueError(f"n_groups must be at least 1, got {self.n_groups}")
-        code = _code(n, t)
-        n_delays = code.n_parity + 1
-        per_bin = self.n_groups * n_delays
+        n_delays = _code(n, t).n_parity + 1
         if self.log2_bins is not None:
-            b = int(self.log2_bins)
+            sizes = np.broadcast_to(np.asarray(self.log2_bins, dtype=int), (self.n_groups,))
+            sizes = tuple(int(b) for b in sizes)
         elif self.budget is not None:
-            b = int(np.floor(np.log2(int(self.budget) / per_bin))) if self.budget >= per_bin else 0
-            b = min(b, n, 16)
+            sizes = SPEXDesign.for_budget(n, t, self.n_groups, int(self.budget))
         else:
-            b = min(_DEFAULT_LOG2_BINS, n)
+            sizes = (min(_DEFAULT_LOG2_BINS, n),) * self.n_groups
         minimum = SPEXDesign.minimum_budget(n, t, self.n_groups)
-        if b < min(_MIN_LOG2_BINS, n) or b > n:
+        if min(sizes) < min(_MIN_LOG2_BINS, n) or max(sizes) > n:
             raise BudgetError(
                 f"budget {self.budget} is too small for SPEX with n={n}, max_order={t}: "
-                f"the smallest design needs {minimum} queries "
-                f"({self.n_groups} groups × {2 ** _MIN_LOG2_BINS} bins × {n_delays} delays)"
+                f"the smallest design needs {minimum} queries ({self.n_groups} groups × "
+                f"{2 ** min(_MIN_LOG2_BINS, n)} bins × {n_delays} delays)"
             )
-        design = SPEXDesign(n, self.n_groups, b, t, n_delays)
+        design = SPEXDesign(n, sizes, t, n_delays)
         if self.budget is not None and design.n_queries > int(self.budget):
             raise BudgetError(
-                f"log2_bins={b} needs {design.n_queries} queries, above the budget {self.budget}"
+                f"log2_bins={sizes} needs {design.n_queries} queries, above the budget {self.budget}"
             )
         return design
 
@@ -272,14 +300,16 @@ class SPEX(Solver):
         rng = check_random_state(self.random_state)
         code = _code(n, design.t)
         started = time.perf_counter()
-        b = design.log2_bins
-        hashes = subsample_groups(n, b, design.n_groups, rng)
-        ell = ((np.arange(2**b)[:, None] >> np.arange(b)[None, :]) & 1).astype(np.float32)
-        base = (ell @ hashes.astype(np.float32)).astype(np.int64) & 1  # (C, 2^b, n)
+        hashes = subsample_groups(n, design.log2_bins, rng)
         delays = np.zeros((design.n_delays, n), dtype=bool)
         delays[1:] = code.parity_matrix.T
-        masks = base.astype(bool)[:, None, :, :] ^ delays[None, :, None, :]  # (C, P+1, 2^b, n)
-        flat = masks.reshape(-1, n)
+        blocks = []  # per group: (P+1, 2^b, n) masks M_cᵀℓ ⊕ d_p
+        for m_c in hashes:
+            b = m_c.shape[0]
+            ell = ((np.arange(2**b)[:, None] >> np.arange(b)[None, :]) & 1).astype(np.float32)
+            base = (np.rint(ell @ m_c.astype(np.float32)).astype(np.int64) & 1).astype(bool)
+            blocks.append(base[None, :, :] ^ delays[:, None, :])
+        flat = np.concatenate([blk.reshape(-1, n) for blk in blocks])
         packed = np.packbits(flat, axis=1)
         _, first, inverse = np.unique(packed, axis=0, return_index=True, return_inverse=True)
         unique_masks = flat[first]
@@ -291,8 +321,9 @@ class SPEX(Solver):
         query_seconds = time.perf_counter() - query_started
 
         started = time.perf_counter()
-        values = unique_values[inverse.ravel()].reshape(masks.shape[:3])
-        bins = fwht(values).transpose(0, 2, 1)  # (C, 2^b, P+1)
+        sizes = np.cumsum([blk.shape[0] * blk.shape[1] for blk in blocks])[:-1]
+        values = np.split(unique_values[inverse.ravel()], sizes)
+        bins = [fwht(v.reshape(blk.shape[:2])).T for v, blk in zip(values, blocks, strict=True)]
         peeled = peel(bins, hashes, code, chase_depth=self.chase_depth)
         supports, coef = peeled.supports, peeled.coefficients
         # Always include the empty set, then refit on every distinct sample.
@@ -320,7 +351,7 @@ class SPEX(Solver):
             method=self.name,
             metadata={
                 "n_groups": design.n_groups,
-                "log2_bins": b,
+                "log2_bins": list(design.log2_bins),
                 "t": design.t,
                 "n_delays": design.n_delays,
                 "bch_length": 2**code.m - 1,
