@@ -1,0 +1,93 @@
+"""MaskCache, CacheWriter and mask keys: exact round trips, locations, concurrent writers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from runtime_support import RecordingModel, planted
+
+from interplay.runtime import QueryEngine
+from interplay.runtime.cache import CacheWriter, MaskCache, mask_keys, resolve_cache_path
+
+
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 100, 1000])
+def test_mask_keys_are_injective_and_packed(rng, n):
+    masks = rng.random((300, n)) < 0.5
+    masks = np.vstack([masks, np.zeros((1, n), bool), np.ones((1, n), bool)])
+    keys = mask_keys(masks)
+    assert all(len(k) == (n + 7) // 8 for k in keys)
+    distinct_rows = np.unique(masks, axis=0).shape[0]
+    assert len(set(keys)) == distinct_rows
+    unpacked = np.unpackbits(
+        np.frombuffer(b"".join(keys), np.uint8).reshape(len(keys), -1), axis=1, count=n
+    ).astype(bool)
+    np.testing.assert_array_equal(unpacked, masks)
+    assert mask_keys(np.zeros((0, n), bool)) == []
+
+
+def test_store_lookup_round_trip_is_bit_exact(rng, tmp_path):
+    n = 30
+    masks = np.unique(rng.random((2500, n)) < 0.5, axis=0)
+    values = rng.normal(size=masks.shape[0]) * 10.0 ** rng.integers(-300, 300, masks.shape[0])
+    cache = MaskCache(tmp_path / "c.sqlite", "model-a", n)
+    keys = mask_keys(masks)
+    cache.store(keys[:1000], values[:1000])
+    cache.store(keys[1000:], values[1000:])
+    assert len(cache) == masks.shape[0]
+    found = cache.lookup(keys[::-1] + [b"\x00\x00\x00\x01"])  # > 900 keys: chunked
+    assert len(found) == masks.shape[0]
+    np.testing.assert_array_equal(np.array([found[k] for k in keys]), values)
+    loaded_masks, loaded_values = cache.load_all()
+    order = {k: i for i, k in enumerate(mask_keys(loaded_masks))}
+    np.testing.assert_array_equal(loaded_values[[order[k] for k in keys]], values)
+    assert cache.snapshot() == dict(zip(keys, values.tolist()))
+    # other fingerprint, other n: nothing shared
+    assert MaskCache(cache.path, "model-b", n).lookup(keys) == {}
+    assert len(MaskCache(cache.path, "model-a", n + 1)) == 0
+    cache.close()
+
+
+def test_cache_locations(tmp_path):
+    assert resolve_cache_path(tmp_path / "runs" / "x.db") == tmp_path / "runs" / "x.db"
+    assert resolve_cache_path(tmp_path / "dir").name == "interplay-queries.sqlite"
+    assert (tmp_path / "dir").is_dir()
+    (tmp_path / "plain").write_text("not a cache")
+    with pytest.raises(ValueError, match="directory or a .sqlite"):
+        resolve_cache_path(tmp_path / "plain")
+    with pytest.raises(ValueError, match="fingerprint"):
+        MaskCache(tmp_path / "c.sqlite", "", 3)
+
+
+def test_writer_commits_in_background_and_reports_errors(rng, tmp_path):
+    cache = MaskCache(tmp_path / "w.sqlite", "m", 10)
+    writer = CacheWriter(cache)
+    masks = np.unique(rng.random((200, 10)) < 0.5, axis=0)
+    keys = mask_keys(masks)
+    for start in range(0, len(keys), 16):
+        writer.put(keys[start : start + 16], np.arange(start, min(start + 16, len(keys))))
+    writer.flush()
+    assert len(cache) == len(keys)
+    writer.put([b"too-long-but-fine"], np.array([1.0]))
+    writer.put([object()], np.array([1.0]))  # not bytes: SQLite refuses it
+    with pytest.raises(RuntimeError, match="writing to the cache"):
+        writer.flush()
+    writer.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.put(keys[:1], np.zeros(1))
+
+
+def test_engine_sees_values_another_engine_wrote_after_it_started(rng, tmp_path):
+    f = planted()
+    a = QueryEngine(f, 12, cache_dir=tmp_path)
+    model_b = RecordingModel(f)
+    b = QueryEngine(model_b, 12, cache_dir=tmp_path)
+    first = rng.random((20, 12)) < 0.5
+    a(first)
+    b(first)  # b reads its snapshot now: all 20 from disk
+    assert model_b.batches == [] and b.stats.n_disk_hits == np.unique(first, axis=0).shape[0]
+    later = rng.random((30, 12)) < 0.5
+    expected = a(later)  # written after b's snapshot
+    np.testing.assert_array_equal(b(later), expected)
+    assert model_b.batches == []  # found in SQLite, not recomputed
+    a.close()
+    b.close()
