@@ -1,0 +1,224 @@
+"""The OpenAI-compatible adapter against a real HTTP server on 127.0.0.1 started by the test.
+
+The server (stdlib ``http.server``) implements ``/v1/completions`` (echo + logprobs) and
+``/v1/chat/completions`` (logprobs + top_logprobs) backed by a deterministic toy language
+model, so every number the adapter returns can be checked against a direct computation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import numpy as np
+import pytest
+
+pytest.importorskip("openai")
+
+from interplay.models.openai_compat import OpenAICompatLM
+from interplay.values.text import GenerativeValue
+
+_TOKEN = re.compile(r"\s*\S+|\s+")
+
+
+def tokenize(text: str) -> list[tuple[str, int]]:
+    return [(m.group(), m.start()) for m in _TOKEN.finditer(text)]
+
+
+def token_logprob(token: str, context: str) -> float:
+    """Toy LM: a word seen in the context is likelier; longer tokens are less likely."""
+    seen = token.strip().lower() in context.lower()
+    return -0.5 - 0.05 * len(token) - (0.0 if seen else 1.5)
+
+
+def reference(prompt: str, answer: str) -> float:
+    text = prompt + answer
+    # the server gives the very first token of a text no log-probability (no start token)
+    return sum(
+        token_logprob(t, text[:off]) for t, off in tokenize(text) if off >= len(prompt) and off
+    )
+
+
+class ToyServer:
+    def __init__(self) -> None:
+        self.fail_next = 0
+        self.requests = 0
+        self.active = 0
+        self.max_active = 0
+        self.delay = 0.0
+        self.lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output quiet
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                with server.lock:
+                    server.requests += 1
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                    fail = server.fail_next > 0
+                    server.fail_next -= int(fail)
+                try:
+                    time.sleep(server.delay)
+                    if fail:
+                        return self._send(500, {"error": {"message": "try again"}})
+                    if self.path == "/v1/completions":
+                        return self._send(200, server.completions(body))
+                    if self.path == "/v1/chat/completions":
+                        return self._send(200, server.chat(body))
+                    return self._send(404, {"error": {"message": "no route"}})
+                finally:
+                    with server.lock:
+                        server.active -= 1
+
+            def _send(self, code, payload):
+                data = json.dumps(payload).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    @staticmethod
+    def reply(context: str) -> str:
+        return " Warsaw , Poland" if "warsaw" in context.lower() else " I do not know"
+
+    def completions(self, body):
+        prompts = body["prompt"] if isinstance(body["prompt"], list) else [body["prompt"]]
+        choices = []
+        for i, prompt in enumerate(prompts):
+            generated = tokenize(self.reply(prompt))[: body.get("max_tokens", 16)]
+            gen_text = "".join(t for t, _ in generated)
+            entry = {"index": i, "finish_reason": "length", "text": gen_text}
+            if body.get("logprobs") is not None:
+                full = prompt + gen_text if body.get("echo") else gen_text
+                toks = tokenize(full)
+                base = 0 if body.get("echo") else len(prompt)
+                context = "" if body.get("echo") else prompt
+                lps = [None if (body.get("echo") and k == 0) else
+                       token_logprob(t, context + full[:off]) for k, (t, off) in enumerate(toks)]
+                entry["logprobs"] = {
+                    "tokens": [t for t, _ in toks], "token_logprobs": lps,
+                    "text_offset": [base + off for _, off in toks], "top_logprobs": None,
+                }
+                if body.get("echo"):
+                    entry["text"] = full
+            choices.append(entry)
+        return {"id": "cmpl-1", "object": "text_completion", "created": 0,
+                "model": body["model"], "choices": choices}
+
+    def chat(self, body):
+        prompt = body["messages"][-1]["content"]
+        generated = tokenize(self.reply(prompt))[: body.get("max_tokens", 16)]
+        text = "".join(t for t, _ in generated)
+        message = {"role": "assistant", "content": text}
+        choice = {"index": 0, "finish_reason": "stop", "message": message, "logprobs": None}
+        if body.get("logprobs"):
+            content = []
+            for t, off in generated:
+                alts = [" Warsaw", " I", " Paris"]
+                top = [{"token": a, "logprob": token_logprob(a, prompt + text[:off]),
+                        "bytes": None} for a in alts]
+                content.append({"token": t, "logprob": token_logprob(t, prompt + text[:off]),
+                                "bytes": None, "top_logprobs": top})
+            choice["logprobs"] = {"content": content}
+        return {"id": "chat-1", "object": "chat.completion", "created": 0,
+                "model": body["model"], "choices": [choice]}
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def server():
+    srv = ToyServer()
+    yield srv
+    srv.close()
+
+
+PROMPTS = ["Marie Curie was born in Warsaw. Where was she born?", "Where was she born?",
+           "Curie Warsaw Poland", "", "born in Poland"]
+
+
+def test_completions_mode_is_exact_teacher_forcing(server):
+    lm = OpenAICompatLM(server.url, "toy", max_concurrency=3, prompts_per_request=2,
+                        max_retries=0)
+    answer = lm.generate(PROMPTS[0], max_new_tokens=3)
+    assert answer == " Warsaw , Poland"
+    got = lm.answer_logprobs(PROMPTS, answer)
+    np.testing.assert_allclose(got, [reference(p, answer) for p in PROMPTS], atol=1e-9)
+    assert got[0] > got[1]  # the context that mentions the answer makes it likelier
+    assert lm.n_requests == 1 + 3  # 5 prompts, 2 per request
+
+
+def test_template_is_applied(server):
+    lm = OpenAICompatLM(server.url, "toy", template="Q: {prompt}\nA:", max_retries=0)
+    got = lm.answer_logprobs(PROMPTS[:2], " Warsaw")
+    want = [reference(f"Q: {p}\nA:", " Warsaw") for p in PROMPTS[:2]]
+    np.testing.assert_allclose(got, want, atol=1e-9)
+    with pytest.raises(ValueError, match="prompt"):
+        OpenAICompatLM(server.url, "toy", template="no placeholder")
+
+
+def test_retries_after_server_errors(server):
+    server.fail_next = 2
+    lm = OpenAICompatLM(server.url, "toy", max_retries=3, timeout=10)
+    got = lm.answer_logprobs(PROMPTS[:1], " Warsaw")
+    assert got[0] == pytest.approx(reference(PROMPTS[0], " Warsaw"))
+    assert server.requests == 3  # two failures, then success
+
+
+def test_failures_beyond_retries_raise(server):
+    import openai
+
+    server.fail_next = 5
+    lm = OpenAICompatLM(server.url, "toy", max_retries=1, timeout=10)
+    with pytest.raises(openai.InternalServerError):
+        lm.answer_logprobs(PROMPTS[:1], " Warsaw")
+
+
+def test_concurrency_is_bounded(server):
+    server.delay = 0.05
+    lm = OpenAICompatLM(server.url, "toy", max_concurrency=2, prompts_per_request=1,
+                        max_retries=0)
+    lm.answer_logprobs(PROMPTS * 2, " Warsaw")
+    assert server.max_active == 2
+
+
+def test_chat_mode_scores_matching_answers(server):
+    lm = OpenAICompatLM(server.url, "toy", mode="chat", max_retries=0, floor=-30.0)
+    answer = lm.generate(PROMPTS[0], max_new_tokens=10)
+    assert answer == " Warsaw , Poland"
+    got = lm.answer_logprobs(PROMPTS[:2], answer)
+    # prompt 0: the greedy reply is the answer -> exact sum of its token log-probs
+    assert got[0] == pytest.approx(reference(PROMPTS[0], answer))
+    # prompt 1: the reply diverges at once; " Warsaw" is found among the alternatives and the
+    # rest of the answer (9 characters -> 3 tokens) is charged the floor
+    expected = token_logprob(" Warsaw", PROMPTS[1]) - 30.0 * 3
+    assert got[1] == pytest.approx(expected)
+
+
+def test_generative_value_over_http(server):
+    lm = OpenAICompatLM(server.url, "toy", max_retries=0)
+    value = GenerativeValue(lm, "Marie Curie was born in Warsaw. Where was she born?",
+                            max_new_tokens=3)
+    masks = np.random.default_rng(0).random((6, value.n_features)) < 0.5
+    np.testing.assert_allclose(
+        value(masks), [reference(p, value.answer) for p in value.render(masks)], atol=1e-9
+    )
+    assert value.fingerprint() != GenerativeValue(lm, "Where was she born?",
+                                                  answer=value.answer).fingerprint()
+    with pytest.raises(ValueError, match="mode"):
+        OpenAICompatLM(server.url, "toy", mode="responses")
