@@ -59,7 +59,7 @@ def explain(
         Run the value function through a :class:`~interplay.runtime.QueryEngine`: on-disk
         cache and resume (``cache_dir``), batching, progress bar, retries, Ray backend. For
         example ``engine=EngineOptions(cache_dir="runs/cache", progress=True)``. The engine's
-        counters are recorded in ``metadata["engine"]``. Binary masks only (not with ``q``).
+        counters are recorded in ``metadata["engine"]``.
 
     Returns
     -------
@@ -79,11 +79,12 @@ def explain(
     if engine is not None:
         from interplay.runtime.engine import QueryEngine
 
-        if q is not None and q != 2:
-            raise ValueError("the query engine handles binary masks only, not q-ary ones")
         if isinstance(value_function, QueryEngine):
             raise ValueError("value_function is already a QueryEngine; give no engine options")
-        query_engine = QueryEngine.from_options(value_function, n, engine)
+        alphabet_size = 2 if q is None else q
+        query_engine = QueryEngine.from_options(
+            value_function, n, engine, alphabet_size=alphabet_size
+        )
         value_function = query_engine
     checked = as_value_function(value_function, n, alphabet_size=2 if q is None else q)
     try:

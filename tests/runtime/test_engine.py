@@ -18,6 +18,7 @@ from runtime_support import (
 )
 
 import interplay
+import interplay.solvers
 from interplay.runtime import (
     EngineOptions,
     ModelOutputError,
@@ -285,3 +286,59 @@ def test_explain_with_engine_options_equals_plain_explain(tmp_path):
     model = RecordingModel(f)
     again = interplay.explain(model, N_FEATURES, engine={"cache_dir": tmp_path}, **kw)
     assert again.allclose(plain, atol=1e-12) and model.batches == []
+
+
+# ----------------------------------------------------------------------- q-ary masks
+class _QaryTable:
+    """f(x) = sum_i table[i, x_i] + x_0 * x_1: a q-ary function with an interaction."""
+
+    def __init__(self, n: int, q: int, seed: int = 0) -> None:
+        self.table = np.round(np.random.default_rng(seed).normal(size=(n, q)) * 64) / 64
+        self.calls = 0
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        self.calls += 1
+        x = np.asarray(x)
+        return self.table[np.arange(x.shape[1]), x].sum(axis=1) + x[:, 0] * x[:, 1]
+
+    def fingerprint(self) -> str:
+        return f"qary-table:{self.table.shape}"
+
+
+@pytest.mark.parametrize("q", [3, 4, 300])
+def test_qary_masks_dedup_and_cache(rng, tmp_path, q):
+    n = 6
+    f = _QaryTable(n, q)
+    x = rng.integers(0, q, size=(120, n))
+    x = np.vstack([x, x[:40]])
+    engine = QueryEngine(f, n, alphabet_size=q, cache_dir=tmp_path, batch_size=32)
+    np.testing.assert_array_equal(engine(x), f(x))
+    assert engine.stats.n_evaluated == np.unique(x, axis=0).shape[0]
+    stored, values = engine.cache.load_all()
+    assert stored.dtype == np.int64
+    np.testing.assert_array_equal(values, f(stored))
+    engine.close()
+    again = QueryEngine(f, n, alphabet_size=q, cache_dir=tmp_path)
+    calls = f.calls
+    np.testing.assert_array_equal(again(x[::-1]), f(x[::-1]))
+    assert f.calls == calls + 1  # only the direct call above: the engine used its cache
+    with pytest.raises(ValueError, match="0..2"):
+        QueryEngine(f, n, alphabet_size=3)(np.full((1, n), 3))
+    # the same masks as booleans live in another key space
+    binary = QueryEngine(f, n, cache_dir=tmp_path)
+    assert len(binary.cache) == 0
+
+
+def test_explain_qsft_with_engine_equals_plain(tmp_path):
+    try:
+        interplay.solvers.get_solver("qsft")
+    except (ImportError, AttributeError):
+        pytest.skip("qsft solver not installed yet")
+    n, q = 5, 3
+    f = _QaryTable(n, q)
+    kw = {"method": "qsft", "q": q, "max_order": 2, "random_state": 1}
+    plain = interplay.explain(f, n, **kw)
+    cached = interplay.explain(f, n, engine={"cache_dir": tmp_path}, **kw)
+    x = np.random.default_rng(0).integers(0, q, size=(50, n))
+    np.testing.assert_allclose(cached.predict(x), plain.predict(x), atol=1e-12)
+    assert cached.metadata["engine"]["n_evaluated"] == cached.n_queries

@@ -6,8 +6,9 @@ already has. SQLite runs in WAL mode, so several processes may read and write on
 (one writer at a time; readers never block).
 
 Keys are exact: the model's *fingerprint* (a string the caller guarantees identifies the
-model and its input, e.g. model name + prompt + segmentation), the number of features n, and
-the mask packed 8 features per byte (``numpy.packbits``). Values are stored as 8-byte floats
+model and its input, e.g. model name + prompt + segmentation), the number of features n, the
+alphabet size q (2 for boolean masks), and the mask packed 8 features per byte
+(``numpy.packbits``; q-ary masks: one byte per feature, two when q > 256). Values are stored as 8-byte floats
 and come back bit-identical.
 """
 
@@ -29,13 +30,15 @@ _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
 # SQLite's default limit on bound parameters is 32766 since 3.32 (999 before); stay below both.
 _LOOKUP_CHUNK = 900
 
+_WHERE = "fingerprint = ? AND n_features = ? AND alphabet_size = ?"
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS query_values (
     fingerprint TEXT NOT NULL,
     n_features INTEGER NOT NULL,
+    alphabet_size INTEGER NOT NULL,
     mask BLOB NOT NULL,
     value REAL NOT NULL,
-    PRIMARY KEY (fingerprint, n_features, mask)
+    PRIMARY KEY (fingerprint, n_features, alphabet_size, mask)
 ) WITHOUT ROWID
 """
 
@@ -59,18 +62,28 @@ def resolve_cache_path(location: str | Path) -> Path:
     return path / DEFAULT_CACHE_FILE
 
 
-def mask_keys(masks: np.ndarray) -> list[bytes]:
-    """One ``bytes`` key per mask row: the row packed 8 features per byte.
+def _key_dtype(alphabet_size: int) -> np.dtype:
+    return np.dtype(np.uint8) if alphabet_size <= 256 else np.dtype("<u2")
+
+
+def mask_keys(masks: np.ndarray, alphabet_size: int = 2) -> list[bytes]:
+    """One ``bytes`` key per mask row.
 
     Parameters
     ----------
-    masks : (N, n) bool array
+    masks : (N, n) bool array, or (N, n) int array with entries in 0..q-1
+    alphabet_size : int
+        q; 2 for boolean masks.
 
     Returns
     -------
-    list of N bytes objects, each ``ceil(n / 8)`` long.
+    list of N bytes objects: the row packed 8 features per byte (``ceil(n / 8)`` bytes) for
+    boolean masks, one byte per feature for q <= 256, two for larger q.
     """
-    packed = np.ascontiguousarray(np.packbits(masks, axis=1))
+    if alphabet_size == 2:
+        packed = np.ascontiguousarray(np.packbits(masks, axis=1))
+    else:
+        packed = np.ascontiguousarray(masks, dtype=_key_dtype(alphabet_size)).view(np.uint8)
     width = packed.shape[1]
     if packed.shape[0] == 0:
         return []
@@ -88,6 +101,8 @@ class MaskCache:
         Identity of the model and its input. Must be non-empty.
     n_features : int
         Number of features n of the masks.
+    alphabet_size : int
+        Number of states q of each feature (2: boolean masks).
     timeout : float
         Seconds to wait for another process's write lock before failing.
 
@@ -97,15 +112,28 @@ class MaskCache:
     """
 
     def __init__(
-        self, path: str | Path, fingerprint: str, n_features: int, *, timeout: float = 60.0
+        self,
+        path: str | Path,
+        fingerprint: str,
+        n_features: int,
+        *,
+        alphabet_size: int = 2,
+        timeout: float = 60.0,
     ) -> None:
         if not isinstance(fingerprint, str) or not fingerprint:
             raise ValueError("a cache needs a non-empty string fingerprint identifying the model")
         self.path = Path(path)
         self.fingerprint = fingerprint
         self.n_features = int(n_features)
+        self.alphabet_size = int(alphabet_size)
+        if self.alphabet_size < 2:
+            raise ValueError(f"alphabet_size must be at least 2, got {alphabet_size}")
         self.timeout = float(timeout)
         self._conn: sqlite3.Connection | None = None
+
+    @property
+    def _space(self) -> tuple[str, int, int]:
+        return (self.fingerprint, self.n_features, self.alphabet_size)
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -126,9 +154,8 @@ class MaskCache:
             chunk = keys[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = conn.execute(
-                "SELECT mask, value FROM query_values WHERE fingerprint = ? AND n_features = ? "
-                f"AND mask IN ({marks})",
-                (self.fingerprint, self.n_features, *chunk),
+                f"SELECT mask, value FROM query_values WHERE {_WHERE} AND mask IN ({marks})",
+                (*self._space, *chunk),
             )
             found.update(rows)
         return found
@@ -136,14 +163,15 @@ class MaskCache:
     def store(self, keys: Iterable[bytes], values: Iterable[float]) -> None:
         """Insert (or overwrite) values and commit them in one transaction."""
         conn = self.connection
-        rows = [(self.fingerprint, self.n_features, k, float(v)) for k, v in zip(keys, values)]
+        space = self._space
+        rows = [(*space, k, float(v)) for k, v in zip(keys, values)]
         if not rows:
             return
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(
-                "INSERT OR REPLACE INTO query_values (fingerprint, n_features, mask, value) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO query_values "
+                "(fingerprint, n_features, alphabet_size, mask, value) VALUES (?, ?, ?, ?, ?)",
                 rows,
             )
         except BaseException:
@@ -155,16 +183,14 @@ class MaskCache:
         """Every cached value of this fingerprint and n, keyed by packed mask (one scan)."""
         return dict(
             self.connection.execute(
-                "SELECT mask, value FROM query_values WHERE fingerprint = ? AND n_features = ?",
-                (self.fingerprint, self.n_features),
+                f"SELECT mask, value FROM query_values WHERE {_WHERE}", self._space
             )
         )
 
     def __len__(self) -> int:
         """Number of values stored for this fingerprint and n."""
         (count,) = self.connection.execute(
-            "SELECT COUNT(*) FROM query_values WHERE fingerprint = ? AND n_features = ?",
-            (self.fingerprint, self.n_features),
+            f"SELECT COUNT(*) FROM query_values WHERE {_WHERE}", self._space
         ).fetchone()
         return int(count)
 
@@ -173,18 +199,20 @@ class MaskCache:
 
         Returns
         -------
-        masks : (K, n) bool array
+        masks : (K, n) bool array (int array for q > 2)
         values : (K,) float array
         """
         rows = self.connection.execute(
-            "SELECT mask, value FROM query_values WHERE fingerprint = ? AND n_features = ?",
-            (self.fingerprint, self.n_features),
+            f"SELECT mask, value FROM query_values WHERE {_WHERE}", self._space
         ).fetchall()
-        width = (self.n_features + 7) // 8
+        n, q = self.n_features, self.alphabet_size
         if not rows:
-            return np.zeros((0, self.n_features), dtype=bool), np.zeros(0)
-        packed = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.uint8).reshape(-1, width)
-        masks = np.unpackbits(packed, axis=1, count=self.n_features).astype(bool)
+            return np.zeros((0, n), dtype=bool if q == 2 else np.int64), np.zeros(0)
+        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.uint8)
+        if q == 2:
+            masks = np.unpackbits(raw.reshape(len(rows), -1), axis=1, count=n).astype(bool)
+        else:
+            masks = raw.view(_key_dtype(q)).reshape(len(rows), n).astype(np.int64)
         return masks, np.array([r[1] for r in rows], dtype=np.float64)
 
     def close(self) -> None:
@@ -195,7 +223,7 @@ class MaskCache:
     def __repr__(self) -> str:
         return (
             f"MaskCache({str(self.path)!r}, fingerprint={self.fingerprint!r}, "
-            f"n_features={self.n_features})"
+            f"n_features={self.n_features}, alphabet_size={self.alphabet_size})"
         )
 
 
@@ -216,7 +244,11 @@ class CacheWriter:
 
     def __init__(self, cache: MaskCache, *, max_pending: int = 4) -> None:
         self._target = MaskCache(
-            cache.path, cache.fingerprint, cache.n_features, timeout=cache.timeout
+            cache.path,
+            cache.fingerprint,
+            cache.n_features,
+            alphabet_size=cache.alphabet_size,
+            timeout=cache.timeout,
         )
         self._queue: queue.Queue = queue.Queue(maxsize=int(max_pending))
         self._error: BaseException | None = None

@@ -313,6 +313,9 @@ class QueryEngine:
         Number of Ray actors (model copies).
     num_gpus_per_actor : float, optional
         GPUs reserved per Ray actor (default: 1 when the cluster has GPUs, else 0).
+    alphabet_size : int
+        Number of states q of each feature: 2 for boolean masks (True keeps a feature), q > 2
+        for q-ary masks, (B, n) int arrays with entries in ``0..q-1`` (``method="qsft"``).
 
     Attributes
     ----------
@@ -345,6 +348,7 @@ class QueryEngine:
         ray_address: str | None = None,
         num_actors: int | None = None,
         num_gpus_per_actor: float | None = None,
+        alphabet_size: int = 2,
     ) -> None:
         if (model_fn is None) == (model_factory is None):
             raise ValueError("give exactly one of model_fn and model_factory")
@@ -357,6 +361,8 @@ class QueryEngine:
         n_features = int(n_features)
         if n_features < 1:
             raise ValueError(f"n_features must be positive, got {n_features}")
+        if int(alphabet_size) < 2:
+            raise ValueError(f"alphabet_size must be at least 2, got {alphabet_size}")
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         if int(max_retries) < 0:
@@ -391,6 +397,7 @@ class QueryEngine:
         self.model_fn = model_fn
         self.model_factory = model_factory
         self.n_features = n_features
+        self.alphabet_size = int(alphabet_size)
         self.batch_size = int(batch_size)
         self.progress = bool(progress)
         self.max_retries = int(max_retries)
@@ -418,9 +425,12 @@ class QueryEngine:
         model_fn: Callable[[np.ndarray], Any],
         n_features: int,
         options: EngineOptions | dict[str, Any] | None = None,
+        *,
+        alphabet_size: int = 2,
     ) -> QueryEngine:
         """An engine for ``model_fn`` configured by an :class:`EngineOptions` (or dict)."""
-        return cls(model_fn, n_features, **EngineOptions.coerce(options).as_kwargs())
+        kwargs = EngineOptions.coerce(options).as_kwargs()
+        return cls(model_fn, n_features, alphabet_size=alphabet_size, **kwargs)
 
     # ----------------------------------------------------------------- set-up
     def _start(self) -> None:
@@ -465,7 +475,12 @@ class QueryEngine:
                     "fingerprint='<model + input identity>' or give the model a fingerprint() "
                     "method"
                 )
-            self._cache = MaskCache(self.cache_path, self._fingerprint, self.n_features)
+            self._cache = MaskCache(
+                self.cache_path,
+                self._fingerprint,
+                self.n_features,
+                alphabet_size=self.alphabet_size,
+            )
             self._writer = CacheWriter(self._cache)
 
     def fingerprint(self) -> str:
@@ -537,7 +552,7 @@ class QueryEngine:
             self.stats.seconds += time.perf_counter() - start
 
     def _call(self, masks: Any) -> np.ndarray:
-        masks = check_masks(masks, self.n_features)
+        masks = check_masks(masks, self.n_features, self.alphabet_size)
         n_rows = masks.shape[0]
         self.stats.n_calls += 1
         self.stats.n_asked += n_rows
@@ -545,7 +560,7 @@ class QueryEngine:
             return np.zeros(0)
         self._start()
 
-        keys = mask_keys(masks)
+        keys = mask_keys(masks, self.alphabet_size)
         first_of: dict[bytes, int] = {}
         inverse = np.fromiter(
             (first_of.setdefault(k, len(first_of)) for k in keys), dtype=np.intp, count=n_rows
