@@ -8,6 +8,7 @@ BCH code correcting t = ``max_order`` errors over n message bits.
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from interplay.codes.bch import BCHCode
+from interplay.metrics import r2_score
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.transforms import fwht
@@ -339,7 +341,16 @@ class SPEX(Solver):
             coef = np.linalg.solve(gram, phi.T @ unique_values)
         else:
             coef = np.linalg.lstsq(phi, unique_values, rcond=None)[0]
+        sample_r2 = r2_score(unique_values, phi @ coef)
         solve_seconds = time.perf_counter() - started + design_seconds
+        if sample_r2 < 0.9:
+            warnings.warn(
+                f"SPEX explains only R²={sample_r2:.2f} of its own {len(unique_values)} samples: "
+                "the function is less sparse than this budget can resolve (about "
+                f"{sum(2**b for b in design.log2_bins) // 3} coefficients). Raise the budget, "
+                "or use method='proxyspex', which degrades gracefully.",
+                stacklevel=3,
+            )
 
         subsets = [tuple(int(i) for i in s if i >= 0) for s in supports]
         return Interactions(
@@ -358,6 +369,7 @@ class SPEX(Solver):
                 "peel_iterations": peeled.n_iterations,
                 "noise_var": peeled.noise_var,
                 "n_found": int(len(peeled.coefficients)),
+                "sample_r2": sample_r2,
                 "solver_seconds": solve_seconds,
                 "query_seconds": query_seconds,
             },

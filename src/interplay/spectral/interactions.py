@@ -184,7 +184,12 @@ class Interactions:
 
     def _like(self, idx: np.ndarray, coef: np.ndarray, basis: str, order: int | None = None):
         out = Interactions.__new__(Interactions)
-        out._idx, out._coef = sub.canonical_sum(idx, coef, self.n_features, drop_zeros=True)
+        # Conversions cancel terms exactly in exact arithmetic; drop the rounding dust
+        # (relative to the terms that were combined) so cancelled terms do not reappear.
+        tol = 1e-12 * float(np.abs(coef).max(initial=0.0))
+        out._idx, out._coef = sub.canonical_sum(
+            idx, coef, self.n_features, drop_zeros=True, tol=tol
+        )
         out.n_features = self.n_features
         out.basis = basis
         out.feature_names = list(self.feature_names)
