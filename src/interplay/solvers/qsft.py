@@ -59,6 +59,7 @@ __all__ = [
     "is_full_rank_mod_q",
     "qary_bin_transform",
     "subsample_groups",
+    "unique_rows",
 ]
 
 logger = logging.getLogger(__name__)
@@ -221,17 +222,49 @@ def _all_vectors(q: int, b: int) -> np.ndarray:
     return (idx[:, None] // powers[None, :]) % q
 
 
-def _pack_rows(x: np.ndarray, q: int) -> np.ndarray:
-    """Exact integer keys of the rows of an (N, n) int array with entries < q: (N, W) uint64."""
-    bits = max(1, math.ceil(math.log2(q)))
-    per_word = 64 // bits
-    n = x.shape[1]
-    words = []
-    for start in range(0, n, per_word):
-        cols = x[:, start : start + per_word].astype(np.uint64)
-        shifts = (np.arange(cols.shape[1], dtype=np.uint64) * np.uint64(bits))[None, :]
-        words.append(np.bitwise_or.reduce(cols << shifts, axis=1))
-    return np.stack(words, axis=1)
+def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an (N, n) uint8 array.
+
+    Rows are read as 64-bit words (zero-padded to a multiple of 8 bytes), hashed to one
+    64-bit key for a fast 1-D sort, and the words then confirm the grouping exactly (a hash
+    collision falls back to an exact sort of the words).
+
+    Returns
+    -------
+    first : (U,) int array
+        Index of one occurrence of each distinct row.
+    inverse : (N,) int array
+        ``x[first][inverse] == x``.
+    """
+    x = np.asarray(x, dtype=np.uint8)
+    pad = -x.shape[1] % 8
+    if pad:
+        x = np.concatenate([x, np.zeros((x.shape[0], pad), dtype=np.uint8)], axis=1)
+    words = np.ascontiguousarray(x).view(np.uint64)  # (N, W)
+    rng = np.random.default_rng(0x5EED)
+    mult = rng.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
+    hashed = np.empty(words.shape[0], dtype=np.uint64)
+    shift = np.uint64(29)
+    for s in range(0, words.shape[0], 2**14):  # row chunks stay in cache across the words
+        chunk = words[s : s + 2**14]
+        h = chunk[:, 0] * mult[0]
+        for w in range(1, chunk.shape[1]):
+            h = (h ^ (h >> shift)) + chunk[:, w] * mult[w]
+        hashed[s : s + 2**14] = h
+    order = np.argsort(hashed)
+    sorted_hash = hashed[order]
+    starts = np.concatenate([[True], sorted_hash[1:] != sorted_hash[:-1]])
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    inverse = np.empty(words.shape[0], dtype=np.int64)
+    inverse[order] = group
+    # Only rows that share a hash with another row need an exact check.
+    shared = np.flatnonzero(np.bincount(group)[inverse] > 1)
+    if shared.size and not np.array_equal(words[first[inverse[shared]]], words[shared]):
+        keys = words.view(np.dtype((np.void, 8 * words.shape[1])))
+        _, first, inverse = np.unique(keys.ravel(), return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+    return first, inverse
 
 
 # ----------------------------------------------------------------------------- solver
@@ -315,6 +348,8 @@ class QSFT(Solver):
         self._check_common()
         if int(self.q) != self.q or int(self.q) < 2:
             raise ValueError(f"q must be an integer >= 2, got {self.q!r}")
+        if int(self.q) > 128:
+            raise ValueError(f"q-SFT supports q <= 128 states, got q={self.q}")
         if int(self.n_groups) < 1:
             raise ValueError(f"n_groups must be at least 1, got {self.n_groups}")
         if self.b is not None and int(self.b) < 1:
@@ -449,21 +484,11 @@ class QSFT(Solver):
         c, n, _ = groups.shape
         p = delays.shape[0]
         vectors = _all_vectors(q, b)  # (B, b)
-        dtype = np.uint8 if q <= 128 else np.int64
-        hashed = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(dtype)  # (C, B, n)
-        points = hashed[:, None, :, :] + delays.astype(dtype)[None, :, None, :]
-        points %= dtype(q)
+        hashed = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)  # (C, B, n)
+        points = hashed[:, None, :, :] + delays.astype(np.uint8)[None, :, None, :]
+        points %= np.uint8(q)
         points = points.reshape(-1, n)  # (C * P * B, n)
-        keys = np.concatenate(
-            [
-                _pack_rows(points[s : s + _QUERY_CHUNK], q)
-                for s in range(0, len(points), _QUERY_CHUNK)
-            ]
-        )
-        keys = np.ascontiguousarray(keys).view(
-            np.dtype((np.void, keys.dtype.itemsize * keys.shape[1]))
-        )
-        _, first, inverse = np.unique(keys.ravel(), return_index=True, return_inverse=True)
+        first, inverse = unique_rows(points)
         unique_values = np.empty(first.size)
         spent = 0.0
         for s in range(0, first.size, _QUERY_CHUNK):

@@ -35,7 +35,8 @@ def _check_states(states: Any, n: int, q: int) -> np.ndarray:
         raise ValueError(f"states must have shape (N, {n}), got {arr.shape}")
     if arr.dtype == bool:
         arr = arr.astype(np.int64)
-    if arr.size and (arr.min() < 0 or arr.max() > q - 1 or not np.all(np.mod(arr, 1) == 0)):
+    integral = np.issubdtype(arr.dtype, np.integer) or np.all(np.mod(arr, 1) == 0)
+    if arr.size and (not integral or arr.min() < 0 or arr.max() > q - 1):
         raise ValueError(f"states must be integers in 0..{q - 1}")
     return arr.astype(np.int64)
 

@@ -1,0 +1,187 @@
+"""q-SFT on planted sparse q-ary functions, side by side with the sparse-transform package.
+
+Prints, for q = 4, n in {20, 50, 100}, S in {20, 100} interactions (conjugate pairs of Fourier
+coefficients, Hamming weight <= 3), noiseless and at 10 dB SNR: the samples each method
+evaluated, the NMSE of the recovered spectrum, support recall / precision, and solver seconds
+(excluding the time spent evaluating the function).
+
+Both methods get the same design: C = 3 random subsampling groups with q^b bins (b from
+interplay's default rule, ``q**b >= 4 S``), identity delays when noiseless and R blocks of random
+("NSO") delays at 10 dB. The reference gets the true noise level; interplay estimates it.
+
+Run::
+
+    python benchmarks/qsft_planted.py              # full table (a few minutes)
+    python benchmarks/qsft_planted.py --quick      # n = 20 only
+
+The reference (``pip install sparse-transform``, an optional benchmark extra) is used when it
+imports in the running interpreter; its pins may need a separate virtual environment with
+interplay installed there too (``pip install -e . --no-deps``). Otherwise only interplay is run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from interplay.solvers.qsft import QSFT
+from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.values.base import as_value_function
+from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+
+try:  # optional opponent
+    import sparse_transform  # noqa: F401
+    from sparse_transform.qsft.qsft import transform as reference_transform
+    from sparse_transform.qsft.signals.input_signal_subsampled import SubsampledSignal
+
+    HAVE_REFERENCE = True
+except ImportError:  # pragma: no cover - depends on the environment
+    HAVE_REFERENCE = False
+
+
+def spectrum_scores(
+    freq: np.ndarray, coef: np.ndarray, truth: QaryInteractions
+) -> tuple[float, float, float]:
+    """NMSE of the coefficients, support recall and precision."""
+    q = truth.q
+    freq = np.asarray(freq, dtype=np.int64).reshape(-1, truth.n_features)
+    both = np.concatenate([freq, truth.frequencies])
+    _, diff = canonical_spectrum(both, np.concatenate([coef, -truth.coefficients]), q)
+    nmse = float(np.sum(np.abs(diff) ** 2) / np.sum(np.abs(truth.coefficients) ** 2))
+    tol = 1e-6 * float(np.abs(truth.coefficients).max())
+    found = {k.tobytes() for k, c in zip(freq, coef, strict=True) if abs(c) > tol}
+    true = {k.tobytes() for k in truth.frequencies}
+    recall = len(found & true) / len(true)
+    precision = len(found & true) / max(len(found), 1)
+    return nmse, recall, precision
+
+
+class CountingFunction:
+    """Counts rows and distinct rows and the seconds spent evaluating."""
+
+    def __init__(self, function: PlantedQaryFunction) -> None:
+        self.function = function
+        self.rows = 0
+        self.distinct: set[bytes] = set()
+        self.seconds = 0.0
+
+    def __call__(self, states: np.ndarray) -> np.ndarray:
+        t0 = time.perf_counter()
+        states = np.asarray(states, dtype=np.int64)
+        self.rows += states.shape[0]
+        self.distinct.update(r.tobytes() for r in states)
+        out = self.function(states)
+        self.seconds += time.perf_counter() - t0
+        return out
+
+
+def run_interplay(truth, noise_sd, design, seed):
+    f = PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
+    solver = QSFT(
+        q=truth.q,
+        b=design["b"],
+        delays=design["delays"],
+        n_repeats=design["n_repeats"],
+        random_state=seed,
+    )
+    t0 = time.perf_counter()
+    result = solver.fit(as_value_function(f, truth.n_features, truth.q), truth.n_features)
+    wall = time.perf_counter() - t0
+    scores = spectrum_scores(result.frequencies, result.coefficients, truth)
+    return result.n_queries, *scores, result.metadata["solver_seconds"], wall
+
+
+def run_reference(truth, noise_sd, design, seed):
+    np.random.seed(seed)
+    n, q = truth.n_features, truth.q
+    counter = CountingFunction(PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1))
+    noisy = design["delays"] == "robust"
+    query_args = {
+        "query_method": "complex",
+        "num_subsample": 3,
+        "delays_method_source": "identity",
+        "subsampling_method": "qsft",
+        "delays_method_channel": "nso" if noisy else "identity",
+        "num_repeat": design["n_repeats"] if noisy else 1,
+        "b": design["b"],
+        "t": 3,
+    }
+    t0 = time.perf_counter()
+    signal = SubsampledSignal(func=counter, n=n, q=q, query_args=query_args, noise_sd=noise_sd)
+    out = reference_transform(
+        signal,
+        reconstruct_method_source="identity",
+        reconstruct_method_channel="nso-soft" if noisy else "identity",
+        b=design["b"],
+        num_subsample=3,
+        num_repeat=design["n_repeats"] if noisy else 1,
+        noise_sd=noise_sd,
+        peeling_method="single-detect" if noisy else "multi-detect",
+        report=True,
+    )
+    wall = time.perf_counter() - t0
+    spectrum = out["transform"]
+    if spectrum:
+        freq = np.array([list(k) for k in spectrum], dtype=np.int64)
+        coef = np.array(list(spectrum.values()), dtype=complex)
+    else:
+        freq, coef = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=complex)
+    scores = spectrum_scores(freq, coef, truth)
+    return counter.rows, *scores, wall - counter.seconds, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="only n = 20")
+    parser.add_argument("--seeds", type=int, default=1, help="planted functions per setting")
+    parser.add_argument("--no-reference", action="store_true", help="skip sparse-transform")
+    args = parser.parse_args()
+    q = 4
+    use_reference = HAVE_REFERENCE and not args.no_reference
+    if not use_reference:
+        print("(sparse-transform not importable here: interplay only)")
+    header = (
+        f"{'n':>4} {'S':>4} {'SNR':>6} {'b':>2} {'R':>2} {'method':<17} {'samples':>9} "
+        f"{'NMSE':>9} {'recall':>7} {'prec':>6} {'solver s':>9} {'total s':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    ratios = []
+    for n in (20,) if args.quick else (20, 50, 100):
+        for s in (20, 100):
+            for snr in (None, 10.0):
+                for seed in range(args.seeds):
+                    truth = random_sparse_qary(
+                        n, q, s, max_degree=3, random_state=1000 * n + s + seed
+                    )
+                    sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
+                    delays = "identity" if snr is None else "robust"
+                    plan = QSFT(q=q, sparsity=s, delays=delays).plan(n)
+                    design = {"b": plan.b, "delays": delays, "n_repeats": plan.n_repeats}
+                    label = "inf" if snr is None else f"{snr:g}dB"
+                    rows = [("interplay q-SFT", run_interplay(truth, sd, design, seed))]
+                    if use_reference:
+                        rows.append(("sparse-transform", run_reference(truth, sd, design, seed)))
+                    for name, (samples, nmse, rec, prec, solver_s, wall) in rows:
+                        print(
+                            f"{n:>4} {s:>4} {label:>6} {plan.b:>2} {plan.n_repeats:>2} "
+                            f"{name:<17} {samples:>9} {nmse:>9.2e} {rec:>7.3f} {prec:>6.3f} "
+                            f"{solver_s:>9.3f} {wall:>8.2f}",
+                            flush=True,
+                        )
+                    if len(rows) == 2:
+                        ratios.append((n, rows[1][1][4] / max(rows[0][1][4], 1e-9)))
+    if ratios:
+        print()
+        for n in sorted({r[0] for r in ratios}):
+            vals = [r for m, r in ratios if m == n]
+            print(
+                f"n={n}: reference solver time / interplay solver time = "
+                f"{np.min(vals):.1f}x .. {np.max(vals):.1f}x"
+            )
+
+
+if __name__ == "__main__":
+    main()
