@@ -1,13 +1,15 @@
-"""MaskCache, CacheWriter and mask keys: exact round trips, locations, concurrent writers."""
+"""MaskCache and mask keys: exact round trips, locations, atomic batches, concurrent engines."""
 
 from __future__ import annotations
+
+import sqlite3
 
 import numpy as np
 import pytest
 from runtime_support import RecordingModel, planted
 
 from interplay.runtime import QueryEngine
-from interplay.runtime.cache import CacheWriter, MaskCache, mask_keys, resolve_cache_path
+from interplay.runtime.cache import MaskCache, mask_keys, resolve_cache_path
 
 
 @pytest.mark.parametrize("n", [1, 7, 8, 9, 100, 1000])
@@ -58,22 +60,15 @@ def test_cache_locations(tmp_path):
         MaskCache(tmp_path / "c.sqlite", "", 3)
 
 
-def test_writer_commits_in_background_and_reports_errors(rng, tmp_path):
+def test_a_failed_store_commits_nothing(rng, tmp_path):
     cache = MaskCache(tmp_path / "w.sqlite", "m", 10)
-    writer = CacheWriter(cache)
-    masks = np.unique(rng.random((200, 10)) < 0.5, axis=0)
-    keys = mask_keys(masks)
-    for start in range(0, len(keys), 16):
-        writer.put(keys[start : start + 16], np.arange(start, min(start + 16, len(keys))))
-    writer.flush()
+    keys = mask_keys(np.unique(rng.random((40, 10)) < 0.5, axis=0))
+    cache.store(keys[:20], np.arange(20.0))
+    with pytest.raises(sqlite3.Error):
+        cache.store([*keys[20:30], object()], np.arange(11.0))  # SQLite cannot bind object()
+    assert len(cache) == 20  # the whole failed batch was rolled back
+    cache.store(keys[20:], np.arange(len(keys) - 20.0))  # and the connection still works
     assert len(cache) == len(keys)
-    writer.put([b"too-long-but-fine"], np.array([1.0]))
-    writer.put([object()], np.array([1.0]))  # not bytes: SQLite refuses it
-    with pytest.raises(RuntimeError, match="writing to the cache"):
-        writer.flush()
-    writer.close()
-    with pytest.raises(RuntimeError, match="closed"):
-        writer.put(keys[:1], np.zeros(1))
 
 
 def test_engine_sees_values_another_engine_wrote_after_it_started(rng, tmp_path):

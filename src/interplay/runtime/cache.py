@@ -14,15 +14,14 @@ and come back bit-identical.
 
 from __future__ import annotations
 
-import queue
 import sqlite3
-import threading
 from collections.abc import Iterable
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["DEFAULT_CACHE_FILE", "CacheWriter", "MaskCache", "mask_keys", "resolve_cache_path"]
+__all__ = ["DEFAULT_CACHE_FILE", "MaskCache", "mask_keys", "resolve_cache_path"]
 
 #: File name used when the cache location given is a directory.
 DEFAULT_CACHE_FILE = "interplay-queries.sqlite"
@@ -146,6 +145,11 @@ class MaskCache:
             self._conn = conn
         return self._conn
 
+    def open(self) -> MaskCache:
+        """Open the file now (creating it, in WAL mode, with its table) and return self."""
+        _ = self.connection
+        return self
+
     def lookup(self, keys: list[bytes]) -> dict[bytes, float]:
         """The cached values among ``keys`` (a dict holding only the keys found)."""
         found: dict[bytes, float] = {}
@@ -163,10 +167,11 @@ class MaskCache:
     def store(self, keys: Iterable[bytes], values: Iterable[float]) -> None:
         """Insert (or overwrite) values and commit them in one transaction."""
         conn = self.connection
-        space = self._space
-        rows = [(*space, k, float(v)) for k, v in zip(keys, values)]
-        if not rows:
+        values = np.asarray(values, dtype=np.float64).tolist()
+        if not values:
             return
+        fp, n, q = self._space
+        rows = zip(repeat(fp), repeat(n), repeat(q), keys, values)
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(
@@ -225,74 +230,3 @@ class MaskCache:
             f"MaskCache({str(self.path)!r}, fingerprint={self.fingerprint!r}, "
             f"n_features={self.n_features}, alphabet_size={self.alphabet_size})"
         )
-
-
-class CacheWriter:
-    """Commits batches to a :class:`MaskCache` from a background thread.
-
-    The model computes the next batch while the previous one is being committed (SQLite and
-    numpy both release the GIL). :meth:`flush` waits until everything handed over is committed
-    and re-raises a write error; at most ``max_pending`` batches wait at any time.
-
-    Parameters
-    ----------
-    cache : MaskCache
-        Where to write; the writer opens its own connection to the same file.
-    max_pending : int
-        Batches queued before :meth:`put` blocks.
-    """
-
-    def __init__(self, cache: MaskCache, *, max_pending: int = 4) -> None:
-        self._target = MaskCache(
-            cache.path,
-            cache.fingerprint,
-            cache.n_features,
-            alphabet_size=cache.alphabet_size,
-            timeout=cache.timeout,
-        )
-        self._queue: queue.Queue = queue.Queue(maxsize=int(max_pending))
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, name="interplay-cache-writer", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while True:
-                item = self._queue.get()
-                try:
-                    if item is None:
-                        return
-                    if self._error is None:
-                        self._target.store(*item)
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller in flush()
-                    self._error = exc
-                finally:
-                    self._queue.task_done()
-        finally:
-            self._target.close()
-
-    def _check(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise RuntimeError(f"writing to the cache {str(self._target.path)!r} failed") from error
-
-    def put(self, keys: list[bytes], values: np.ndarray) -> None:
-        """Queue one batch for committing."""
-        self._check()
-        if not self._thread.is_alive():
-            raise RuntimeError("the cache writer is closed")
-        self._queue.put((list(keys), np.array(values, dtype=np.float64)))
-
-    def flush(self) -> None:
-        """Wait until every queued batch is committed; raise if a write failed."""
-        self._queue.join()
-        self._check()
-
-    def close(self) -> None:
-        """Commit what is queued and stop the thread."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        self._check()

@@ -8,9 +8,8 @@ call it
 3. sends the rest to the model in batches (sorted by the model's ``cost(masks)`` when it has
    one, so batches of similar length pad less), on the local process or on a pool of Ray
    actors,
-4. commits every batch to the cache as soon as it comes back (from a writer thread, while
-   the model computes the next batch), so a run killed half-way and restarted re-queries
-   nothing it already has (at most the batch being written is lost),
+4. commits every batch to the cache as soon as it comes back, so a run killed half-way and
+   restarted re-queries nothing it already has,
 5. retries failing batches with exponential backoff, then splits them in halves to isolate
    the rows that fail, finishes every other batch, and raises :class:`ModelQueryError`
    naming the failed rows,
@@ -31,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.runtime.cache import CacheWriter, MaskCache, mask_keys, resolve_cache_path
+from interplay.runtime.cache import MaskCache, mask_keys, resolve_cache_path
 from interplay.runtime.progress import ProgressBar
 from interplay.values.base import check_masks, check_outputs
 
@@ -412,7 +411,6 @@ class QueryEngine:
         self._memory: dict[bytes, float] = {}
         self._disk_snapshot: dict[bytes, float] | None = None
         self._cache: MaskCache | None = None
-        self._writer: CacheWriter | None = None
         self._executor: Any = None
         self._model: Callable[[np.ndarray], Any] | None = model_fn
         self._cost_fn: Callable[[np.ndarray], Any] | None = None
@@ -481,7 +479,7 @@ class QueryEngine:
                 self.n_features,
                 alphabet_size=self.alphabet_size,
             )
-            self._writer = CacheWriter(self._cache)
+            self._cache.open()  # create the file (WAL mode, table) now, not mid-run
 
     def fingerprint(self) -> str:
         """Identity of the model behind this engine (for caches one level up)."""
@@ -507,12 +505,9 @@ class QueryEngine:
         if self._executor is not None:
             self._executor.close()
             self._executor = None
-        writer, self._writer = self._writer, None
         if self._cache is not None:
             self._cache.close()
             self._cache = None
-        if writer is not None:
-            writer.close()
         self._disk_snapshot = None
 
     def __enter__(self) -> QueryEngine:  # noqa: PYI034
@@ -714,8 +709,8 @@ class QueryEngine:
                     good_values = batch_values[finite]
                     values[good] = good_values
                     good_keys = [keys[i] for i in good.tolist()]
-                    if self._writer is not None:
-                        self._writer.put(good_keys, good_values)
+                    if self._cache is not None:
+                        self._cache.store(good_keys, good_values)  # committed now
                     self._memory.update(zip(good_keys, good_values.tolist()))
                     stats.n_evaluated += good.size
                     if bar is not None:
@@ -729,8 +724,6 @@ class QueryEngine:
         finally:
             if bar is not None:
                 bar.close()
-            if self._writer is not None:
-                self._writer.flush()  # every finished batch is on disk before we return
         return values, failed
 
     def __repr__(self) -> str:
