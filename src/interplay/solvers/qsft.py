@@ -222,6 +222,64 @@ def _all_vectors(q: int, b: int) -> np.ndarray:
     return (idx[:, None] // powers[None, :]) % q
 
 
+def low_order_frequencies(n: int, q: int, order: int) -> np.ndarray:
+    """Every frequency vector of Hamming weight 1..``order`` (``order`` <= 2).
+
+    Returns
+    -------
+    (K, n) int64 array, K = n (q-1) [+ C(n, 2) (q-1)^2].
+    """
+    if order > 2:
+        raise ValueError(f"complete_order above 2 is not supported, got {order}")
+    values = np.arange(1, q)
+    rows = []
+    if order >= 1:
+        pos, val = np.meshgrid(np.arange(n), values, indexing="ij")
+        one = np.zeros((pos.size, n), dtype=np.int64)
+        one[np.arange(pos.size), pos.ravel()] = val.ravel()
+        rows.append(one)
+    if order >= 2 and n >= 2:
+        i, j = np.triu_indices(n, k=1)
+        a, c = np.meshgrid(values, values, indexing="ij")
+        pairs = np.repeat(np.stack([i, j], axis=1), a.size, axis=0)
+        vals = np.tile(np.stack([a.ravel(), c.ravel()], axis=1), (i.size, 1))
+        two = np.zeros((pairs.shape[0], n), dtype=np.int64)
+        rr = np.arange(pairs.shape[0])
+        two[rr, pairs[:, 0]] = vals[:, 0]
+        two[rr, pairs[:, 1]] = vals[:, 1]
+        rows.append(two)
+    return np.concatenate(rows) if rows else np.zeros((0, n), dtype=np.int64)
+
+
+_HASH_SHIFT = np.uint64(29)
+
+
+def _hash_words(words: np.ndarray, mult: np.ndarray) -> np.ndarray:
+    """One 64-bit hash per row of an (N, W) uint64 array."""
+    h = words[:, 0] * mult[0]
+    for w in range(1, words.shape[1]):
+        h = (h ^ (h >> _HASH_SHIFT)) + words[:, w] * mult[w]
+    return h
+
+
+def _group_hashes(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """first, inverse and the rows that share their hash with another row."""
+    order = np.argsort(hashed)
+    sorted_hash = hashed[order]
+    starts = np.concatenate([[True], sorted_hash[1:] != sorted_hash[:-1]])
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    inverse = np.empty(hashed.shape[0], dtype=np.int64)
+    inverse[order] = group
+    shared = np.flatnonzero(np.bincount(group)[inverse] > 1)
+    return first, inverse, shared
+
+
+def _multipliers(n_words: int) -> np.ndarray:
+    rng = np.random.default_rng(0x5EED)
+    return rng.integers(1, 2**63, size=n_words, dtype=np.uint64) | np.uint64(1)
+
+
 def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct rows of an (N, n) uint8 array.
 
@@ -241,30 +299,71 @@ def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if pad:
         x = np.concatenate([x, np.zeros((x.shape[0], pad), dtype=np.uint8)], axis=1)
     words = np.ascontiguousarray(x).view(np.uint64)  # (N, W)
-    rng = np.random.default_rng(0x5EED)
-    mult = rng.integers(1, 2**63, size=words.shape[1], dtype=np.uint64) | np.uint64(1)
-    hashed = np.empty(words.shape[0], dtype=np.uint64)
-    shift = np.uint64(29)
-    for s in range(0, words.shape[0], 2**14):  # row chunks stay in cache across the words
-        chunk = words[s : s + 2**14]
-        h = chunk[:, 0] * mult[0]
-        for w in range(1, chunk.shape[1]):
-            h = (h ^ (h >> shift)) + chunk[:, w] * mult[w]
-        hashed[s : s + 2**14] = h
-    order = np.argsort(hashed)
-    sorted_hash = hashed[order]
-    starts = np.concatenate([[True], sorted_hash[1:] != sorted_hash[:-1]])
-    group = np.cumsum(starts) - 1
-    first = order[starts]
-    inverse = np.empty(words.shape[0], dtype=np.int64)
-    inverse[order] = group
-    # Only rows that share a hash with another row need an exact check.
-    shared = np.flatnonzero(np.bincount(group)[inverse] > 1)
+    mult = _multipliers(words.shape[1])
+    hashed = np.concatenate(
+        [_hash_words(words[s : s + 2**14], mult) for s in range(0, words.shape[0], 2**14)]
+    )
+    first, inverse, shared = _group_hashes(hashed)
     if shared.size and not np.array_equal(words[first[inverse[shared]]], words[shared]):
         keys = words.view(np.dtype((np.void, 8 * words.shape[1])))
         _, first, inverse = np.unique(keys.ravel(), return_index=True, return_inverse=True)
         inverse = inverse.ravel()
     return first, inverse
+
+
+class _DesignPoints:
+    """The query points ``(M_c l + d_p) mod q`` in (c, p, l) order, computed on demand.
+
+    The full (C * P * q^b, n) matrix is never stored: rows are rebuilt from the hashed
+    lattice ``M_c l`` (C, q^b, n) and the delays (P, n) chunk by chunk.
+    """
+
+    def __init__(self, groups: np.ndarray, delays: np.ndarray, q: int, b: int) -> None:
+        self.q = q
+        self.c, self.n, _ = groups.shape
+        self.p = delays.shape[0]
+        self.n_bins = q**b
+        vectors = _all_vectors(q, b)  # (B, b)
+        self.lattice = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)
+        self.delays = delays.astype(np.uint8)
+        self.n_rows = self.c * self.p * self.n_bins
+
+    def _reduce(self, x: np.ndarray) -> np.ndarray:
+        if self.q & (self.q - 1) == 0:
+            x &= x.dtype.type(self.q - 1)
+        else:
+            x %= x.dtype.type(self.q)
+        return x
+
+    def rows(self, index: np.ndarray, dtype: Any = np.uint8) -> np.ndarray:
+        """Points at flat indices ``index`` as a (len(index), n) array."""
+        per_group = self.p * self.n_bins
+        c, rest = np.divmod(index, per_group)
+        p, l = np.divmod(rest, self.n_bins)
+        out = self.lattice[c, l]
+        out += self.delays[p]
+        return self._reduce(out).astype(dtype, copy=False)
+
+    def unique(self) -> tuple[np.ndarray, np.ndarray]:
+        """first (U,), inverse (N,): distinct points, as :func:`unique_rows`."""
+        width = -(-self.n // 8) * 8
+        mult = _multipliers(width // 8)
+        per_chunk = max(1, 2**14 // self.n_bins)
+        hashed = np.empty(self.n_rows, dtype=np.uint64)
+        pos = 0
+        for c in range(self.c):
+            for p0 in range(0, self.p, per_chunk):
+                d = self.delays[p0 : p0 + per_chunk]
+                buf = np.zeros((d.shape[0], self.n_bins, width), dtype=np.uint8)
+                np.add(self.lattice[c][None, :, :], d[:, None, :], out=buf[:, :, : self.n])
+                self._reduce(buf)
+                words = buf.reshape(-1, width).view(np.uint64)
+                hashed[pos : pos + words.shape[0]] = _hash_words(words, mult)
+                pos += words.shape[0]
+        first, inverse, shared = _group_hashes(hashed)
+        if shared.size and not np.array_equal(self.rows(first[inverse[shared]]), self.rows(shared)):
+            return unique_rows(self.rows(np.arange(self.n_rows)))  # hash collision: exact path
+        return first, inverse
 
 
 # ----------------------------------------------------------------------------- solver
@@ -303,6 +402,12 @@ class QSFT(Solver):
         Known noise standard deviation of one query; estimated from the bins when None.
     refit : bool
         Refit the recovered support by least squares on every sample.
+    complete_order : int
+        Before the refit, add every frequency vector of Hamming weight <= ``complete_order``
+        to the recovered support (0: none). For functions that are not exactly sparse (RNA
+        folding energies), the low-order terms hidden in crowded bins are then still
+        estimated; each bin of each group and delay gives one equation, so the refit stays
+        determined while ``C * (n+1) * q**b`` exceeds the number of terms.
     max_iter : int
         Largest number of peeling rounds.
 
@@ -330,6 +435,7 @@ class QSFT(Solver):
         n_repeats: int | None = None,
         noise_sd: float | None = None,
         refit: bool = True,
+        complete_order: int = 0,
         max_iter: int = 100,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
@@ -341,6 +447,7 @@ class QSFT(Solver):
         self.n_repeats = n_repeats
         self.noise_sd = noise_sd
         self.refit = refit
+        self.complete_order = complete_order
         self.max_iter = max_iter
 
     # ------------------------------------------------------------------ checks
@@ -362,6 +469,8 @@ class QSFT(Solver):
             raise ValueError(f"n_repeats must be at least 1, got {self.n_repeats}")
         if self.noise_sd is not None and not float(self.noise_sd) >= 0:
             raise ValueError(f"noise_sd must be non-negative, got {self.noise_sd}")
+        if int(self.complete_order) < 0:
+            raise ValueError(f"complete_order must be >= 0, got {self.complete_order}")
         if int(self.max_iter) < 1:
             raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
 
@@ -446,6 +555,12 @@ class QSFT(Solver):
 
         peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), self.noise_sd, n)
         freq, coef = peel.run(int(self.max_iter))
+        if self.refit and int(self.complete_order) > 0:
+            extra = low_order_frequencies(n, q, int(self.complete_order))
+            freq, _ = canonical_spectrum(
+                np.concatenate([freq, extra]), np.zeros(freq.shape[0] + extra.shape[0]), q
+            )
+            freq = freq.astype(np.int64)
         if self.refit and freq.shape[0]:
             coef = peel.refit(freq)
         freq, coef = _symmetrise(freq, coef, q)
@@ -481,19 +596,14 @@ class QSFT(Solver):
         vf: CheckedValueFunction, groups: np.ndarray, delays: np.ndarray, q: int, b: int
     ) -> tuple[np.ndarray, int, float]:
         """Query every design point once; return values shaped (C, P, q**b)."""
-        c, n, _ = groups.shape
-        p = delays.shape[0]
-        vectors = _all_vectors(q, b)  # (B, b)
-        hashed = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)  # (C, B, n)
-        points = hashed[:, None, :, :] + delays.astype(np.uint8)[None, :, None, :]
-        points %= np.uint8(q)
-        points = points.reshape(-1, n)  # (C * P * B, n)
-        first, inverse = unique_rows(points)
+        c, p = groups.shape[0], delays.shape[0]
+        points = _DesignPoints(groups, delays, q, b)
+        first, inverse = points.unique()
         unique_values = np.empty(first.size)
         spent = 0.0
         for s in range(0, first.size, _QUERY_CHUNK):
-            rows = points[first[s : s + _QUERY_CHUNK]]
-            batch = rows.astype(bool) if q == 2 else rows.astype(np.int64)
+            rows = points.rows(first[s : s + _QUERY_CHUNK], np.int64)
+            batch = rows.astype(bool) if q == 2 else rows
             t0 = time.perf_counter()
             unique_values[s : s + _QUERY_CHUNK] = vf(batch)
             spent += time.perf_counter() - t0
