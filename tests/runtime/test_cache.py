@@ -36,7 +36,7 @@ def test_store_lookup_round_trip_is_bit_exact(rng, tmp_path):
     cache.store(keys[:1000], values[:1000])
     cache.store(keys[1000:], values[1000:])
     assert len(cache) == masks.shape[0]
-    found = cache.lookup(keys[::-1] + [b"\x00\x00\x00\x01"])  # > 900 keys: chunked
+    found = cache.lookup(keys[::-1] + [b"\x00\x00\x00\x01"])
     assert len(found) == masks.shape[0]
     np.testing.assert_array_equal(np.array([found[k] for k in keys]), values)
     loaded_masks, loaded_values = cache.load_all()

@@ -1,4 +1,4 @@
-"""An on-disk cache of value-function results: SQLite, keyed by (fingerprint, n, packed mask).
+"""An on-disk cache of value-function results: SQLite, keyed by (fingerprint, n, q, mask).
 
 The cache is what makes a long explanation resumable: every batch of results is committed as
 soon as it arrives, so a run that is killed half-way and restarted re-queries nothing it
@@ -8,8 +8,14 @@ already has. SQLite runs in WAL mode, so several processes may read and write on
 Keys are exact: the model's *fingerprint* (a string the caller guarantees identifies the
 model and its input, e.g. model name + prompt + segmentation), the number of features n, the
 alphabet size q (2 for boolean masks), and the mask packed 8 features per byte
-(``numpy.packbits``; q-ary masks: one byte per feature, two when q > 256). Values are stored as 8-byte floats
-and come back bit-identical.
+(``numpy.packbits``; q-ary masks: one byte per feature, two when q > 256). Values are stored
+as 8-byte floats and come back bit-identical.
+
+Layout: a table of key spaces (fingerprint, n, q) -> small integer, and an append-only table
+(row id, space, mask, value) indexed by (space, row id). A batch of new rows touches a couple
+of pages at the end of the table and of the index, so committing it is cheap whatever its size
+(a table keyed by the random mask bytes would dirty up to one page per row). Reading is by
+range: all the rows of one space, then only the rows appended since (by any process).
 """
 
 from __future__ import annotations
@@ -26,20 +32,27 @@ __all__ = ["DEFAULT_CACHE_FILE", "MaskCache", "mask_keys", "resolve_cache_path"]
 #: File name used when the cache location given is a directory.
 DEFAULT_CACHE_FILE = "interplay-queries.sqlite"
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db")
-# SQLite's default limit on bound parameters is 32766 since 3.32 (999 before); stay below both.
-_LOOKUP_CHUNK = 900
 
-_WHERE = "fingerprint = ? AND n_features = ? AND alphabet_size = ?"
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS query_values (
-    fingerprint TEXT NOT NULL,
-    n_features INTEGER NOT NULL,
-    alphabet_size INTEGER NOT NULL,
-    mask BLOB NOT NULL,
-    value REAL NOT NULL,
-    PRIMARY KEY (fingerprint, n_features, alphabet_size, mask)
-) WITHOUT ROWID
-"""
+_SCHEMA = (
+    """
+    CREATE TABLE IF NOT EXISTS key_spaces (
+        id INTEGER PRIMARY KEY,
+        fingerprint TEXT NOT NULL,
+        n_features INTEGER NOT NULL,
+        alphabet_size INTEGER NOT NULL,
+        UNIQUE (fingerprint, n_features, alphabet_size)
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS query_values (
+        id INTEGER PRIMARY KEY,
+        space INTEGER NOT NULL REFERENCES key_spaces (id),
+        mask BLOB NOT NULL,
+        value REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS query_values_space ON query_values (space, id)",
+)
 
 
 def resolve_cache_path(location: str | Path) -> Path:
@@ -90,7 +103,7 @@ def mask_keys(masks: np.ndarray, alphabet_size: int = 2) -> list[bytes]:
 
 
 class MaskCache:
-    """Values of one model (one fingerprint, one n) stored in a SQLite file.
+    """Values of one model (one fingerprint, one n, one q) stored in a SQLite file.
 
     Parameters
     ----------
@@ -107,7 +120,8 @@ class MaskCache:
 
     Notes
     -----
-    The connection is opened lazily and belongs to the thread that opened it.
+    The connection is opened lazily and belongs to the thread that opened it. A mask stored
+    twice (two processes computing it at once) keeps its latest value.
     """
 
     def __init__(
@@ -129,10 +143,9 @@ class MaskCache:
             raise ValueError(f"alphabet_size must be at least 2, got {alphabet_size}")
         self.timeout = float(timeout)
         self._conn: sqlite3.Connection | None = None
-
-    @property
-    def _space(self) -> tuple[str, int, int]:
-        return (self.fingerprint, self.n_features, self.alphabet_size)
+        self._space_id = 0
+        self._read_up_to = 0  # row id up to which refresh() has read
+        self._known: dict[bytes, float] = {}  # what lookup() has read
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -141,7 +154,26 @@ class MaskCache:
             conn.execute("PRAGMA journal_mode=WAL")
             # In WAL mode NORMAL survives a killed process (not a power cut) and is much faster.
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(_SCHEMA)
+            space = (self.fingerprint, self.n_features, self.alphabet_size)
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _SCHEMA:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT OR IGNORE INTO key_spaces (fingerprint, n_features, alphabet_size) "
+                    "VALUES (?, ?, ?)",
+                    space,
+                )
+                (self._space_id,) = conn.execute(
+                    "SELECT id FROM key_spaces WHERE fingerprint = ? AND n_features = ? "
+                    "AND alphabet_size = ?",
+                    space,
+                ).fetchone()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                conn.close()
+                raise
+            conn.execute("COMMIT")
             self._conn = conn
         return self._conn
 
@@ -150,75 +182,79 @@ class MaskCache:
         _ = self.connection
         return self
 
-    def lookup(self, keys: list[bytes]) -> dict[bytes, float]:
-        """The cached values among ``keys`` (a dict holding only the keys found)."""
-        found: dict[bytes, float] = {}
+    def refresh(self, into: dict[bytes, float]) -> int:
+        """Add to ``into`` every (key, value) stored since the last refresh (all, at first).
+
+        Returns the number of rows read. Rows appended by other processes are seen too.
+        """
         conn = self.connection
-        for start in range(0, len(keys), _LOOKUP_CHUNK):
-            chunk = keys[start : start + _LOOKUP_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = conn.execute(
-                f"SELECT mask, value FROM query_values WHERE {_WHERE} AND mask IN ({marks})",
-                (*self._space, *chunk),
+        cursor = conn.execute(
+            "SELECT id, mask, value FROM query_values WHERE space = ? AND id > ? ORDER BY id",
+            (self._space_id, self._read_up_to),
+        )
+        rows = cursor.fetchall()
+        if rows:
+            self._read_up_to = rows[-1][0]
+            into.update((mask, value) for _, mask, value in rows)
+        return len(rows)
+
+    def lookup(self, keys: Iterable[bytes]) -> dict[bytes, float]:
+        """The cached values among ``keys`` (a dict holding only the keys found)."""
+        self.refresh(self._known)
+        known = self._known
+        return {k: known[k] for k in keys if k in known}
+
+    def snapshot(self) -> dict[bytes, float]:
+        """Every cached value of this fingerprint, n and q, keyed by mask (one range scan)."""
+        conn = self.connection
+        return dict(
+            conn.execute(
+                "SELECT mask, value FROM query_values WHERE space = ? ORDER BY id",
+                (self._space_id,),
             )
-            found.update(rows)
-        return found
+        )
 
     def store(self, keys: Iterable[bytes], values: Iterable[float]) -> None:
-        """Insert (or overwrite) values and commit them in one transaction."""
+        """Append values and commit them in one transaction (all or nothing)."""
         conn = self.connection
         values = np.asarray(values, dtype=np.float64).tolist()
         if not values:
             return
-        fp, n, q = self._space
-        rows = zip(repeat(fp), repeat(n), repeat(q), keys, values)
+        rows = zip(repeat(self._space_id), keys, values)
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(
-                "INSERT OR REPLACE INTO query_values "
-                "(fingerprint, n_features, alphabet_size, mask, value) VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.executemany("INSERT INTO query_values (space, mask, value) VALUES (?, ?, ?)", rows)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
-    def snapshot(self) -> dict[bytes, float]:
-        """Every cached value of this fingerprint and n, keyed by packed mask (one scan)."""
-        return dict(
-            self.connection.execute(
-                f"SELECT mask, value FROM query_values WHERE {_WHERE}", self._space
-            )
-        )
-
     def __len__(self) -> int:
-        """Number of values stored for this fingerprint and n."""
-        (count,) = self.connection.execute(
-            f"SELECT COUNT(*) FROM query_values WHERE {_WHERE}", self._space
+        """Number of distinct masks stored for this fingerprint, n and q."""
+        conn = self.connection
+        (count,) = conn.execute(
+            "SELECT COUNT(DISTINCT mask) FROM query_values WHERE space = ?", (self._space_id,)
         ).fetchone()
         return int(count)
 
     def load_all(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every cached (mask, value) of this fingerprint and n.
+        """Every cached (mask, value) of this fingerprint, n and q.
 
         Returns
         -------
-        masks : (K, n) bool array (int array for q > 2)
+        masks : (K, n) bool array (int array for q > 2), each distinct mask once
         values : (K,) float array
         """
-        rows = self.connection.execute(
-            f"SELECT mask, value FROM query_values WHERE {_WHERE}", self._space
-        ).fetchall()
+        found = self.snapshot()
         n, q = self.n_features, self.alphabet_size
-        if not rows:
+        if not found:
             return np.zeros((0, n), dtype=bool if q == 2 else np.int64), np.zeros(0)
-        raw = np.frombuffer(b"".join(r[0] for r in rows), dtype=np.uint8)
+        raw = np.frombuffer(b"".join(found), dtype=np.uint8)
         if q == 2:
-            masks = np.unpackbits(raw.reshape(len(rows), -1), axis=1, count=n).astype(bool)
+            masks = np.unpackbits(raw.reshape(len(found), -1), axis=1, count=n).astype(bool)
         else:
-            masks = raw.view(_key_dtype(q)).reshape(len(rows), n).astype(np.int64)
-        return masks, np.array([r[1] for r in rows], dtype=np.float64)
+            masks = raw.view(_key_dtype(q)).reshape(len(found), n).astype(np.int64)
+        return masks, np.fromiter(found.values(), dtype=np.float64, count=len(found))
 
     def close(self) -> None:
         if self._conn is not None:

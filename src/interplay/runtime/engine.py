@@ -409,7 +409,6 @@ class QueryEngine:
         self.stats = EngineStats()
         self._fingerprint = fingerprint
         self._memory: dict[bytes, float] = {}
-        self._disk_snapshot: dict[bytes, float] | None = None
         self._cache: MaskCache | None = None
         self._executor: Any = None
         self._model: Callable[[np.ndarray], Any] | None = model_fn
@@ -508,7 +507,6 @@ class QueryEngine:
         if self._cache is not None:
             self._cache.close()
             self._cache = None
-        self._disk_snapshot = None
 
     def __enter__(self) -> QueryEngine:  # noqa: PYI034
         return self
@@ -568,24 +566,13 @@ class QueryEngine:
         found = [memory.get(k) for k in unique_keys]
         missing = [i for i, v in enumerate(found) if v is None]
         if missing and self._cache is not None:
-            # the cache as read at start-up, then SQLite itself for values other processes
-            # may have written since
-            if self._disk_snapshot is None:
-                self._disk_snapshot = self._cache.snapshot()
-            snapshot = self._disk_snapshot
-            from_disk: dict[bytes, float] = {}
-            for i in missing:
-                value = snapshot.pop(unique_keys[i], None)
-                if value is not None:
-                    from_disk[unique_keys[i]] = value
-            rest = [unique_keys[i] for i in missing if unique_keys[i] not in from_disk]
-            if rest:
-                from_disk.update(self._cache.lookup(rest))
+            # rows stored since the last look (at first, all of them), by any process
+            self._cache.refresh(into=memory)
+            from_disk = [i for i in missing if unique_keys[i] in memory]
             if from_disk:
-                memory.update(from_disk)
                 self.stats.n_disk_hits += len(from_disk)
-                for i in missing:
-                    found[i] = from_disk.get(unique_keys[i])
+                for i in from_disk:
+                    found[i] = memory[unique_keys[i]]
                 missing = [i for i in missing if found[i] is None]
         self.stats.n_cache_hits += n_unique - len(missing)
 
