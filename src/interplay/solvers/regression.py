@@ -30,7 +30,8 @@ The result is the fitted surrogate itself, in the Möbius basis (an additive mod
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import numpy as np
 from scipy.special import comb
@@ -41,17 +42,17 @@ from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
 
 __all__ = [
-    "WeightedRegression",
     "LIME",
-    "KernelSHAP",
     "Banzhaf",
     "FaithBanzhaf",
     "FaithShap",
-    "draw_distinct",
-    "uniform_masks",
-    "shapley_kernel_masks",
-    "lime_masks",
+    "KernelSHAP",
+    "WeightedRegression",
     "all_masks",
+    "draw_distinct",
+    "lime_masks",
+    "shapley_kernel_masks",
+    "uniform_masks",
 ]
 
 Kernel = Literal["uniform", "shapley", "lime"]

@@ -25,7 +25,7 @@ import numpy as np
 
 from interplay.spectral.interactions import Interactions
 
-__all__ = ["TreeArrays", "parse_booster", "ensemble_fourier", "booster_to_interactions"]
+__all__ = ["TreeArrays", "booster_to_interactions", "ensemble_fourier", "parse_booster"]
 
 _ZERO_THRESHOLD = 1e-35  # LightGBM's kZeroThreshold
 
