@@ -268,7 +268,7 @@ class ProxySPEX(Solver):
         tic = time.perf_counter()
         x = masks.astype(np.float32)
         perm = rng.permutation(big_n)
-        n_val = max(1, int(round(float(self.validation_fraction) * big_n)))
+        n_val = max(1, round(float(self.validation_fraction) * big_n))
         val, train = perm[:n_val], perm[n_val:]
         min_leaf = int(max(2, min(20, train.size // 50)))
         base = {
