@@ -313,7 +313,7 @@ def ensemble_fourier(
         coef = v[:, None] * (1.0 - 2.0 * parity)
         chosen = np.where(choose[None, :, :] > 0, members[:, None, :], n)
         chosen.sort(axis=2)
-        chosen = chosen.reshape(-1, d)[:, :width]
+        chosen = chosen.reshape(members.shape[0] * choose.shape[0], d)[:, :width]
         if chosen.shape[1] < width:
             chosen = np.pad(chosen, ((0, 0), (0, width - chosen.shape[1])), constant_values=n)
         pieces_idx.append(chosen)
