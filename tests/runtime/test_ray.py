@@ -15,6 +15,7 @@ from runtime_support import (
     FailingModel,
     KillOnceFactory,
     PlantedFactory,
+    RecordingModel,
     available_real_method,
     explain_lsq,
     planted,
@@ -116,3 +117,48 @@ def test_explain_on_ray_equals_local(ray_cluster):
     )
     assert on_ray.allclose(local, atol=0.0)
     assert on_ray.metadata["engine"]["n_model_calls"] >= 2
+
+
+def test_cost_is_computed_on_an_actor(ray_cluster, rng):
+    model = RecordingModel(planted(N_FEATURES), with_cost=True)
+    masks = rng.random((100, N_FEATURES)) < 0.5
+    with QueryEngine(model, N_FEATURES, backend="ray", num_actors=1, batch_size=10) as engine:
+        np.testing.assert_array_equal(engine(masks), model.function.truth.predict(masks))
+        assert engine.ray_pool.has_cost
+
+
+class _FakeCluster:
+    """Stands in for the ``ray`` module's resource report (what a GPU cluster would say)."""
+
+    def __init__(self, resources):
+        self.resources = resources
+
+    def cluster_resources(self):
+        return self.resources
+
+
+@pytest.mark.parametrize(
+    ("resources", "kwargs", "expected"),
+    [
+        ({"CPU": 16.0, "GPU": 4.0}, {}, (4, 1.0)),  # one actor per GPU
+        ({"CPU": 16.0, "GPU": 4.0}, {"num_gpus_per_actor": 0.5}, (8, 0.5)),  # two per GPU
+        ({"CPU": 16.0, "GPU": 4.0}, {"num_gpus_per_actor": 2}, (2, 2.0)),  # model on 2 GPUs
+        ({"CPU": 6.0}, {}, (6, 0.0)),  # no GPU: one actor per CPU
+        ({"CPU": 6.0, "GPU": 2.0}, {"num_gpus_per_actor": 0, "num_actors": 3}, (3, 0.0)),
+    ],
+)
+def test_actor_count_and_gpus_follow_the_cluster(resources, kwargs, expected):
+    from interplay.runtime.ray_backend import RayActorPool
+
+    pool = RayActorPool(PlantedFactory(), **kwargs)
+    pool._ray = _FakeCluster(resources)
+    assert pool._resources() == expected
+
+
+def test_more_actors_than_gpus_warns():
+    from interplay.runtime.ray_backend import RayActorPool
+
+    pool = RayActorPool(PlantedFactory(), num_actors=3, num_gpus_per_actor=1)
+    pool._ray = _FakeCluster({"CPU": 8.0, "GPU": 2.0})
+    with pytest.warns(RuntimeWarning, match="GPU"):
+        assert pool._resources() == (3, 1.0)

@@ -183,6 +183,13 @@ class RayActorPool:
             if self.address is not None:
                 kwargs = {"address": self.address}
             ray.init(**kwargs)
+        elif self.address is not None:
+            warnings.warn(
+                f"Ray is already initialised in this process; ray_address={self.address!r} is "
+                "ignored (call ray.shutdown() first to connect elsewhere)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
         count, per_gpu = self._resources()
         self._actor_cls = ray.remote(
             num_cpus=self.num_cpus_per_actor, num_gpus=per_gpu, max_restarts=0
