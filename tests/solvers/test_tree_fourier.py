@@ -101,7 +101,7 @@ def test_single_leaf_trees_and_sklearn_wrapper():
 
 def _handmade_booster(left_feature_again: bool) -> lgb.Booster:
     """Root splits on x0; its right child splits on x0 again (and then on x1)."""
-    tree = """tree
+    tree = f"""tree
 version=v4
 num_class=1
 num_tree_per_iteration=1
@@ -115,7 +115,7 @@ tree_sizes=400
 Tree=0
 num_leaves=4
 num_cat=0
-split_feature=0 {second} 1
+split_feature=0 {0 if left_feature_again else 2} 1
 split_gain=1 1 1
 threshold=0.5 0.5 0.5
 decision_type=2 2 2
@@ -134,7 +134,7 @@ shrinkage=1
 end of trees
 
 pandas_categorical:null
-""".format(second=0 if left_feature_again else 2)
+"""
     return lgb.Booster(model_str=tree)
 
 

@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
+import scipy.linalg
 from scipy.special import comb
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
@@ -182,7 +183,7 @@ def _weighted_lstsq(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -
     if alpha > 0:
         a = np.vstack([a, np.sqrt(alpha) * np.eye(x.shape[1])])
         rhs = np.concatenate([rhs, np.zeros(x.shape[1])])
-    beta, *_ = np.linalg.lstsq(a, rhs, rcond=None)
+    beta, *_ = scipy.linalg.lstsq(a, rhs, lapack_driver="gelsy", check_finite=False)
     return beta
 
 
