@@ -1,0 +1,123 @@
+"""One contract, every registered solver (scikit-learn's ``parametrize_with_checks`` idea).
+
+A method whose module is not written yet is skipped, as is one that refuses the chosen size
+with a :class:`BudgetError`; everything else must pass every check.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay.solvers import REGISTRY, BudgetError, Solver, get_solver
+from interplay.values.planted import PlantedFunction, random_hierarchical
+
+N = 12
+BUDGET = 1500
+MAX_ORDER = 2
+
+
+def _solver_or_skip(method: str) -> type[Solver]:
+    module = REGISTRY[method].split(":")[0]
+    try:
+        importlib.import_module(f"interplay.solvers.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"interplay.solvers.{module}":
+            pytest.skip(f"{method}: module interplay.solvers.{module} does not exist yet")
+        raise
+    return get_solver(method)
+
+
+class Recorder:
+    """A planted value function that remembers every mask it received."""
+
+    def __init__(self, truth, nan_rows: bool = False):
+        self.inner = PlantedFunction(truth)
+        self.nan_rows = nan_rows
+        self.seen: list[np.ndarray] = []
+
+    def __call__(self, masks):
+        masks = np.asarray(masks)
+        self.seen.append(masks.copy())
+        out = self.inner(masks.astype(bool))
+        if self.nan_rows:
+            out = out.copy()
+            out[::3] = np.nan
+        return out
+
+    def distinct(self) -> int:
+        if not self.seen:
+            return 0
+        return int(np.unique(np.concatenate(self.seen).astype(np.uint8), axis=0).shape[0])
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return random_hierarchical(N, 5, max_degree=2, random_state=0)
+
+
+def _run(method, f, seed=0):
+    try:
+        return interplay.explain(f, N, method=method, budget=BUDGET, max_order=MAX_ORDER,
+                                 random_state=seed)
+    except BudgetError as exc:
+        pytest.skip(f"{method} refuses n={N}, budget={BUDGET}: {exc}")
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_returns_interactions_within_budget_and_counts_queries(method, truth):
+    _solver_or_skip(method)
+    f = Recorder(truth)
+    result = _run(method, f)
+    assert isinstance(result, interplay.Interactions)
+    assert result.n_features == N
+    assert result.method == method
+    assert result.n_queries is not None
+    assert 1 <= result.n_queries <= BUDGET
+    assert result.n_queries == f.distinct(), "n_queries must be the distinct masks really sent"
+    assert np.all(np.isfinite(result.coefficients))
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_reproducible_with_a_seed(method, truth):
+    _solver_or_skip(method)
+    first = _run(method, Recorder(truth), seed=123)
+    second = _run(method, Recorder(truth), seed=123)
+    assert first.basis == second.basis
+    assert first.allclose(second, atol=0.0)
+    assert first.n_queries == second.n_queries
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_rejects_nan_values_with_the_same_error(method, truth):
+    _solver_or_skip(method)
+    with pytest.raises(ValueError, match=r"returned NaN values for \d+ of \d+ masks"):
+        _run(method, Recorder(truth, nan_rows=True))
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_constructor_is_keyword_only_stores_and_fit_does_not_mutate(method, truth):
+    cls = _solver_or_skip(method)
+    params = inspect.signature(cls.__init__).parameters
+    for name, p in params.items():
+        if name != "self":
+            assert p.kind is inspect.Parameter.KEYWORD_ONLY, f"{name} must be keyword-only"
+    for name in ("budget", "max_order", "random_state"):
+        assert name in params
+    solver = cls(budget=0)  # no validation in __init__ ...
+    with pytest.raises(ValueError):  # ... but in fit (BudgetError is a ValueError)
+        solver.fit(interplay.as_value_function(Recorder(truth), N), N)
+    solver = cls(budget=BUDGET, max_order=MAX_ORDER, random_state=0)
+    before = copy.deepcopy(vars(solver))
+    try:
+        solver.fit(interplay.as_value_function(Recorder(truth), N), N)
+    except BudgetError as exc:
+        pytest.skip(f"{method} refuses n={N}: {exc}")
+    after = vars(solver)
+    for key, value in before.items():
+        assert key in after and repr(after[key]) == repr(value), f"fit changed {key}"
