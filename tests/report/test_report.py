@@ -44,7 +44,7 @@ def test_report_content_and_escaping(features):
     assert page.count("<script") == 2  # our JSON data block and our page script only
     # the embedded JSON parses back and lists the strongest term first
     blob = re.search(r'<script type="application/json" id="interplay-data">(.*?)</script>',
-                     page, re.S).group(1)
+                     page, re.DOTALL).group(1)
     data = json.loads(blob)
     assert data["terms"][0]["features"] == [3, 4]
     assert data["terms"][0]["value"] == pytest.approx(-2.5)
@@ -71,7 +71,7 @@ def test_network_png_and_errors(features):
 
 def test_heldout_r2_is_one_for_exact_and_lower_for_wrong(features):
     result = _result(features)
-    r2, masks, values = heldout_r2(result, result.predict, n_masks=50, random_state=3)
+    r2, masks, _ = heldout_r2(result, result.predict, n_masks=50, random_state=3)
     assert r2 == pytest.approx(1.0) and masks.shape == (50, features.n_features)
     wrong = Interactions([(3, 4)], [1.0], n_features=features.n_features, basis="mobius")
     assert heldout_r2(wrong, result.predict, n_masks=50, random_state=3)[0] < 0.5
@@ -92,7 +92,7 @@ def test_report_in_headless_chromium(features, tmp_path):
     url = path.resolve().as_uri()
     # the page script runs and selecting interaction 0 (via #term=0) lights up its features
     dom = subprocess.run(flags + ["--dump-dom", url + "#term=0"], capture_output=True,
-                         text=True, timeout=120).stdout
+                         text=True, timeout=120, check=False).stdout
     assert 'data-ready="1"' in dom
     selected = sorted(int(i) for i in re.findall(r'class="f sel" data-f="(\d+)"', dom))
     selected += sorted(int(i) for i in re.findall(r'data-f="(\d+)"[^>]*class="f sel"', dom))
@@ -100,6 +100,6 @@ def test_report_in_headless_chromium(features, tmp_path):
     assert "alert(1)" in dom and "<script>alert(1)" not in dom
     shot = tmp_path / "shot.png"
     subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,900", url],
-                   capture_output=True, timeout=120)
+                   capture_output=True, timeout=120, check=False)
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a rendered page, not blank
