@@ -15,8 +15,10 @@ from interplay.solvers.qsft import (
     QSFT,
     delay_matrix,
     is_full_rank_mod_q,
+    low_order_frequencies,
     qary_bin_transform,
     subsample_groups,
+    unique_rows,
 )
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions, canonical_spectrum
@@ -259,3 +261,43 @@ def test_value_function_receives_integer_states():
     assert result.degrees.max() == 1
     states = np.random.default_rng(0).integers(0, q, size=(30, n))
     np.testing.assert_allclose(result.predict(states), states.sum(axis=1), atol=1e-9)
+
+
+def test_unique_rows_matches_numpy():
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, size=(3000, 5)).astype(np.uint8)  # many repeats (243 states)
+    first, inverse = unique_rows(x)
+    np.testing.assert_array_equal(x[first][inverse], x)
+    assert first.size == np.unique(x, axis=0).shape[0]
+    assert len({r.tobytes() for r in x[first]}) == first.size
+
+
+def test_small_n_design_is_deduplicated_exactly():
+    """At n = 3 many design points coincide; each distinct state is queried once."""
+    seen = []
+
+    def f(states):
+        seen.append(states.copy())
+        return np.cos(states @ np.array([1.0, 2.0, 0.5]))
+
+    result = QSFT(q=3, b=2, random_state=0).fit(as_value_function(f, 3, 3), 3)
+    batch = np.concatenate(seen)
+    assert len({r.tobytes() for r in batch}) == batch.shape[0]  # no state twice
+    assert result.n_queries == batch.shape[0] <= 27
+    assert result.n_queries < result.metadata["design"]["max_queries"]
+
+
+def test_low_order_frequencies_and_completed_refit():
+    freq = low_order_frequencies(4, 3, 2)
+    assert freq.shape == (4 * 2 + 6 * 4, 4)
+    assert len({r.tobytes() for r in freq}) == freq.shape[0]
+    assert set((freq != 0).sum(axis=1)) == {1, 2}
+    # complete_order=2 with too few bins for peeling: every weight <= 2 term is still
+    # estimated exactly by the refit (each bin of each group and delay is one equation).
+    q, n = 3, 6
+    truth = random_sparse_qary(n, q, 30, max_degree=2, random_state=4)
+    f = PlantedQaryFunction(truth)
+    plain = QSFT(q=q, b=3, random_state=0).fit(as_value_function(f, n, q), n)
+    complete = QSFT(q=q, b=3, random_state=0, complete_order=2).fit(as_value_function(f, n, q), n)
+    assert complete.allclose(truth, atol=1e-8)
+    assert not plain.allclose(truth, atol=1e-8)

@@ -34,9 +34,13 @@ def test_random_sparse_qary_is_real_sparse_and_low_degree(q):
     assert np.isrealobj(truth.predict(states))
 
 
-def test_random_sparse_qary_rejects_bad_degrees():
+def test_random_sparse_qary_rejects_bad_degrees_and_too_many_terms():
     with pytest.raises(ValueError, match="min_degree"):
         random_sparse_qary(3, 3, 2, max_degree=4)
+    # n=3, q=4, degree 1: 9 vectors, 3 self-conjugate (entry 2) -> 3 + 3 pairs = 6 classes.
+    assert len(random_sparse_qary(3, 4, 6, max_degree=1, random_state=0).top(10)) == 6
+    with pytest.raises(ValueError, match="only 6 distinct"):
+        random_sparse_qary(3, 4, 7, max_degree=1)
 
 
 def test_planted_function_evaluates_truth_and_adds_noise():

@@ -13,6 +13,7 @@ This module provides
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -68,6 +69,15 @@ def random_sparse_qary(
     n, q, n_terms = int(n), int(q), int(n_terms)
     if not 1 <= min_degree <= max_degree <= n:
         raise ValueError(f"need 1 <= min_degree <= max_degree <= n, got {min_degree}, {max_degree}")
+    degrees = range(int(min_degree), int(max_degree) + 1)
+    total = sum(math.comb(n, d) * (q - 1) ** d for d in degrees)
+    self_conjugate = sum(math.comb(n, d) for d in degrees) if q % 2 == 0 else 0
+    available = (total - self_conjugate) // 2 + self_conjugate
+    if n_terms > available:
+        raise ValueError(
+            f"only {available} distinct real interactions of degree {min_degree}..{max_degree} "
+            f"exist for n={n}, q={q}; {n_terms} were asked for"
+        )
     rng = check_random_state(random_state)
     seen: set[bytes] = set()
     rows = []
