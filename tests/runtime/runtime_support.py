@@ -219,3 +219,21 @@ def explain_lsq(value_function: Any, n: int, *, budget: int = 300, seed: int = 0
 
     solver = LeastSquaresFourier(budget=budget, max_order=2, random_state=seed)
     return solver.fit(as_value_function(value_function, n), n)
+
+
+class AlwaysDieFactory:
+    """Every model it builds kills its own process on its first call."""
+
+    def __call__(self) -> Any:
+        def die(masks: np.ndarray) -> np.ndarray:
+            os.kill(os.getpid(), signal.SIGKILL)
+            raise AssertionError("unreachable")
+
+        return die
+
+
+class BrokenFactory:
+    """A factory that cannot build its model (missing weights, say)."""
+
+    def __call__(self) -> Any:
+        raise FileNotFoundError("weights not found: /models/missing.gguf")

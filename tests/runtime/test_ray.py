@@ -162,3 +162,31 @@ def test_more_actors_than_gpus_warns():
     pool._ray = _FakeCluster({"CPU": 8.0, "GPU": 2.0})
     with pytest.warns(RuntimeWarning, match="GPU"):
         assert pool._resources() == (3, 1.0)
+
+
+def test_actors_that_keep_dying_end_the_run_with_an_error(ray_cluster, rng):
+    from interplay.runtime.ray_backend import ActorLostError
+
+    with QueryEngine(
+        model_factory=runtime_support.AlwaysDieFactory(),
+        n_features=N_FEATURES,
+        backend="ray",
+        num_actors=1,
+        max_retries=0,
+        fingerprint="dies",
+    ) as engine:
+        with pytest.raises((ActorLostError, ModelQueryError)):
+            engine(rng.random((40, N_FEATURES)) < 0.5)
+        assert engine.stats.n_evaluated == 0
+
+
+def test_a_factory_that_fails_is_reported(ray_cluster, rng):
+    engine = QueryEngine(
+        model_factory=runtime_support.BrokenFactory(),
+        n_features=N_FEATURES,
+        backend="ray",
+        num_actors=1,
+    )
+    with pytest.raises(Exception, match="weights not found"):
+        engine(rng.random((4, N_FEATURES)) < 0.5)
+    engine.close()
