@@ -10,6 +10,8 @@ log-probability of the correct answers of a few short factual prompts.
 2. Three removal orders are built *from those same queries* (no extra model calls):
    - ``proxyspex``: greedy backward elimination on the ProxySPEX surrogate (interactions used),
    - ``banzhaf``: Banzhaf values by least squares on the same masks (a linear model),
+   - ``proxyspex+bz``: the same greedy elimination, ties (heads absent from the sparse
+     surrogate) broken by the Banzhaf values,
    - ``shapley``: Shapley values of the ProxySPEX surrogate (marginal scores of the same
      surrogate, interactions ignored when ranking).
 3. Each order is followed on the real model: heads are removed, least important first, and
@@ -129,6 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--batch-size", type=int, default=96, help="sequences per forward")
     parser.add_argument("--png", default="docs/img/heads_pruning.png")
+    parser.add_argument(
+        "--cache-dir",
+        default=None,
+        help="query-engine cache (a rerun with the same settings is free)",
+    )
     args = parser.parse_args(argv)
 
     import torch
@@ -151,7 +158,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{value.unmasked_score():.4f}"
     )
 
-    recorder = Recorder(value)
+    from interplay.runtime import QueryEngine
+
+    engine = QueryEngine(value, n, batch_size=64, cache_dir=args.cache_dir)
+    recorder = Recorder(engine)
     tic = time.perf_counter()
     result = interplay.explain(
         recorder,
@@ -175,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = np.random.default_rng(args.seed + 1)
     test_masks = rng.random((n_test, n)) < 0.5
     tic = time.perf_counter()
-    test_values = value(test_masks)
+    test_values = engine(test_masks)
     test_s = time.perf_counter() - tic
     r2_proxy = r2_score(test_values, result.predict(test_masks))
     r2_linear = r2_score(test_values, intercept + test_masks @ beta)
@@ -190,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 
     orders = {
         "proxyspex": surrogate_removal_order(result),
+        "proxyspex+bz": surrogate_removal_order(result, tie_break=beta),
         "banzhaf": marginal_removal_order(beta),
         "shapley": marginal_removal_order(result.shapley_values()),
     }
@@ -197,15 +208,15 @@ def main(argv: list[str] | None = None) -> int:
     curves = {}
     tic = time.perf_counter()
     for name, order in orders.items():
-        curves[name] = pruning_curve(value, order, kept)
+        curves[name] = pruning_curve(engine, order, kept)
     curve_s = time.perf_counter() - tic
     print(
         f"\npruning curves: task score (mean log p of answers) vs heads kept "
         f"({curve_s:.1f} s, {len(orders) * kept.size} queries)"
     )
-    print(f"{'kept':>6} " + " ".join(f"{name:>10}" for name in curves))
+    print(f"{'kept':>6} " + " ".join(f"{name:>12}" for name in curves))
     for row, k in enumerate(kept):
-        print(f"{k:>6} " + " ".join(f"{curves[name][row]:>10.3f}" for name in curves))
+        print(f"{k:>6} " + " ".join(f"{curves[name][row]:>12.3f}" for name in curves))
     area = {name: float(np.mean(c)) for name, c in curves.items()}
     print(
         "mean over the grid (higher is better): "

@@ -231,3 +231,14 @@ def test_pruning_curve_masks_and_errors():
         pruning_curve(f, order, [4])
     with pytest.raises(ValueError, match="scores"):
         marginal_removal_order(np.zeros((2, 2)))
+
+
+def test_surrogate_ties_broken_by_secondary_scores():
+    # Only features 0 and 1 appear in the surrogate; 2, 3, 4 tie, and the secondary scores
+    # decide their order (smallest first), before the surrogate's own choice among 0 and 1.
+    truth = Interactions([(0,), (1,)], [2.0, 1.0], n_features=5, basis="mobius")
+    assert surrogate_removal_order(truth).tolist() == [2, 3, 4, 1, 0]
+    order = surrogate_removal_order(truth, tie_break=[0.0, 0.0, 5.0, -1.0, 3.0])
+    assert order.tolist() == [3, 4, 2, 1, 0]
+    with pytest.raises(ValueError, match="tie_break"):
+        surrogate_removal_order(truth, tie_break=[1.0])

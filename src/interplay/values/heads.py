@@ -425,7 +425,13 @@ class AttentionHeadValue:
 
 
 # ----------------------------------------------------------------- pruning study
-def surrogate_removal_order(surrogate: Interactions, *, start: Any = None) -> np.ndarray:
+def surrogate_removal_order(
+    surrogate: Interactions,
+    *,
+    start: Any = None,
+    tie_break: Any = None,
+    rtol: float = 1e-9,
+) -> np.ndarray:
     """Greedy backward elimination of features on an interaction surrogate.
 
     At each step the feature whose removal lowers the surrogate's prediction least is
@@ -438,6 +444,13 @@ def surrogate_removal_order(surrogate: Interactions, *, start: Any = None) -> np
         A Fourier or Möbius expansion of the value function (e.g. from ProxySPEX).
     start : (n,) bool array, optional
         Initial mask (default all features kept).
+    tie_break : (n,) float array, optional
+        Secondary scores (e.g. Banzhaf values): among features whose removal the surrogate
+        predicts equally good (within ``rtol`` of the spread of predictions, e.g. features
+        absent from a sparse surrogate), the one of smallest score goes first. Default: the
+        lowest index.
+    rtol : float
+        Relative tolerance defining a tie.
 
     Returns
     -------
@@ -448,13 +461,19 @@ def surrogate_removal_order(surrogate: Interactions, *, start: Any = None) -> np
     mask = np.ones(n, dtype=bool) if start is None else np.asarray(start, dtype=bool).copy()
     if mask.shape != (n,):
         raise ValueError(f"start must have shape ({n},), got {mask.shape}")
+    secondary = np.zeros(n) if tie_break is None else np.asarray(tie_break, dtype=np.float64)
+    if secondary.shape != (n,):
+        raise ValueError(f"tie_break must have shape ({n},), got {secondary.shape}")
     order = []
     for _ in range(int(mask.sum())):
         alive = np.flatnonzero(mask)
         candidates = np.repeat(mask[None, :], alive.size, axis=0)
         candidates[np.arange(alive.size), alive] = False
-        predicted = surrogate.predict(candidates)
-        j = alive[int(np.argmax(predicted))]
+        predicted = np.atleast_1d(surrogate.predict(candidates))
+        best = predicted.max()
+        spread = max(float(np.abs(predicted).max()), 1e-300)
+        tied = alive[predicted >= best - rtol * spread]
+        j = tied[int(np.argmin(secondary[tied]))]
         order.append(j)
         mask[j] = False
     return np.array(order, dtype=np.int64)
