@@ -242,3 +242,17 @@ def test_surrogate_ties_broken_by_secondary_scores():
     assert order.tolist() == [3, 4, 2, 1, 0]
     with pytest.raises(ValueError, match="tie_break"):
         surrogate_removal_order(truth, tie_break=[1.0])
+
+
+def test_plain_logits_path_agrees(model):
+    """Models that post-process logits take the full-forward path; same numbers here."""
+    fast = AttentionHeadValue(model, EXAMPLES)
+    masks = np.ones((2, fast.n_features), dtype=bool)
+    masks[1, 0] = False
+    expected = fast(masks)
+    model.config.final_logit_softcapping = 50.0  # ignored by GPT-2/Llama forwards
+    try:
+        plain = AttentionHeadValue(model, EXAMPLES)(masks)
+    finally:
+        model.config.final_logit_softcapping = None
+    np.testing.assert_allclose(plain, expected, atol=1e-5)

@@ -337,7 +337,14 @@ class AttentionHeadValue:
             else None
         )
         base = getattr(self.model, "base_model", None)
-        if head is not None and base is not None and base is not self.model:
+        config = getattr(self.model, "config", None)
+        # Families that post-process the LM head's output (soft-capping, scaling) take the
+        # plain path: full logits from the model's own forward.
+        plain_head = not any(
+            getattr(config, name, None) not in (None, 1.0)
+            for name in ("final_logit_softcapping", "logit_scale", "output_multiplier_scale")
+        )
+        if head is not None and base is not None and base is not self.model and plain_head:
             hidden = base(input_ids=ids, attention_mask=attention).last_hidden_state
             return head(hidden[rows, positions])
         logits = self.model(input_ids=ids, attention_mask=attention).logits
