@@ -9,8 +9,8 @@ near-duplicates that each make the other redundant only matter together.
 Retraining is the cost, so the default learner trains many masked models at once:
 L2-regularised multinomial logistic regression, solved by a Newton–conjugate-gradient method
 batched over masks (every matrix product is one (N, m, K) tensor operation), warm-started
-from the full-data solution, in float64 so that the result is a deterministic function of
-the mask. Any scikit-learn classifier (a small ``MLPClassifier``) can be used instead; it is
+from the full-data solution, in float64 and solved to a tight tolerance so that the value
+is a function of the mask alone (to about 1e-7, whatever the batch or the warm start). Any scikit-learn classifier (a small ``MLPClassifier``) can be used instead; it is
 refitted mask by mask.
 
 Data: :func:`load_digits_task` (scikit-learn's digits, offline) and :func:`load_cifar10`
