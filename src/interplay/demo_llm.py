@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=600, help="model queries (default 600)")
     parser.add_argument("--method", default=None, help="default: proxyspex")
-    parser.add_argument("--max-new-tokens", type=int, default=12)
+    parser.add_argument("--max-new-tokens", type=int, default=9)
     parser.add_argument("--out", default="interplay-demo", help="output directory")
     parser.add_argument("--cache", default=None, help="query cache directory (resumable)")
     parser.add_argument("--text", default=PROMPT, help="another prompt")
