@@ -401,7 +401,8 @@ class QSFT(Solver):
     noise_sd : float, optional
         Known noise standard deviation of one query; estimated from the bins when None.
     refit : bool
-        Refit the recovered support by least squares on every sample.
+        Refit the recovered support (and the mean, k = 0, always) by least squares on every
+        sample.
     complete_order : int
         Before the refit, add every frequency vector of Hamming weight <= ``complete_order``
         to the recovered support (0: none). For functions that are not exactly sparse (RNA
@@ -555,8 +556,13 @@ class QSFT(Solver):
 
         peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), self.noise_sd, n)
         freq, coef = peel.run(int(self.max_iter))
-        if self.refit and int(self.complete_order) > 0:
-            extra = low_order_frequencies(n, q, int(self.complete_order))
+        if self.refit:
+            # The mean (k = 0) is always refit; complete_order adds every low-order term.
+            extra = np.zeros((1, n), dtype=np.int64)
+            if int(self.complete_order) > 0:
+                extra = np.concatenate(
+                    [extra, low_order_frequencies(n, q, int(self.complete_order))]
+                )
             freq, _ = canonical_spectrum(
                 np.concatenate([freq, extra]), np.zeros(freq.shape[0] + extra.shape[0]), q
             )
