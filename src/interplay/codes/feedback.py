@@ -43,6 +43,7 @@ import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
@@ -66,6 +67,7 @@ from interplay.codes.feedback_layout import (
     MASK64,
     SPLIT,
     Layout,
+    _leaf_log2p,
     build_layout,
     cells,
     fmix64,
@@ -82,13 +84,13 @@ __all__ = [
     "decode_many",
     "encode",
     "encode_bits",
-    "message_bits",
     "feedback_bounds",
     "log2_success_probability",
+    "message_bits",
+    "naive_bits",
+    "seed_search_lower_bound",
     "simulate",
     "variable_length_lower_bound",
-    "seed_search_lower_bound",
-    "naive_bits",
 ]
 
 Scheme = Literal["consensus", "rice"]
@@ -107,50 +109,98 @@ class FeedbackCode:
     ----------
     scheme : {"consensus", "rice"}
         How seeds are coded (see the module docstring).
-    leaf_size : int
-        Users per leaf of the split tree (>= 2). Larger leaves cost fewer bits and more time.
-    overhead : float
+    leaf_size : int or None
+        Users per leaf of the split tree (2..24). Larger leaves cost fewer bits and more time.
+        ``None``: the largest leaf whose search needs at most ``leaf_bits`` bits (chosen from
+        ``k``, which the decoder reads from the header).
+    overhead : float or None
         Consensus only: extra bits per search task above ``log2(1/p_i)`` (> 0). Smaller is
-        closer to the bound and slower (the backtracking search does ``~1/overhead`` more work).
+        closer to the bound and slower (the backtracking search does more work). ``None``:
+        0.05 for ``k <= 256`` (few tasks, cheap), 0.25 above.
+    leaf_bits : float or None
+        Target search bits of a leaf when ``leaf_size`` is ``None``; ``None``: 14.5 for
+        ``k <= 256`` and 9.5 above.
     big_task_overhead : float
         Consensus only: extra bits for tasks with at least ``big_task_users`` users, which are
         expensive to redo when the search backtracks into them.
     big_task_users : int
-    salt_rice : int
-        Rice parameter of the restart counter (consensus).
+    salt_rice : int or None
+        Rice parameter of the restart counter (consensus); ``None``: 0 (unary) when the tree is
+        a single leaf, else 1.
     fingerprint_bits : int
         ``r > 0`` turns on the verified variant (inactive users learn they were not scheduled
         except with probability ``<= per_slot * 2^-r``), at ``k*r`` (+ occupancy) extra bits.
     """
 
     scheme: Scheme = "consensus"
-    leaf_size: int = 8
-    overhead: float = 0.25
+    leaf_size: int | None = None
+    overhead: float | None = None
+    leaf_bits: float | None = None
     big_task_overhead: float = 1.0
     big_task_users: int = 256
-    salt_rice: int = 1
+    salt_rice: int | None = None
     fingerprint_bits: int = 0
 
     def check(self) -> None:
         """Raise ``ValueError`` on an invalid parameter."""
         if self.scheme not in _SCHEMES:
             raise ValueError(f"scheme must be one of {_SCHEMES}, got {self.scheme!r}")
-        if not isinstance(self.leaf_size, (int, np.integer)) or not 2 <= self.leaf_size <= 24:
-            raise ValueError(f"leaf_size must be an integer in [2, 24], got {self.leaf_size!r}")
-        if not self.overhead > 0 or not math.isfinite(self.overhead):
-            raise ValueError(f"overhead must be a positive number of bits, got {self.overhead!r}")
+        if self.leaf_size is not None and (
+            isinstance(self.leaf_size, bool)
+            or not isinstance(self.leaf_size, (int, np.integer))
+            or not 2 <= self.leaf_size <= 24
+        ):
+            raise ValueError(f"leaf_size must be None or an integer in [2, 24], got {self.leaf_size!r}")
+        if self.overhead is not None and (not self.overhead > 0 or not math.isfinite(self.overhead)):
+            raise ValueError(f"overhead must be None or a positive number of bits, got {self.overhead!r}")
+        if self.leaf_bits is not None and not 1.0 <= self.leaf_bits <= 30.0:
+            raise ValueError(f"leaf_bits must be None or in [1, 30], got {self.leaf_bits!r}")
         if not self.big_task_overhead >= 0:
             raise ValueError(f"big_task_overhead must be >= 0, got {self.big_task_overhead!r}")
-        if not 0 <= self.salt_rice <= 16:
+        if self.salt_rice is not None and not 0 <= self.salt_rice <= 16:
             raise ValueError(f"salt_rice must be in [0, 16], got {self.salt_rice!r}")
         if not 0 <= self.fingerprint_bits <= 32:
             raise ValueError(f"fingerprint_bits must be in [0, 32], got {self.fingerprint_bits!r}")
 
 
+_SMALL_K = 256
+
+
+@lru_cache(maxsize=256)
+def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[int, float]:
+    """``(leaf_size, overhead)`` for this problem size (a deterministic function of ``k``)."""
+    small = k <= _SMALL_K
+    overhead = code.overhead if code.overhead is not None else (0.05 if small else 0.25)
+    if code.leaf_size is not None:
+        return int(code.leaf_size), float(overhead)
+    target = code.leaf_bits if code.leaf_bits is not None else (14.5 if small else 9.5)
+    leaf = 2
+    for s in range(2, 25):
+        c = max(-(-s // per_slot), round(s * slots / k)) if k else s
+        if -_leaf_log2p(s, c, per_slot) > target:
+            break
+        leaf = s
+    return leaf, float(overhead)
+
+
+def _layout_for(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[Layout, float]:
+    leaf, overhead = _resolved(code, k, slots, per_slot)
+    return build_layout(k, slots, per_slot, leaf), overhead
+
+
+def _salt_rice(code: FeedbackCode, layout: Layout) -> int | None:
+    """Rice parameter of the restart counter; ``None`` when there is nothing to search."""
+    if layout.tasks.size == 0:
+        return None
+    if code.salt_rice is not None:
+        return int(code.salt_rice)
+    return 0 if layout.kind.size == 1 else 1
+
+
 def _resolve_code(code: FeedbackCode | None) -> FeedbackCode:
     code = FeedbackCode() if code is None else code
     if not isinstance(code, FeedbackCode):
-        raise ValueError(f"code must be a FeedbackCode, got {type(code).__name__}")
+        raise TypeError(f"code must be a FeedbackCode, got {type(code).__name__}")
     code.check()
     return code
 
@@ -193,11 +243,11 @@ def _read_k(reader: BitReader, slots: int, per_slot: int) -> int:
 # ----------------------------------------------------------------------------- consensus
 
 
-def _task_lengths(layout: Layout, code: FeedbackCode) -> np.ndarray:
+def _task_lengths(layout: Layout, code: FeedbackCode, overhead: float) -> np.ndarray:
     """``(S,)`` int64 bits given to each search task (cumulative ceiling of the targets)."""
     tasks = layout.tasks
     extra = np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
-    target = -layout.log2p[tasks] + code.overhead + extra
+    target = -layout.log2p[tasks] + overhead + extra
     ends = np.ceil(np.cumsum(target) - 1e-9).astype(np.int64)
     lengths = np.diff(np.concatenate([[0], ends]))
     if lengths.size and lengths.max() > 40:
@@ -209,10 +259,12 @@ def _window_init(salt: int) -> int:
     return int(fmix64(np.uint64(salt) ^ _WINDOW_INIT))
 
 
-def _consensus_search(layout: Layout, keys: np.ndarray, code: FeedbackCode, max_restarts: int = 10_000) -> tuple[int, list[int]]:
+def _consensus_search(
+    layout: Layout, keys: np.ndarray, lengths: np.ndarray, max_restarts: int = 10_000
+) -> tuple[int, list[int]]:
     """Backtracking search; returns ``(salt, values)`` with one value per search task."""
     tasks = layout.tasks.tolist()
-    lengths = _task_lengths(layout, code).tolist()
+    lengths = lengths.tolist()
     n_tasks = len(tasks)
     const = layout.const
     for salt in range(max_restarts):
@@ -460,13 +512,15 @@ def encode_bits(
     if np.unique(ids).size != k:
         raise ValueError("active_ids must be distinct")
     keys = user_keys(ids)
-    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    layout, overhead = _layout_for(code, k, slots, per_slot)
     writer = BitWriter()
     _write_k(writer, k, slots, per_slot)
     if code.scheme == "consensus":
-        salt, values = _consensus_search(layout, keys, code)
-        writer.write_rice(salt, code.salt_rice)
-        lengths = _task_lengths(layout, code)
+        lengths = _task_lengths(layout, code, overhead)
+        salt, values = _consensus_search(layout, keys, lengths)
+        salt_r = _salt_rice(code, layout)
+        if salt_r is not None:
+            writer.write_rice(salt, salt_r)
         for value, ell in zip(values, lengths.tolist()):
             writer.write(value, ell)
         if code.fingerprint_bits:
@@ -508,10 +562,11 @@ def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode) -> _Pars
     bits = bits_from_message(message)
     reader = BitReader(bits)
     k = _read_k(reader, slots, per_slot)
-    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    layout, overhead = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
-        salt = reader.read_rice(code.salt_rice, limit=1 << 20)
-        lengths = _task_lengths(layout, code)
+        salt_r = _salt_rice(code, layout)
+        salt = 0 if salt_r is None else reader.read_rice(salt_r, limit=1 << 20)
+        lengths = _task_lengths(layout, code, overhead)
         total = int(lengths.sum())
         reader._need(total)
         task_bits = bits[reader.pos : reader.pos + total]
@@ -588,7 +643,7 @@ def decode(
     code is the verified variant (``fingerprint_bits > 0``).
     """
     if isinstance(my_id, bool) or not isinstance(my_id, (int, np.integer)):
-        raise ValueError(f"my_id must be an integer, got {my_id!r}")
+        raise TypeError(f"my_id must be an integer, got {my_id!r}")
     return int(decode_many(message, [int(my_id)], n, slots, per_slot, code=code)[0])
 
 
@@ -715,10 +770,12 @@ def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode) -
     bits = bits_from_message(message)
     reader = BitReader(bits)
     k = _read_k(reader, slots, per_slot)
-    layout = build_layout(k, slots, per_slot, code.leaf_size)
+    layout, overhead = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
-        reader.read_rice(code.salt_rice, limit=1 << 20)
-        reader.pos += int(_task_lengths(layout, code).sum())
+        salt_r = _salt_rice(code, layout)
+        if salt_r is not None:
+            reader.read_rice(salt_r, limit=1 << 20)
+        reader.pos += int(_task_lengths(layout, code, overhead).sum())
     else:
         p = 2.0 ** layout.log2p
         for node in layout.tasks.tolist():

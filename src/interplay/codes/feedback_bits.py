@@ -8,6 +8,7 @@ self-delimiting, so the padding is never read as data; readers reject non-zero p
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
@@ -145,6 +146,7 @@ def rice_expected_length(p: float, r: int) -> float:
     return r + 1 + (a / (1.0 - a) if a < 1 else math.inf)
 
 
+@lru_cache(maxsize=4096)
 def rice_parameter(p: float) -> int:
     """The Rice parameter ``r`` minimising :func:`rice_expected_length` for success prob ``p``."""
     if p >= 1:

@@ -88,7 +88,7 @@ def check_problem(k: int, n: int, slots: int, per_slot: int = 1) -> tuple[int, i
     values = []
     for name, value in (("k", k), ("n", n), ("slots", slots), ("per_slot", per_slot)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
+            raise ValueError(f"{name} must be an integer, got {value!r}")  # noqa: TRY004
         values.append(int(value))
     k, n, slots, per_slot = values
     if n < 1 or slots < 1 or per_slot < 1:
@@ -113,7 +113,18 @@ def set_listing_bits(k: int, n: int) -> float:
 
 
 def _log2_binom(n: int, k: int) -> float:
-    return float((gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)) / _LN2)
+    k = min(k, n - k)
+    if k > 10**7:
+        return float((gammaln(n + 1) - gammaln(k + 1) - gammaln(n - k + 1)) / _LN2)
+    # k log n + sum log(1 - j/n) - log k!: no cancellation for huge n
+    return float((k * math.log(n) + _log_falling_ratio(n, k) - gammaln(k + 1)) / _LN2)
+
+
+def _log_falling_ratio(n: int, k: int) -> float:
+    """``ln(n! / ((n-k)! n^k)) = sum_{j<k} ln(1 - j/n)`` (natural log)."""
+    if k <= 1:
+        return 0.0
+    return float(np.log1p(-np.arange(1, k, dtype=np.float64) / n).sum())
 
 
 def _truncated_exp_moments(r: float, m: int) -> tuple[float, float]:
@@ -182,7 +193,9 @@ def log2_success_probability(k: int, slots: int, per_slot: int = 1) -> float:
 
 def _log2_distinct_probability(k: int, n: int) -> float:
     """``log2 P[k i.i.d. uniform ids in [n] are distinct] = log2(n! / ((n-k)! n^k))``."""
-    return float((gammaln(n + 1) - gammaln(n - k + 1) - k * math.log(n)) / _LN2)
+    if k > 10**7:  # lgamma differences; fine once k is large relative to the cancellation
+        return float((gammaln(n + 1) - gammaln(n - k + 1) - k * math.log(n)) / _LN2)
+    return _log_falling_ratio(n, k) / _LN2
 
 
 def variable_length_lower_bound(k: int, n: int, slots: int, per_slot: int = 1) -> float:

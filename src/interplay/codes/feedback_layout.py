@@ -25,7 +25,7 @@ from scipy.special import gammaln
 
 from interplay.codes.feedback_bounds import log2_success_probability
 
-__all__ = ["Layout", "build_layout", "fmix64", "task_success", "user_keys", "cells", "MASK64"]
+__all__ = ["MASK64", "Layout", "build_layout", "cells", "fmix64", "task_success", "user_keys"]
 
 MASK64 = (1 << 64) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)

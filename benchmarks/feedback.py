@@ -1,0 +1,108 @@
+"""Collision-free feedback codes: bits per active user against the bounds, and speed.
+
+Prints one row per (k, b, scheme): measured bits per active user (every active user's slot is
+decoded from the message bytes and checked), the variable-length lower bound, their ratio, the
+seed-search floor (the best any code that sends a first-success seed index can do), the naive
+cost, and encode / decode time. Times are CPU seconds of this process (``time.process_time``;
+the machine may be shared, so wall time can be larger) and the wall time is shown too.
+
+    .venv/bin/python benchmarks/feedback.py                 # k in {8, 64, 1000, 100000}
+    .venv/bin/python benchmarks/feedback.py --quick         # k in {8, 64, 1000}
+    .venv/bin/python benchmarks/feedback.py --ks 8,64 --trials 200 --schemes consensus,rice
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from interplay.codes.feedback import FeedbackCode, decode, decode_many, encode, message_bits
+from interplay.codes.feedback_bounds import (
+    naive_bits,
+    seed_search_lower_bound,
+    variable_length_lower_bound,
+)
+
+N = 10**9
+
+
+def default_trials(k: int) -> int:
+    return {8: 400, 64: 60, 1000: 6}.get(k, 1)
+
+
+def run(k: int, b: int, per_slot: int, scheme: str, trials: int, seed: int) -> dict[str, float]:
+    code = FeedbackCode(scheme=scheme)  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    bits = []
+    cpu_enc = cpu_dec = wall_enc = 0.0
+    for _ in range(trials):
+        active = np.unique(rng.integers(0, N, size=k + 16))
+        active = rng.permutation(active)[:k]
+        c0, w0 = time.process_time(), time.perf_counter()
+        message = encode(active, N, b, per_slot, code=code)
+        c1, w1 = time.process_time(), time.perf_counter()
+        slot = decode_many(message, active, N, b, per_slot, code=code)
+        c2 = time.process_time()
+        cpu_enc += c1 - c0
+        wall_enc += w1 - w0
+        cpu_dec += c2 - c1
+        if slot.min() < 0 or slot.max() >= b or np.bincount(slot, minlength=b).max() > per_slot:
+            raise AssertionError(f"collision or bad slot at k={k}, b={b}")
+        # one user decodes alone, as a real receiver would
+        if decode(message, int(active[0]), N, b, per_slot, code=code) != slot[0]:
+            raise AssertionError("single-user decode disagrees")
+        bits.append(message_bits(message, b, per_slot, code=code))
+    # time one single-user decode (parsing the whole message) on the last message
+    c0 = time.process_time()
+    decode(message, int(active[-1]), N, b, per_slot, code=code)
+    single = time.process_time() - c0
+    bound = variable_length_lower_bound(k, N, b, per_slot)
+    mean_bits = float(np.mean(bits))
+    return {
+        "bits_per_user": mean_bits / k,
+        "bound_per_user": bound / k,
+        "ratio": mean_bits / bound,
+        "seed_floor_per_user": seed_search_lower_bound(k, b, per_slot) / k,
+        "naive_per_user": naive_bits(k, N) / k,
+        "encode_cpu_s": cpu_enc / trials,
+        "encode_wall_s": wall_enc / trials,
+        "decode_all_cpu_s": cpu_dec / trials,
+        "decode_one_cpu_s": single,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--ks", default="8,64,1000,100000")
+    parser.add_argument("--ratios", default="1,2", help="b = ratio * k")
+    parser.add_argument("--per-slot", type=int, default=1)
+    parser.add_argument("--schemes", default="consensus,rice")
+    parser.add_argument("--trials", type=int, default=None, help="active sets per row")
+    parser.add_argument("--quick", action="store_true", help="skip k = 100000")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    ks = [int(x) for x in args.ks.split(",")]
+    if args.quick:
+        ks = [k for k in ks if k < 100_000]
+    header = (f"{'k':>7} {'b':>7} {'scheme':>9} {'trials':>6} {'bits/user':>10} {'bound':>8} "
+              f"{'ratio':>7} {'seedfloor':>9} {'naive':>6} {'enc cpu s':>10} {'enc wall s':>10} "
+              f"{'dec all s':>10} {'dec one s':>10}")
+    print(f"n = {N}, per_slot = {args.per_slot}; bits and bounds per active user")
+    print(header)
+    for k in ks:
+        for ratio in (int(x) for x in args.ratios.split(",")):
+            b = ratio * k
+            for scheme in args.schemes.split(","):
+                trials = args.trials or default_trials(k)
+                row = run(k, b, args.per_slot, scheme, trials, args.seed)
+                print(f"{k:>7} {b:>7} {scheme:>9} {trials:>6} {row['bits_per_user']:>10.4f} "
+                      f"{row['bound_per_user']:>8.4f} {row['ratio']:>7.4f} "
+                      f"{row['seed_floor_per_user']:>9.4f} {row['naive_per_user']:>6.1f} "
+                      f"{row['encode_cpu_s']:>10.4f} {row['encode_wall_s']:>10.4f} "
+                      f"{row['decode_all_cpu_s']:>10.4f} {row['decode_one_cpu_s']:>10.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
