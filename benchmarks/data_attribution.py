@@ -3,8 +3,8 @@
 Features are the training examples of scikit-learn's digits (default n = 500); a mask retrains
 an L2 multinomial logistic regression on the kept examples (batched Newton–CG, warm-started,
 :class:`interplay.values.data.DataAttributionValue`); the value is the margin of one test
-example. A near-duplicate of the test example's nearest same-class training example is
-planted in the training set, so the pair (original, copy) is redundant: either one alone does
+example (by default, of the first 20 test examples, the one whose nearest same-class training
+example influences it most). A near-duplicate of that training example is planted, so the pair (original, copy) is redundant: either one alone does
 most of the job, and only removing both moves the margin.
 
 For each budget B, ProxySPEX queries B uniformly random masks; the linear datamodel (ridge
@@ -30,7 +30,12 @@ import numpy as np
 import interplay
 from interplay.metrics import r2_score
 from interplay.runtime import QueryEngine
-from interplay.values.data import DataAttributionValue, load_cifar10, load_digits_task
+from interplay.values.data import (
+    DataAttributionValue,
+    fit_logistic_batched,
+    load_cifar10,
+    load_digits_task,
+)
 
 
 class Recorder:
@@ -59,23 +64,34 @@ def linear_datamodel(masks: np.ndarray, values: np.ndarray):
     return model
 
 
-def choose_test_example(task, candidates: int = 20, n_threads: int = 1) -> int:
-    """The test example (among the first ``candidates``) with the smallest |margin|."""
-    value = DataAttributionValue(
-        task.X_train,
-        task.y_train,
-        task.X_test[0],
-        task.y_test[0],
-        n_classes=task.n_classes,
-        n_threads=n_threads,
-    )
-    xa = np.hstack([task.X_test[:candidates], np.ones((min(candidates, len(task.y_test)), 1))])
-    logits = xa @ value.full_weights_
-    rows = np.arange(logits.shape[0])
-    own = logits[rows, task.y_test[: logits.shape[0]]]
-    logits[rows, task.y_test[: logits.shape[0]]] = -np.inf
-    margins = own - logits.max(axis=1)
-    return int(np.argmin(np.abs(margins)))
+def nearest_same_class(X, Y, x, y) -> int:
+    """Index of the training example of class ``y`` closest to ``x``."""
+    same = np.flatnonzero(Y == y)
+    return int(same[np.argmin(((X[same] - x) ** 2).sum(axis=1))])
+
+
+def choose_test_example(task, C: float, candidates: int = 20, n_threads: int = 1) -> int:
+    """The test example (among the first ``candidates``) most influenced by its neighbour.
+
+    For each candidate t, the model is retrained without t's nearest same-class training
+    example; the candidate whose margin drops most is returned (a duplicate of an influential
+    example makes a clearly redundant pair; of an uninfluential one, nothing to find).
+    """
+    X, Y = task.X_train, task.y_train
+    count = min(candidates, len(task.y_test))
+    xa = np.hstack([X, np.ones((X.shape[0], 1))])
+    weights = np.ones((count + 1, X.shape[0]))
+    for t in range(count):
+        weights[t + 1, nearest_same_class(X, Y, task.X_test[t], task.y_test[t])] = 0.0
+    W = fit_logistic_batched(xa, Y, weights, n_classes=task.n_classes, C=C, n_threads=n_threads)
+    drops = []
+    for t in range(count):
+        z_full = np.append(task.X_test[t], 1.0) @ W[0]
+        z_without = np.append(task.X_test[t], 1.0) @ W[t + 1]
+        y = task.y_test[t]
+        margin = [z[y] - np.delete(z, y).max() for z in (z_full, z_without)]
+        drops.append(margin[0] - margin[1])
+    return int(np.argmax(drops))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,14 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     t = (
         args.test_index
         if args.test_index is not None
-        else choose_test_example(task, n_threads=args.threads)
+        else choose_test_example(task, args.C, n_threads=args.threads)
     )
     x, y = task.X_test[t], int(task.y_test[t])
     X, Y = task.X_train, task.y_train
     pair = None
     if not args.no_duplicate:
-        same = np.flatnonzero(Y == y)
-        j = int(same[np.argmin(((X[same] - x) ** 2).sum(axis=1))])
+        j = nearest_same_class(X, Y, x, y)
         rng = np.random.default_rng(args.seed)
         X = np.vstack([X, X[j] + 0.01 * rng.standard_normal(X.shape[1])])
         Y = np.append(Y, y)
