@@ -256,3 +256,9 @@ def test_plain_logits_path_agrees(model):
     finally:
         model.config.final_logit_softcapping = None
     np.testing.assert_allclose(plain, expected, atol=1e-5)
+
+
+def test_fingerprint_depends_on_weights(model):
+    value = AttentionHeadValue(model, EXAMPLES)
+    changed = _zero_heads(model, [(0, 0)])
+    assert value.fingerprint() != AttentionHeadValue(changed, EXAMPLES).fingerprint()

@@ -308,6 +308,7 @@ class AttentionHeadValue:
         self._token_hash = hashlib.sha256(
             repr((encoded, score, [(s.layer, s.n_heads, s.head_dim) for s in self.sites])).encode()
         ).hexdigest()[:16]
+        self._weight_hash: str | None = None
         self.n_calls = 0
         self.n_rows = 0
 
@@ -415,14 +416,23 @@ class AttentionHeadValue:
             return float(self._scores(1)[0])
 
     def fingerprint(self) -> str:
-        """Identity of this value function for query caches (model weights not hashed).
+        """Identity of this value function for query caches.
 
-        The model is identified by its class and config; evaluation tokens, score and gate
-        layout are hashed.
+        Hashes the model's class, the sum and sum of squares of every parameter tensor (a
+        cheap weight digest, computed once), the evaluation tokens, the score and the gate
+        layout.
         """
-        config = getattr(self.model, "config", None)
-        name = getattr(config, "_name_or_path", "") or type(self.model).__name__
-        return f"heads:{name}:{self._token_hash}"
+        if self._weight_hash is None:
+            import torch
+
+            with torch.no_grad():
+                stats = [
+                    (name, float(p.double().sum()), float(p.double().square().sum()))
+                    for name, p in self.model.named_parameters()
+                ]
+            digest = hashlib.sha256(repr((type(self.model).__name__, stats)).encode())
+            self._weight_hash = digest.hexdigest()[:16]
+        return f"heads:{self._weight_hash}:{self._token_hash}"
 
     def __repr__(self) -> str:
         return (
