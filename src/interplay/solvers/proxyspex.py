@@ -10,8 +10,8 @@ DESIGN §3. The steps, each chosen to be fast on two CPU cores:
    interactions above ``max_order``.
 4. Keep the largest coefficients carrying ``energy`` of the non-constant energy and refit them
    on all samples by ridge regression whose strength is chosen by generalised cross-validation.
-   By default the energy level is chosen among 90 / 95 / 99 / 99.9 % by the error of the
-   truncated proxy on the held-out split.
+   By default the energy level is chosen among 90 / 95 / 99 / 99.9 / 99.99 / 100 % (at most
+   ``max_terms`` coefficients) by the error of the truncated proxy on the held-out split.
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ class ProxySPEX(Solver):
         max_rounds: int = 1000,
         early_stopping: int = 30,
         validation_fraction: float = 0.2,
-        energy: float | tuple[float, ...] = (0.9, 0.95, 0.99, 0.999),
+        energy: float | tuple[float, ...] = (0.9, 0.95, 0.99, 0.999, 0.9999, 1.0),
         max_terms: int | None = None,
         refit: bool = True,
         n_jobs: int = 1,
