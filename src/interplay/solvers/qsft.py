@@ -45,7 +45,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
-import scipy.sparse as sp
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.spectral.interactions import Interactions
@@ -362,8 +361,12 @@ class _DesignPoints:
                 pos += words.shape[0]
         first, inverse, shared = _group_hashes(hashed)
         if shared.size and not np.array_equal(self.rows(first[inverse[shared]]), self.rows(shared)):
-            return unique_rows(self.rows(np.arange(self.n_rows)))  # hash collision: exact path
-        return first, inverse
+            first, inverse = unique_rows(self.rows(np.arange(self.n_rows)))  # exact path
+        # Query in design order (memory locality when the rows are rebuilt).
+        order = np.argsort(first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        return first[order], rank[inverse]
 
 
 # ----------------------------------------------------------------------------- solver
@@ -755,23 +758,21 @@ class _Peeler:
     # ------------------------------------------------------------------ refit
     def refit(self, freq: np.ndarray) -> np.ndarray:
         """Least-squares coefficients of ``freq`` on all samples (solved in the bin domain)."""
-        c_count, p_count, n_bins = self.original.shape
+        # Each coefficient k enters one bin j_c(k) of every (group, delay) block with the
+        # signature omega^<d_p, k>. So the normal equations are
+        #   G[k, k'] = (sum_p conj(s_pk) s_pk') * #{c : j_c(k) = j_c(k')},
+        #   r[k]     = sum_c sum_p conj(s_pk) U_{c,p}(j_c(k)).
+        c_count = self.original.shape[0]
         k_count = freq.shape[0]
-        phase = (self.delays @ freq.T) % self.q  # (P, K)
-        rows, cols, vals = [], [], []
+        signature = self.roots[(self.delays @ freq.T) % self.q]  # (P, K)
+        overlap = signature.conj().T @ signature  # (K, K)
+        shared = np.zeros((k_count, k_count))
+        rhs = np.zeros(k_count, dtype=np.complex128)
         for c in range(c_count):
             j = ((freq @ self.groups[c]) % self.q) @ self.powers  # (K,)
-            r = (c * p_count + np.arange(p_count))[:, None] * n_bins + j[None, :]
-            rows.append(r.ravel())
-            cols.append(np.broadcast_to(np.arange(k_count), (p_count, k_count)).ravel())
-            vals.append(self.roots[phase].ravel())
-        a = sp.csr_matrix(
-            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-            shape=(c_count * p_count * n_bins, k_count),
-        )
-        u = self.original.reshape(-1)
-        gram = (a.conj().T @ a).toarray()
-        rhs = a.conj().T @ u
+            shared += j[:, None] == j[None, :]
+            rhs += np.einsum("pk,pk->k", signature.conj(), self.original[c][:, j])
+        gram = overlap * shared
         ridge = 1e-13 * float(np.real(np.trace(gram))) / max(k_count, 1)
         gram[np.diag_indices_from(gram)] += ridge
         try:
