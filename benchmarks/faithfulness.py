@@ -70,9 +70,16 @@ QUICK_BUDGETS: dict[str, list[int]] = {
     "faith_banzhaf": [2000],
     "faith_shap": [2000],
 }
-REF_BUDGETS = [1000, 4000]
-REF_METHODS = ["spectralexplain:proxyspex", "spectralexplain:spex", "shapiq:proxyspex",
-               "shapiq:spex"]
+#: (reference method, budget) pairs, most informative first (each can take many minutes:
+#: the references grid-search 12 LightGBM settings with 5-fold CV, or JIT-compile galois).
+REF_JOBS: list[tuple[str, int]] = [
+    ("shapiq:proxyspex", 1000),
+    ("spectralexplain:proxyspex", 1000),
+    ("shapiq:spex", 8000),
+    ("spectralexplain:spex", 8000),
+    ("shapiq:proxyspex", 4000),
+    ("spectralexplain:proxyspex", 4000),
+]
 REF_FUNCTION = "hier200"
 FUNCTIONS = ["hier1000", "hier200", "parity250", "digits64"]
 
@@ -232,14 +239,19 @@ def run_reference(method: str, f: Any, n: int, budget: int, masks: dict) -> dict
         from shapiq.approximator import ProxySPEX as ShapiqProxySPEX
 
         cls = ShapiqProxySPEX if algo == "proxyspex" else ShapiqSPEX
-        approx = cls(n=n, max_order=MAX_ORDER, index="Moebius", random_state=0)
-        iv = approx.approximate(budget, lambda m: counted(np.asarray(m)))
-        subsets = list(iv.interaction_lookup)
-        coef = np.array([iv.values[iv.interaction_lookup[s]] for s in subsets])
-        baseline = float(getattr(iv, "baseline_value", 0.0))
-        if () not in iv.interaction_lookup:
-            subsets.append(())
-            coef = np.append(coef, baseline)
+        approx = cls(n=n, max_order=MAX_ORDER, index="FBII", random_state=0)
+        # shapiq reports indices only; capture the Möbius transform it converts from
+        captured: dict[tuple[int, ...], float] = {}
+        original = approx._process_moebius
+
+        def capture(moebius_transform: dict, **kw: Any) -> Any:
+            captured.update(moebius_transform)
+            return original(moebius_transform=moebius_transform, **kw)
+
+        approx._process_moebius = capture
+        approx.approximate(budget, lambda m: counted(np.asarray(m)))
+        subsets = [tuple(int(i) for i in s) for s in captured]
+        coef = np.array([captured[s] for s in captured], dtype=np.float64)
 
         def predict(m: np.ndarray) -> np.ndarray:
             return _mobius_predict(subsets, coef, m)
@@ -462,7 +474,7 @@ def main(argv: list[str] | None = None) -> None:
                 continue
             jobs += [(m, b) for b in grid[m]]
         if ref_python and fname == REF_FUNCTION:
-            jobs += [(m, b) for m in REF_METHODS for b in REF_BUDGETS]
+            jobs += REF_JOBS
         for method, budget in jobs:
             key = (fname, method, budget)
             if key in cache:
