@@ -27,6 +27,8 @@ Message layout (bits, most significant first, zero-padded to whole bytes):
    bits of ``k`` (the decoder needs ``k`` to rebuild the tree);
 2. consensus: the restart counter, Rice coded (parameter ``salt_rice``), then the task bits;
    rice: one Rice code per task;
+   with a single search task (``k`` at most one leaf) the task gets no bits and the restart
+   counter, Rice coded with the parameter optimal for its success probability, is its seed;
 3. with ``fingerprint_bits = r > 0`` (the *verified* variant): per-slot occupancies
    (``ceil(log2(per_slot + 1))`` bits per slot, omitted when every slot must be full) and, slot
    by slot, the ``r``-bit fingerprints of its users. Then an inactive user learns it was not
@@ -194,7 +196,9 @@ def _salt_rice(code: FeedbackCode, layout: Layout) -> int | None:
         return None
     if code.salt_rice is not None:
         return int(code.salt_rice)
-    return 0 if layout.kind.size == 1 else 1
+    if layout.tasks.size == 1:  # geometric first-success index: the optimal Rice parameter
+        return rice_parameter(float(2.0 ** layout.log2p[layout.tasks[0]]))
+    return 1
 
 
 def _resolve_code(code: FeedbackCode | None) -> FeedbackCode:
@@ -246,6 +250,8 @@ def _read_k(reader: BitReader, slots: int, per_slot: int) -> int:
 def _task_lengths(layout: Layout, code: FeedbackCode, overhead: float) -> np.ndarray:
     """``(S,)`` int64 bits given to each search task (cumulative ceiling of the targets)."""
     tasks = layout.tasks
+    if tasks.size == 1:  # a single search: the restart counter alone is its Rice-coded seed
+        return np.zeros(1, dtype=np.int64)
     extra = np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
     target = -layout.log2p[tasks] + overhead + extra
     ends = np.ceil(np.cumsum(target) - 1e-9).astype(np.int64)
@@ -259,11 +265,29 @@ def _window_init(salt: int) -> int:
     return int(fmix64(np.uint64(salt) ^ _WINDOW_INIT))
 
 
+def _single_task_search(layout: Layout, keys: np.ndarray) -> int:
+    """First salt whose zero-length window solves the only task (vectorised over salts)."""
+    node = int(layout.tasks[0])
+    largest = max(64, _CHUNK // max(1, keys.size))
+    block = min(64, largest)
+    start = 0
+    while True:
+        salts = np.arange(start, start + block, dtype=np.uint64)
+        seeds = fmix64(fmix64(salts ^ _WINDOW_INIT) ^ layout.const[node])
+        ok = np.flatnonzero(task_success(layout, node, keys, seeds))
+        if ok.size:
+            return start + int(ok[0])
+        start += block
+        block = min(2 * block, largest)
+
+
 def _consensus_search(
     layout: Layout, keys: np.ndarray, lengths: np.ndarray, max_restarts: int = 10_000
 ) -> tuple[int, list[int]]:
     """Backtracking search; returns ``(salt, values)`` with one value per search task."""
     tasks = layout.tasks.tolist()
+    if len(tasks) == 1 and lengths[0] == 0:
+        return _single_task_search(layout, keys), [0]
     lengths = lengths.tolist()
     n_tasks = len(tasks)
     const = layout.const
