@@ -651,9 +651,7 @@ class _Peeler:
         self.n_blocks = delays.shape[0] // (n + 1)
         self.max_order = max_order
         self.roots = np.exp(2j * np.pi * np.arange(q) / q)
-        self.bin_vectors = _all_vectors(q, b)  # (B, b)
         self.powers = q ** np.arange(b - 1, -1, -1)
-        self.block_offsets = delays[:: n + 1]  # (R, n): a_r
         n_bins = q**b
         # Floor below which energy is numerical round-off: relative to the samples' power.
         power = float(np.mean(np.abs(bins) ** 2)) * n_bins
@@ -679,7 +677,6 @@ class _Peeler:
     # -------------------------------------------------------------- decoding
     def _decode(self) -> tuple[np.ndarray, np.ndarray]:
         """Singletons in the residual bins: (K, n) frequency vectors and (K,) coefficients."""
-        _c_count, _p_count, _n_bins = self.residual.shape
         n, q, r_count = self.n, self.q, self.n_blocks
         thr = self._threshold()
         energy = np.mean(np.abs(self.residual) ** 2, axis=1)  # (C, B)
