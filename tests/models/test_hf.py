@@ -108,3 +108,19 @@ def test_classifier_adapter_batches_with_padding(tiny_bert):
     assert value.mask_mode == "replace"
     assert value.render(np.array([[0, 1, 1, 1, 1, 1]], bool)) == ["[MASK] a good movie at all"]
     assert value(np.ones((1, 6), bool))[0] == pytest.approx(value.full_logits[value.target])
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_shared_prefix_cache_gives_the_same_values(arch, request):
+    path = request.getfixturevalue(f"tiny_{arch}")
+    lm = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.")
+    shared = "Context: the weather today is sunny with a light breeze from the west. "
+    prompts = [shared + p for p in PROMPTS]
+    answer = " Paris is the capital"
+    sequences = [lm._prompt_ids(p) + lm.answer_token_ids(answer) for p in prompts]
+    assert lm._shared_prefix(sequences, len(lm.answer_token_ids(answer))) >= 8
+    cached = lm.answer_logprobs(prompts, answer)
+    reference = [_reference_logprob(lm, p, lm.answer_token_ids(answer)) for p in prompts]
+    np.testing.assert_allclose(cached, reference, atol=1e-4)
+    lm.prefix_cache = False
+    np.testing.assert_allclose(lm.answer_logprobs(prompts, answer), cached, atol=1e-4)

@@ -194,6 +194,9 @@ class HFCausalLM(_HFBase, LanguageModel):
         Weights' dtype when loading from a path (default float32; use bfloat16 on GPUs).
     num_threads : int, optional
         If given, ``torch.set_num_threads(num_threads)``.
+    prefix_cache : bool
+        Run the tokens every prompt of a call starts with (chat template, system prompt,
+        unmasked leading words) once, and reuse their keys and values for the whole batch.
     """
 
     def __init__(
@@ -207,6 +210,7 @@ class HFCausalLM(_HFBase, LanguageModel):
         system_prompt: str | None = None,
         dtype: Any = None,
         num_threads: int | None = None,
+        prefix_cache: bool = True,
     ) -> None:
         torch = _torch()
         if isinstance(model, (str, Path)):
@@ -231,11 +235,14 @@ class HFCausalLM(_HFBase, LanguageModel):
             raise ValueError("chat_template=True but the tokenizer has no chat template")
         self.chat_template = bool(chat_template)
         self.system_prompt = system_prompt
+        self.prefix_cache = bool(prefix_cache)
         self._setup(device, batch_size, num_threads)
         self._answer_cache: tuple[str, list[int]] | None = None
         import inspect
 
-        self._keeps_logits = "logits_to_keep" in inspect.signature(self.model.forward).parameters
+        params = inspect.signature(self.model.forward).parameters
+        self._keeps_logits = "logits_to_keep" in params
+        self._cache_arg = "cache" if "cache" in params else "past_key_values"
 
     # ------------------------------------------------------------- prompts
     def format_prompt(self, text: str) -> str:
@@ -304,44 +311,90 @@ class HFCausalLM(_HFBase, LanguageModel):
     # --------------------------------------------------------------- scoring
     def token_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:
         """(N, A) float array: log p(answer token j | prompt, answer tokens < j)."""
-        torch = _torch()
         answer_ids = self.answer_token_ids(answer)
         n_answer = len(answer_ids)
         sequences = [self._prompt_ids(p) + answer_ids for p in prompts]
         lengths = np.array([len(s) for s in sequences])
         order = np.argsort(lengths, kind="stable")
         out = np.zeros((len(sequences), n_answer))
-        target = torch.tensor(answer_ids, device=self.device)
+        prefix = self._shared_prefix(sequences, n_answer) if self.prefix_cache else 0
+        cache = self._prefix_kv(sequences[0][:prefix]) if prefix else None
+        for start in range(0, len(sequences), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            batch = [sequences[i] for i in rows]
+            if cache is not None:
+                try:
+                    out[rows] = self._forward(batch, answer_ids, prefix, cache)
+                    continue
+                except Exception as exc:  # noqa: BLE001 - an architecture without cache support
+                    import warnings
+
+                    warnings.warn(f"prefix caching disabled for this model ({exc})", stacklevel=2)
+                    self.prefix_cache, cache, prefix = False, None, 0
+            out[rows] = self._forward(batch, answer_ids, 0, None)
+        return out
+
+    @staticmethod
+    def _shared_prefix(sequences: list[list[int]], n_answer: int) -> int:
+        """Tokens shared by every sequence's start, leaving ≥ 1 prompt token to each row."""
+        first = np.array(sequences[0])
+        shared = len(first)
+        for seq in sequences[1:]:
+            m = min(shared, len(seq))
+            diff = np.flatnonzero(np.array(seq[:m]) != first[:m])
+            shared = int(diff[0]) if diff.size else m
+        shared = min(shared, min(len(s) for s in sequences) - n_answer - 1)
+        return shared if shared >= 8 else 0
+
+    def _prefix_kv(self, prefix_ids: list[int]):
+        torch = _torch()
+        with torch.inference_mode():
+            ids = torch.tensor([prefix_ids], device=self.device)
+            out = self.model(input_ids=ids, use_cache=True)
+        # transformers ≥ 5.2x names it ``cache``, earlier versions ``past_key_values``
+        cache = out.get("cache")
+        return cache if cache is not None else out.get("past_key_values")
+
+    def _forward(self, batch: list[list[int]], answer_ids: list[int], prefix: int, cache: Any):
+        """Log-probs (B, A) of the answer tokens for token sequences sharing ``prefix`` tokens
+        whose keys and values are in ``cache`` (left padding sits between prefix and rest)."""
+        import copy
+
+        torch = _torch()
+        n_answer = len(answer_ids)
         pad = self.tokenizer.pad_token_id
         if pad is None:
             pad = self.tokenizer.eos_token_id or 0
+        width = max(len(s) for s in batch) - prefix
+        input_ids = torch.full((len(batch), width), int(pad), dtype=torch.long)
+        attention = torch.zeros((len(batch), width), dtype=torch.long)
+        for r, seq in enumerate(batch):  # left padding
+            rest = seq[prefix:]
+            input_ids[r, width - len(rest) :] = torch.tensor(rest)
+            attention[r, width - len(rest) :] = 1
+        positions = prefix + (attention.cumsum(dim=1) - 1).clamp(min=0)
+        kwargs: dict[str, Any] = {"use_cache": False}
+        if self._keeps_logits:
+            kwargs["logits_to_keep"] = n_answer + 1
+        if cache is not None:
+            past = copy.deepcopy(cache)
+            past.batch_repeat_interleave(len(batch))
+            attention = torch.cat(
+                [torch.ones((len(batch), prefix), dtype=torch.long), attention], dim=1
+            )
+            kwargs.update({self._cache_arg: past, "use_cache": True})
+        target = torch.tensor(answer_ids, device=self.device)
         with torch.inference_mode():
-            for start in range(0, len(sequences), self.batch_size):
-                rows = order[start : start + self.batch_size]
-                width = int(lengths[rows].max())
-                input_ids = torch.full((rows.size, width), int(pad), dtype=torch.long)
-                attention = torch.zeros((rows.size, width), dtype=torch.long)
-                for r, i in enumerate(rows):  # left padding
-                    seq = sequences[i]
-                    input_ids[r, width - len(seq) :] = torch.tensor(seq)
-                    attention[r, width - len(seq) :] = 1
-                positions = (attention.cumsum(dim=1) - 1).clamp(min=0)
-                kwargs: dict[str, Any] = {}
-                if self._keeps_logits:
-                    kwargs["logits_to_keep"] = n_answer + 1
-                logits = self.model(
-                    input_ids=input_ids.to(self.device),
-                    attention_mask=attention.to(self.device),
-                    position_ids=positions.to(self.device),
-                    use_cache=False,
-                    **kwargs,
-                ).logits
-                # logits at position t predict token t+1: the n_answer positions before the end
-                logits = logits[:, -(n_answer + 1) : -1].float()
-                logp = torch.log_softmax(logits, dim=-1)
-                picked = logp.gather(2, target.expand(rows.size, -1).unsqueeze(-1))[..., 0]
-                out[rows] = picked.cpu().numpy()
-        return out
+            logits = self.model(
+                input_ids=input_ids.to(self.device),
+                attention_mask=attention.to(self.device),
+                position_ids=positions.to(self.device),
+                **kwargs,
+            ).logits
+            # logits at position t predict token t+1: the n_answer positions before the end
+            logp = torch.log_softmax(logits[:, -(n_answer + 1) : -1].float(), dim=-1)
+            picked = logp.gather(2, target.expand(len(batch), -1).unsqueeze(-1))[..., 0]
+        return picked.cpu().numpy()
 
     def answer_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:
         """(N,) float array: log p(answer | prompt), summed over the answer's tokens."""
