@@ -212,3 +212,30 @@ def test_digits_task_shapes():
     np.testing.assert_allclose(task.X_train.mean(axis=0), 0.0, atol=1e-9)
     with pytest.raises(ValueError, match="n_train"):
         load_digits_task(1800)
+
+
+def test_proxyspex_finds_a_planted_near_duplicate_pair():
+    """End to end: two near-copies of an influential example matter only together."""
+    import interplay
+
+    task = load_digits_task(60, n_test=20, random_state=1)
+    x, y = task.X_test[5], int(task.y_test[5])
+    same = np.flatnonzero(task.y_train == y)
+    j = int(same[np.argmin(((task.X_train[same] - x) ** 2).sum(axis=1))])
+    X = np.vstack([task.X_train, task.X_train[j] + 0.01])
+    Y = np.append(task.y_train, y)
+    value = DataAttributionValue(X, Y, x, y, n_classes=10, n_threads=1, batch_size=128)
+    n = value.n_features
+    masks = np.ones((4, n), dtype=bool)
+    masks[1, j] = masks[2, n - 1] = False
+    masks[3, [j, n - 1]] = False
+    full, no_j, no_copy, neither = value(masks)
+    assert (full - neither) > 3 * ((full - no_j) + (full - no_copy))  # redundant pair
+    result = interplay.explain(value, n, method="proxyspex", budget=300, random_state=0)
+    banzhaf = result.banzhaf_values()
+    assert set(np.argsort(-banzhaf)[:2].tolist()) == {j, n - 1}
+    mobius = result.to_mobius()
+    pairs = np.flatnonzero(mobius.degrees == 2)
+    top = pairs[np.argmax(np.abs(mobius.coefficients[pairs]))]
+    assert set(mobius.subsets[top]) == {j, n - 1}
+    assert mobius.coefficients[top] < 0
