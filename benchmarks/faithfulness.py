@@ -345,31 +345,34 @@ def queries_to_reach(rows: list[dict], function: str, method: str, level: float)
 
 
 def summary(rows: list[dict]) -> str:
-    out = [
-        (f"Queries to reach R² >= {THRESHOLD} (uniform masks); '-' = not reached at the "
-        "budgets run")
-    ]
+    out: list[str] = []
     functions = sorted({r["function"] for r in rows}, key=FUNCTIONS.index)
     methods = sorted({r["method"] for r in rows})
-    out.append(f"{'method':<26} " + " ".join(f"{f:>10}" for f in functions))
-    for m in methods:
-        cells = []
+    for level in (THRESHOLD, 0.99):
+        out.append(
+            f"Queries to reach R² >= {level} (uniform masks); '-' = not reached at the "
+            "budgets run"
+        )
+        out.append(f"{'method':<26} " + " ".join(f"{f:>10}" for f in functions))
+        for m in methods:
+            cells = []
+            for f in functions:
+                q = queries_to_reach(rows, f, m, level)
+                cells.append(f"{q if q is not None else '-':>10}")
+            out.append(f"{m:<26} " + " ".join(cells))
         for f in functions:
-            q = queries_to_reach(rows, f, m, THRESHOLD)
-            cells.append(f"{q if q is not None else '-':>10}")
-        out.append(f"{m:<26} " + " ".join(cells))
-    for f in functions:
-        p = queries_to_reach(rows, f, "proxyspex", THRESHOLD)
-        s = queries_to_reach(rows, f, "spex", THRESHOLD)
-        if p and s:
-            out.append(f"{f}: SPEX needs {s / p:.1f}x the queries of ProxySPEX for R² >= "
-                       f"{THRESHOLD}")
-        elif p and not s:
-            out.append(f"{f}: ProxySPEX reaches R² >= {THRESHOLD} at {p} queries; SPEX does "
-                       "not at the budgets run")
-        elif s and not p:
-            out.append(f"{f}: SPEX reaches R² >= {THRESHOLD} at {s} queries; ProxySPEX does "
-                       "not at the budgets run")
+            p = queries_to_reach(rows, f, "proxyspex", level)
+            s = queries_to_reach(rows, f, "spex", level)
+            if p and s:
+                out.append(f"{f}: SPEX needs {s / p:.1f}x the queries of ProxySPEX for R² >= "
+                           f"{level}")
+            elif p and not s:
+                out.append(f"{f}: ProxySPEX reaches R² >= {level} at {p} queries; SPEX does "
+                           "not at the budgets run")
+            elif s and not p:
+                out.append(f"{f}: SPEX reaches R² >= {level} at {s} queries; ProxySPEX does "
+                           "not at the budgets run")
+        out.append("")
     refs = [r for r in rows if ":" in r["method"] and "error" not in r]
     for r in refs:
         ours_name = r["method"].split(":")[1]
