@@ -65,7 +65,7 @@ def test_top_removal_matches_brute_force_on_an_additive_function():
         return 1.0 + masks @ w
 
     for r in (1, 2, 3):
-        out = top_removal(expl, f, r)
+        out = top_removal(expl, f, r, direction="down")
         # brute force: the r-subset whose removal decreases f most
         best = min(combinations(range(n), r), key=lambda s: -sum(w[list(s)]))
         assert set(out.features) == set(best)
@@ -74,6 +74,8 @@ def test_top_removal_matches_brute_force_on_an_additive_function():
     up = top_removal(expl, f, 1, direction="up")
     assert up.features == (4,)
     assert top_removal(expl, f, 1, direction="abs").features == (4,)
+    # default: the largest absolute change (removing x4 raises f by 4, removing x0 drops 3)
+    assert top_removal(expl, f, 1).features == (4,)
     with pytest.raises(ValueError, match="r must be"):
         top_removal(expl, f, 0)
 
@@ -81,7 +83,7 @@ def test_top_removal_matches_brute_force_on_an_additive_function():
 def test_top_removal_sees_interactions():
     # f = 5·x0·x1 − 1·x2: removing x0 or x1 drops 5, removing x2 raises by 1
     expl = Interactions([(0, 1), (2,)], [5.0, -1.0], n_features=3, basis="mobius")
-    out = top_removal(expl, expl.predict, 1)
+    out = top_removal(expl, expl.predict, 1)  # |−5| > |+1|
     assert out.features[0] in (0, 1)
     assert out.true_change == pytest.approx(-5.0)
 

@@ -164,7 +164,7 @@ def top_removal(
     value_function: Any,
     r: int,
     *,
-    direction: Literal["down", "up", "abs"] = "down",
+    direction: Literal["down", "up", "abs"] = "abs",
 ) -> RemovalResult:
     """Remove the r features the explanation says move the output most; measure the truth.
 
@@ -181,8 +181,8 @@ def top_removal(
     r : int
         Number of features to remove, 1 <= r <= n.
     direction : {"down", "up", "abs"}
-        Maximise the decrease (default: remove what supports the output), the increase, or the
-        absolute change.
+        Maximise the decrease (remove what supports the output), the increase, or the absolute
+        change (default).
 
     Returns
     -------
