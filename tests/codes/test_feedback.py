@@ -183,6 +183,8 @@ def test_invalid_arguments():
         encode([1], N, 1, code=FeedbackCode(scheme="nope"))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="leaf_size"):
         encode([1], N, 1, code=FeedbackCode(leaf_size=1))
+    with pytest.raises(ValueError, match="smaller leaf_size"):
+        encode(np.arange(100), N, 100, code=FeedbackCode(leaf_size=24))
     with pytest.raises(ValueError, match="overhead"):
         encode([1], N, 1, code=FeedbackCode(overhead=0.0))
     with pytest.raises(TypeError, match="my_id"):

@@ -166,6 +166,7 @@ class FeedbackCode:
 
 
 _SMALL_K = 256
+_MAX_LEAF_BITS = 22
 
 
 @lru_cache(maxsize=256)
@@ -174,7 +175,15 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
     small = k <= _SMALL_K
     overhead = code.overhead if code.overhead is not None else (0.05 if small else 0.25)
     if code.leaf_size is not None:
-        return int(code.leaf_size), float(overhead)
+        leaf = int(code.leaf_size)
+        if k > leaf:
+            c = max(-(-leaf // per_slot), round(leaf * slots / k))
+            if -_leaf_log2p(leaf, c, per_slot) > _MAX_LEAF_BITS:
+                raise ValueError(
+                    f"leaf_size={leaf} needs a search over more than 2^{_MAX_LEAF_BITS} seeds per "
+                    "leaf here; use a smaller leaf_size (or None)"
+                )
+        return leaf, float(overhead)
     target = code.leaf_bits if code.leaf_bits is not None else (14.5 if small else 9.5)
     leaf = 2
     for s in range(2, 25):
