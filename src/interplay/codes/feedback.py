@@ -46,7 +46,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -69,10 +69,10 @@ from interplay.codes.feedback_layout import (
     MASK64,
     SPLIT,
     Layout,
-    _leaf_log2p,
     build_layout,
     cells,
     fmix64,
+    leaf_log2p,
     route,
     task_success,
     user_keys,
@@ -96,7 +96,7 @@ __all__ = [
 ]
 
 Scheme = Literal["consensus", "rice"]
-_SCHEMES = ("consensus", "rice")
+_SCHEMES = get_args(Scheme)
 _CHUNK = 1 << 17  # hash evaluations per numpy call in the seed search
 _FP_SALT = np.uint64(0xD6E8FEB86659FD93)
 _RICE_STEP = np.uint64(0xA0761D6478BD642F)
@@ -178,7 +178,7 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
         leaf = int(code.leaf_size)
         if k > leaf:
             c = max(-(-leaf // per_slot), round(leaf * slots / k))
-            if -_leaf_log2p(leaf, c, per_slot) > _MAX_LEAF_BITS:
+            if -leaf_log2p(leaf, c, per_slot) > _MAX_LEAF_BITS:
                 raise ValueError(
                     f"leaf_size={leaf} needs a search over more than 2^{_MAX_LEAF_BITS} seeds per "
                     "leaf here; use a smaller leaf_size (or None)"
@@ -188,7 +188,7 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
     leaf = 2
     for s in range(2, 25):
         c = max(-(-s // per_slot), round(s * slots / k)) if k else s
-        if -_leaf_log2p(s, c, per_slot) > target:
+        if -leaf_log2p(s, c, per_slot) > target:
             break
         leaf = s
     return leaf, float(overhead)

@@ -25,7 +25,7 @@ from scipy.special import gammaln
 
 from interplay.codes.feedback_bounds import log2_success_probability
 
-__all__ = ["MASK64", "Layout", "build_layout", "cells", "fmix64", "task_success", "user_keys"]
+__all__ = ["MASK64", "Layout", "build_layout", "cells", "fmix64", "leaf_log2p", "route", "task_success", "user_keys"]
 
 MASK64 = (1 << 64) - 1
 _C1 = np.uint64(0xBF58476D1CE4E5B9)
@@ -99,8 +99,9 @@ class Layout:
     tasks: np.ndarray
 
 
-@lru_cache(maxsize=64)
-def _leaf_log2p(s: int, c: int, m: int) -> float:
+@lru_cache(maxsize=1024)
+def leaf_log2p(s: int, c: int, m: int) -> float:
+    """log2 of the probability that a leaf's hash puts ``s`` users in ``c`` slots, ``<= m`` each."""
     return log2_success_probability(s, c, m)
 
 
@@ -138,7 +139,7 @@ def build_layout(k: int, slots: int, per_slot: int, leaf_size: int) -> Layout:
             split_at.append(0)
             left.append(-1)
             right.append(-1)
-            log2p.append(_leaf_log2p(s, c, m) if s > m else 0.0)
+            log2p.append(leaf_log2p(s, c, m) if s > m else 0.0)
             continue
         n_leaves = -(-s // leaf_size)
         s1 = leaf_size * (-(-n_leaves // 2))
