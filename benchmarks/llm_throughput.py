@@ -42,15 +42,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{value.n_features} features, {n_prompt} prompt tokens (full), {n_answer} answer tokens,"
           f" torch threads {args.threads}")
     masks = np.random.default_rng(0).random((args.queries, value.n_features)) < 0.5
-    print(f"\n{'batch':>6} {'queries':>8} {'wall s/query':>13} {'CPU s/query':>12} "
-          f"{'q/s (wall)':>11}")
+    print(f"\n{'batch':>6} {'prefix cache':>12} {'queries':>8} {'wall s/query':>13} "
+          f"{'CPU s/query':>12} {'q/s (wall)':>11}")
     for batch in args.batch_sizes:
-        lm.batch_size = batch
-        w0, c0 = time.perf_counter(), time.process_time()
-        value(masks)
-        wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-        print(f"{batch:>6} {args.queries:>8} {wall / args.queries:>13.3f} "
-              f"{cpu / args.queries:>12.3f} {args.queries / wall:>11.2f}")
+        for prefix_cache in (False, True):
+            lm.batch_size, lm.prefix_cache = batch, prefix_cache
+            w0, c0 = time.perf_counter(), time.process_time()
+            value(masks)
+            wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+            print(f"{batch:>6} {prefix_cache!s:>12} {args.queries:>8} "
+                  f"{wall / args.queries:>13.3f} {cpu / args.queries:>12.3f} "
+                  f"{args.queries / wall:>11.2f}")
     return 0
 
 

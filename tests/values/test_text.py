@@ -169,3 +169,10 @@ def test_generative_value_generates_once_and_scores_by_answer():
     assert other.fingerprint() != value.fingerprint() and calls["generate"] == 1
     with pytest.raises(ValueError, match="empty"):
         GenerativeValue(FunctionLanguageModel(lambda p: "  ", logprobs), "a b")
+
+
+def test_feature_names_are_unique_and_short():
+    feats = TextFeatures.from_text("the cat saw the " + "x" * 60 + " cat", "word")
+    names = feats.names(width=10)
+    assert names == ["the[0]", "cat[1]", "saw", "the[3]", "xxxxxxxxx…", "cat[5]"]
+    assert len(set(names)) == len(names)

@@ -188,12 +188,16 @@ class TextFeatures:
         return self.render(np.ones((1, self.n_features), bool))[0]
 
     def names(self, width: int = 40) -> list[str]:
-        """Readable feature names: the piece, shortened to ``width`` characters."""
+        """Readable, unique feature names: the piece, shortened to ``width`` characters;
+        a piece that occurs more than once gets its feature index, e.g. ``"Curie[24]"``."""
         out = []
         for piece in self.pieces:
             flat = " ".join(piece.split())
             out.append(flat if len(flat) <= width else flat[: width - 1] + "…")
-        return out
+        counts: dict[str, int] = {}
+        for name in out:
+            counts[name] = counts.get(name, 0) + 1
+        return [f"{name}[{i}]" if counts[name] > 1 else name for i, name in enumerate(out)]
 
     def lengths(self) -> np.ndarray:
         """(n,) int array: number of characters of each piece with its separator."""
