@@ -297,7 +297,25 @@ def test_low_order_frequencies_and_completed_refit():
     q, n = 3, 6
     truth = random_sparse_qary(n, q, 30, max_degree=2, random_state=4)
     f = PlantedQaryFunction(truth)
-    plain = QSFT(q=q, b=3, random_state=0).fit(as_value_function(f, n, q), n)
+    with pytest.warns(UserWarning, match="explains only"):
+        plain = QSFT(q=q, b=3, random_state=0).fit(as_value_function(f, n, q), n)
     complete = QSFT(q=q, b=3, random_state=0, complete_order=2).fit(as_value_function(f, n, q), n)
     assert complete.allclose(truth, atol=1e-8)
     assert not plain.allclose(truth, atol=1e-8)
+
+
+def test_sample_r2_is_reported_and_a_dense_function_warns():
+    q, n = 4, 12
+    truth = random_sparse_qary(n, q, 10, random_state=0)
+    result = interplay.explain(PlantedQaryFunction(truth), n, method="qsft", q=q, random_state=0)
+    assert result.metadata["sample_r2"] == pytest.approx(1.0, abs=1e-9)
+    weights = np.random.default_rng(0).normal(size=(n, n))
+
+    def dense(states):
+        return np.sin(states @ weights).sum(axis=1)
+
+    with pytest.warns(UserWarning, match="explains only"):
+        result = interplay.explain(
+            dense, n, method="qsft", q=q, random_state=0, solver_options={"b": 2}
+        )
+    assert result.metadata["sample_r2"] < 0.5

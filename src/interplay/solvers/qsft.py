@@ -41,6 +41,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
@@ -577,12 +578,22 @@ class QSFT(Solver):
         scale = max(float(np.abs(coef).max(initial=0.0)), 1e-300)
         keep = np.abs(coef) > 1e-12 * scale
         freq, coef = freq[keep], coef[keep]
+        sample_r2 = peel.sample_r2(freq.astype(np.int64), coef)
+        if sample_r2 < 0.5:
+            warnings.warn(
+                f"q-SFT explains only R²={sample_r2:.2f} of its own {n_unique} samples: the "
+                f"function is less sparse than {design.n_bins} bins per group resolve, or very "
+                "noisy. Raise the budget (or sparsity=), use delays='robust' for noise, or "
+                "complete_order=1 or 2 for dense low-order effects.",
+                stacklevel=3,
+            )
 
         metadata = {
             "design": asdict(design),
             "noise_sd_per_query": peel.noise_sd_estimate,
             "peeling_rounds": peel.rounds,
             "unresolved_bins": peel.unresolved_bins,
+            "sample_r2": sample_r2,
             "query_seconds": query_seconds,
             "solver_seconds": time.perf_counter() - t_start - query_seconds,
         }
@@ -751,6 +762,19 @@ class _Peeler:
         energy = np.mean(np.abs(self.residual) ** 2, axis=1)
         self.unresolved_bins = int(np.sum(energy > self._threshold()))
         return freq.astype(np.int64), coef
+
+    def sample_r2(self, freq: np.ndarray, coef: np.ndarray) -> float:
+        """R² of the expansion on every sample, computed in the bin domain (Parseval)."""
+        self.residual = self.original.copy()
+        if freq.shape[0]:
+            self._subtract(freq, coef)
+        resid = float(np.sum(np.abs(self.residual) ** 2))
+        dc = self.original[:, :, 0]
+        total = float(np.sum(np.abs(self.original[:, :, 1:]) ** 2))
+        total += float(np.sum(np.abs(dc - dc.mean()) ** 2))
+        if total <= self.floor:
+            return 1.0 if resid <= self.floor else -math.inf
+        return 1.0 - resid / total
 
     # ------------------------------------------------------------------ refit
     def refit(self, freq: np.ndarray) -> np.ndarray:
