@@ -112,7 +112,7 @@ class FeedbackCode:
     scheme : {"consensus", "rice"}
         How seeds are coded (see the module docstring).
     leaf_size : int or None
-        Users per leaf of the split tree (2..24). Larger leaves cost fewer bits and more time.
+        Users per leaf of the split tree (2..64). Larger leaves cost fewer bits and more time.
         ``None``: the largest leaf whose search needs at most ``leaf_bits`` bits (chosen from
         ``k``, which the decoder reads from the header).
     overhead : float or None
@@ -150,9 +150,9 @@ class FeedbackCode:
         if self.leaf_size is not None and (
             isinstance(self.leaf_size, bool)
             or not isinstance(self.leaf_size, (int, np.integer))
-            or not 2 <= self.leaf_size <= 24
+            or not 2 <= self.leaf_size <= 64
         ):
-            raise ValueError(f"leaf_size must be None or an integer in [2, 24], got {self.leaf_size!r}")
+            raise ValueError(f"leaf_size must be None or an integer in [2, 64], got {self.leaf_size!r}")
         if self.overhead is not None and (not self.overhead > 0 or not math.isfinite(self.overhead)):
             raise ValueError(f"overhead must be None or a positive number of bits, got {self.overhead!r}")
         if self.leaf_bits is not None and not 1.0 <= self.leaf_bits <= 30.0:
@@ -186,7 +186,7 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
         return leaf, float(overhead)
     target = code.leaf_bits if code.leaf_bits is not None else (14.5 if small else 9.5)
     leaf = 2
-    for s in range(2, 25):
+    for s in range(2, 65):
         c = max(-(-s // per_slot), round(s * slots / k)) if k else s
         if -leaf_log2p(s, c, per_slot) > target:
             break
