@@ -8,6 +8,7 @@ The public API::
 """
 
 from interplay.explain import explain
+from interplay.runtime import EngineOptions, QueryEngine
 from interplay.solvers import BudgetError, available_methods
 from interplay.spectral.interactions import Interactions, Term
 from interplay.values.base import CheckedValueFunction, as_value_function
@@ -17,7 +18,9 @@ __version__ = "0.1.0"
 __all__ = [
     "BudgetError",
     "CheckedValueFunction",
+    "EngineOptions",
     "Interactions",
+    "QueryEngine",
     "Term",
     "__version__",
     "as_value_function",
