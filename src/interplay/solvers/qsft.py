@@ -263,16 +263,39 @@ def _hash_words(words: np.ndarray, mult: np.ndarray) -> np.ndarray:
 
 
 def _group_hashes(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """first, inverse and the rows that share their hash with another row."""
-    order = np.argsort(hashed)
-    sorted_hash = hashed[order]
-    starts = np.concatenate([[True], sorted_hash[1:] != sorted_hash[:-1]])
-    group = np.cumsum(starts) - 1
-    first = order[starts]
-    inverse = np.empty(hashed.shape[0], dtype=np.int64)
-    inverse[order] = group
-    shared = np.flatnonzero(np.bincount(group)[inverse] > 1)
-    return first, inverse, shared
+    """Group rows by hash.
+
+    Returns
+    -------
+    first : (U,) int array, ascending
+        The smallest row index of each hash value.
+    inverse : (N,) int array
+        ``first[inverse[i]]`` is the representative of row i.
+    shared : (M,) int array
+        Rows whose hash occurs more than once (the only rows an exact check must look at).
+
+    Only a value sort of all N hashes is needed (much faster than an argsort); the few rows
+    with a repeated hash are grouped separately.
+    """
+    n = hashed.shape[0]
+    ordered = np.sort(hashed)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    if repeated.size == 0:
+        index = np.arange(n)
+        return index, index.copy(), np.zeros(0, dtype=np.int64)
+    slot = np.minimum(np.searchsorted(repeated, hashed), repeated.size - 1)
+    shared = np.flatnonzero(repeated[slot] == hashed)
+    order = np.argsort(hashed[shared], kind="stable")  # ties keep ascending row order
+    grouped = hashed[shared][order]
+    starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
+    representative = np.empty(shared.size, dtype=np.int64)
+    representative[order] = shared[order][starts][np.cumsum(starts) - 1]
+    keep = np.ones(n, dtype=bool)
+    keep[shared] = shared == representative
+    rank = np.cumsum(keep) - 1
+    inverse = rank.copy()
+    inverse[shared] = rank[representative]
+    return np.flatnonzero(keep), inverse, shared
 
 
 def _multipliers(n_words: int) -> np.ndarray:
@@ -362,12 +385,13 @@ class _DesignPoints:
                 pos += words.shape[0]
         first, inverse, shared = _group_hashes(hashed)
         if shared.size and not np.array_equal(self.rows(first[inverse[shared]]), self.rows(shared)):
-            first, inverse = unique_rows(self.rows(np.arange(self.n_rows)))  # exact path
-        # Query in design order (memory locality when the rows are rebuilt).
-        order = np.argsort(first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        return first[order], rank[inverse]
+            # A hash collision: exact path, then back to design order (memory locality).
+            first, inverse = unique_rows(self.rows(np.arange(self.n_rows)))
+            order = np.argsort(first)
+            rank = np.empty_like(order)
+            rank[order] = np.arange(order.size)
+            return first[order], rank[inverse]
+        return first, inverse
 
 
 # ----------------------------------------------------------------------------- solver
