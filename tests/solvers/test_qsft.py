@@ -319,3 +319,17 @@ def test_sample_r2_is_reported_and_a_dense_function_warns():
             dense, n, method="qsft", q=q, random_state=0, solver_options={"b": 2}
         )
     assert result.metadata["sample_r2"] < 0.5
+
+
+def test_group_hashes_matches_numpy_unique():
+    from interplay.solvers.qsft import _group_hashes
+
+    rng = np.random.default_rng(1)
+    for _ in range(100):
+        hashed = rng.integers(0, rng.integers(2, 50), size=rng.integers(1, 60)).astype(np.uint64)
+        first, inverse, shared = _group_hashes(hashed)
+        _, expected_first, _ = np.unique(hashed, return_index=True, return_inverse=True)
+        np.testing.assert_array_equal(first, np.sort(expected_first))  # smallest index, ascending
+        np.testing.assert_array_equal(hashed[first][inverse], hashed)
+        repeated = [i for i in range(hashed.size) if (hashed == hashed[i]).sum() > 1]
+        np.testing.assert_array_equal(shared, repeated)
