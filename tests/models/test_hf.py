@@ -113,7 +113,8 @@ def test_classifier_adapter_batches_with_padding(tiny_bert):
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
 def test_shared_prefix_cache_gives_the_same_values(arch, request):
     path = request.getfixturevalue(f"tiny_{arch}")
-    lm = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.")
+    lm = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.",
+                    prefix_cache=True)
     shared = "Context: the weather today is sunny with a light breeze from the west. "
     prompts = [shared + p for p in PROMPTS]
     answer = " Paris is the capital"

@@ -197,6 +197,8 @@ class HFCausalLM(_HFBase, LanguageModel):
     prefix_cache : bool
         Run the tokens every prompt of a call starts with (chat template, system prompt,
         unmasked leading words) once, and reuse their keys and values for the whole batch.
+        Off by default: on a CPU with the ~25-token SmolLM2 chat prefix it gave no measurable
+        gain (``benchmarks/llm_throughput.py``); try it for long shared prefixes.
     """
 
     def __init__(
@@ -210,7 +212,7 @@ class HFCausalLM(_HFBase, LanguageModel):
         system_prompt: str | None = None,
         dtype: Any = None,
         num_threads: int | None = None,
-        prefix_cache: bool = True,
+        prefix_cache: bool = False,
     ) -> None:
         torch = _torch()
         if isinstance(model, (str, Path)):
