@@ -112,3 +112,9 @@ def test_explain_embedded_sentiment_classifier(tmp_path, capsys):
     banzhaf = result.banzhaf_values()
     assert banzhaf[3] > 0  # "not" pushes towards "negative"
     assert result.metadata["heldout_r2"] > 0.5
+
+
+def test_mask_string_with_remove_is_an_error(tiny_bert, tmp_path, capsys):
+    code, _, err = _run(["--model", tiny_bert, "--text", "a good movie", "--mask", "remove",
+                         "--mask-string", "X", "--out", tmp_path], capsys)
+    assert code == 2 and "mask_string" in err

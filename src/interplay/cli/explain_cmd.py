@@ -214,16 +214,21 @@ def run(args: argparse.Namespace) -> int:
 
     mask_string = args.mask_string
     mask_mode = "replace" if (mask_string is not None and args.mask == "auto") else args.mask
-    if model.kind == "classifier":
-        value = ClassifierValue(model, features, target=args.target, mask_mode=mask_mode,
-                                mask_string=mask_string)
-        explained = f"class {value.target_label!r} (logit {value.full_logits[value.target]:+.3f})"
-    else:
-        value = GenerativeValue(model, features, answer=args.answer,
-                                max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
-                                mask_string=mask_string)
-        explained = value.answer
-        print(f"answer: {value.answer!r}  (log p = {value.full_value:.3f})", file=log)
+    try:
+        if model.kind == "classifier":
+            value = ClassifierValue(model, features, target=args.target, mask_mode=mask_mode,
+                                    mask_string=mask_string)
+            logit = value.full_logits[value.target]
+            explained = f"class {value.target_label!r} (logit {logit:+.3f})"
+        else:
+            value = GenerativeValue(model, features, answer=args.answer,
+                                    max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
+                                    mask_string=mask_string)
+            explained = value.answer
+            print(f"answer: {value.answer!r}  (log p = {value.full_value:.3f})", file=log)
+    except ValueError as exc:
+        print(f"interplay explain: {exc}", file=log)
+        return 2
 
     query_fn: Any = value
     engine = None
