@@ -682,6 +682,7 @@ class _Peeler:
         self.residual = bins.copy()
         self.groups = groups
         self.delays = delays
+        self.delays_f = delays.astype(np.float64)
         self.q, self.b, self.n = q, b, n
         self.n_blocks = delays.shape[0] // (n + 1)
         self.max_order = max_order
@@ -701,6 +702,11 @@ class _Peeler:
         self.gamma = max(0.5, 4.0 / math.sqrt(delays.shape[0]))
         self.rounds = 0
         self.unresolved_bins = 0
+
+    def _delay_phase(self, freq: np.ndarray) -> np.ndarray:
+        """(K, P) int array ``<d_p, k> mod q`` (float64 BLAS product: exact for these sizes)."""
+        prod = freq.astype(np.float64) @ self.delays_f.T
+        return np.rint(prod).astype(np.int64) % self.q
 
     @property
     def noise_sd_estimate(self) -> float:
@@ -725,13 +731,13 @@ class _Peeler:
         k = np.rint(np.angle(z) * q / (2 * np.pi)).astype(np.int64) % q
         for _ in range(2):
             # Maximum-likelihood re-read of each k_i against the estimated coefficient.
-            phase = (self.delays @ k.T).T % q  # (K, P)
+            phase = self._delay_phase(k)  # (K, P)
             coef = np.mean(obs * np.conj(self.roots[phase]), axis=1)
             base = phase.reshape(-1, r_count, n + 1)[:, :, 0]  # (K, R): <a_r, k>
             w = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(self.roots[base]))
             w = w * np.conj(coef)[:, None]
             k = np.rint(np.angle(w) * q / (2 * np.pi)).astype(np.int64) % q
-        phase = (self.delays @ k.T).T % q
+        phase = self._delay_phase(k)
         model = self.roots[phase]
         coef = np.mean(obs * np.conj(model), axis=1)
         resid = np.mean(np.abs(obs - coef[:, None] * model) ** 2, axis=1)
@@ -742,7 +748,7 @@ class _Peeler:
         return k[ok], coef[ok]
 
     def _subtract(self, freq: np.ndarray, coef: np.ndarray) -> None:
-        phase = (self.delays @ freq.T) % self.q  # (P, K)
+        phase = self._delay_phase(freq).T  # (P, K)
         contrib = self.roots[phase] * coef[None, :]
         for c in range(self.groups.shape[0]):
             j = ((freq @ self.groups[c]) % self.q) @ self.powers
@@ -809,7 +815,7 @@ class _Peeler:
         #   r[k]     = sum_c sum_p conj(s_pk) U_{c,p}(j_c(k)).
         c_count = self.original.shape[0]
         k_count = freq.shape[0]
-        signature = self.roots[(self.delays @ freq.T) % self.q]  # (P, K)
+        signature = self.roots[self._delay_phase(freq).T]  # (P, K)
         overlap = signature.conj().T @ signature  # (K, K)
         shared = np.zeros((k_count, k_count))
         rhs = np.zeros(k_count, dtype=np.complex128)
