@@ -398,8 +398,12 @@ def plot(rows: list[dict], path: Path) -> None:
     fig, axes = plt.subplots(1, len(functions), figsize=(4.2 * len(functions), 3.8),
                              squeeze=False)
     methods = sorted({r["method"] for r in rows})
-    colours = dict(zip(methods, plt.cm.tab10(np.linspace(0, 1, max(len(methods), 2))),
-                       strict=False))
+    fixed = {"proxyspex": "#d62728", "spex": "#1f77b4", "lime": "#8c564b",
+             "kernelshap": "#9467bd", "banzhaf": "#7f7f7f", "faith_banzhaf": "#ff7f0e",
+             "faith_shap": "#2ca02c", "shapiq:proxyspex": "#e377c2",
+             "spectralexplain:proxyspex": "#bcbd22", "shapiq:spex": "#17becf",
+             "spectralexplain:spex": "#000000"}
+    colours = {m: fixed.get(m, "#aaaaaa") for m in methods}
     for ax, f in zip(axes[0], functions, strict=True):
         for m in methods:
             pts = sorted((r["queries"], r["r2"]) for r in rows
@@ -409,7 +413,7 @@ def plot(rows: list[dict], path: Path) -> None:
             q, r2 = zip(*pts, strict=True)
             style = "--" if ":" in m else "-"
             ax.plot(q, np.maximum(r2, -0.1), style, marker="o", ms=3, label=m,
-                    color=colours[m])
+                    color=colours[m], lw=2.2 if m in ("proxyspex", "spex") else 1.0)
         ax.axhline(THRESHOLD, color="grey", lw=0.5)
         ax.set_xscale("log")
         ax.set_ylim(-0.1, 1.02)
