@@ -70,6 +70,19 @@ def explain(
     """
     solver_cls = get_solver(method)
     options = dict(solver_options or {})
+    repeated = sorted(set(options) & {"budget", "max_order", "random_state", "q"})
+    if repeated:
+        raise ValueError(
+            f"solver_options repeats {', '.join(repeated)}: pass them as explain() arguments"
+        )
+    accepted = inspect.signature(solver_cls.__init__).parameters
+    unknown = sorted(k for k in options if k not in accepted)
+    if unknown and not any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        valid = sorted(k for k in accepted if k not in ("self", "budget", "max_order",
+                                                         "random_state", "q"))
+        raise ValueError(
+            f"method {method!r} has no option {', '.join(unknown)}; valid: {', '.join(valid)}"
+        )
     if q is not None:
         if "q" not in inspect.signature(solver_cls.__init__).parameters:
             raise ValueError(f"method {method!r} works on binary features and takes no q")

@@ -92,3 +92,11 @@ def test_bad_value_function_output_is_a_clear_error():
         interplay.explain(nan_at_row_3, 50, budget=3000, max_order=2)
     with pytest.raises(ValueError, match="shape"):
         interplay.explain(lambda m: np.zeros((len(m), 2)), 50, budget=3000, max_order=2)
+
+
+def test_solver_options_are_checked():
+    f = lambda m: np.zeros(len(m))  # noqa: E731
+    with pytest.raises(ValueError, match="repeats max_order"):
+        interplay.explain(f, 20, solver_options={"max_order": 3})
+    with pytest.raises(ValueError, match="no option chase_dept"):
+        interplay.explain(f, 20, solver_options={"chase_dept": 3})
