@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,20 +14,12 @@ from interplay.spectral.indices import (
     check_index_name,
     mobius_weights,
 )
+from interplay.spectral.jsonio import JSONDocument
 
 __all__ = ["Interactions", "Term"]
 
 _FORMAT = "interplay.interactions"
 _VERSION = 1
-
-
-def _json_default(obj: Any) -> Any:
-    """Turn numpy scalars and arrays (typical in solver metadata) into JSON values."""
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, np.generic):
-        return obj.item()
-    raise TypeError(f"object of type {type(obj).__name__} is not JSON serialisable")
 
 
 @dataclass(frozen=True)
@@ -45,7 +35,7 @@ class Term:
         return f"{self.value:+.6g}  {label}"
 
 
-class Interactions:
+class Interactions(JSONDocument):
     """A sparse expansion of a function of n binary features.
 
     Parameters
@@ -412,30 +402,6 @@ class Interactions:
             order=data.get("order"),
             metadata=data.get("metadata") or {},
         )
-
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text; floats keep full precision (numpy scalars and arrays in metadata too)."""
-        kwargs.setdefault("default", _json_default)
-        return json.dumps(self.to_dict(), **kwargs)
-
-    @classmethod
-    def from_json(cls, text: str) -> Interactions:
-        """Parse :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
-
-    def save(self, path: str | Path) -> Path:
-        """Write JSON to ``path`` (atomically) and return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json(indent=1), encoding="utf-8")
-        tmp.replace(path)
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> Interactions:
-        """Read a file written by :meth:`save`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
 
     # ------------------------------------------------------------- arithmetic
     def allclose(self, other: Interactions, *, atol: float = 1e-9) -> bool:

@@ -15,14 +15,13 @@ For q = 2 this is the Walsh–Hadamard expansion of :class:`~interplay.Interacti
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from interplay.spectral.interactions import Interactions, Term
+from interplay.spectral.jsonio import JSONDocument
 
 __all__ = ["QaryInteractions", "QaryTerm", "canonical_spectrum", "qary_phases"]
 
@@ -129,7 +128,7 @@ def canonical_spectrum(
     return uniq[order].astype(np.int16), summed[order]
 
 
-class QaryInteractions:
+class QaryInteractions(JSONDocument):
     """A sparse Fourier expansion of a function of n features with q states each.
 
     ``f(x) = sum_k F(k) * omega^<k, x>``, ``omega = exp(2 pi i / q)``, ``x, k`` in ``Z_q^n``.
@@ -556,25 +555,3 @@ class QaryInteractions:
             metadata=data.get("metadata") or {},
         )
 
-    def to_json(self, **kwargs: Any) -> str:
-        """JSON text; floats keep full precision."""
-        return json.dumps(self.to_dict(), **kwargs)
-
-    @classmethod
-    def from_json(cls, text: str) -> QaryInteractions:
-        """Parse :meth:`to_json` output."""
-        return cls.from_dict(json.loads(text))
-
-    def save(self, path: str | Path) -> Path:
-        """Write JSON to ``path`` (atomically) and return the path."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json(indent=1), encoding="utf-8")
-        tmp.replace(path)
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> QaryInteractions:
-        """Read a file written by :meth:`save`."""
-        return cls.from_json(Path(path).read_text(encoding="utf-8"))
