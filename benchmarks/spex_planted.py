@@ -96,7 +96,9 @@ RUN_REFERENCE = textwrap.dedent(
 
 def run(script: str, args: tuple, python: str) -> dict | None:
     code = script.format(args=repr(args))
-    proc = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run(
+        [python, "-c", code], check=False, capture_output=True, text=True, timeout=3600
+    )
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-2000:])
         return None
@@ -104,7 +106,8 @@ def run(script: str, args: tuple, python: str) -> dict | None:
 
 
 def reference_available(python: str) -> bool:
-    probe = subprocess.run([python, "-c", "import spectralexplain"], capture_output=True)
+    probe = subprocess.run([python, "-c", "import spectralexplain"], check=False,
+                           capture_output=True)
     return probe.returncode == 0
 
 

@@ -95,7 +95,7 @@ def test_bad_value_function_output_is_a_clear_error():
 
 
 def test_solver_options_are_checked():
-    f = lambda m: np.zeros(len(m))  # noqa: E731
+    f = lambda m: np.zeros(len(m))
     with pytest.raises(ValueError, match="repeats max_order"):
         interplay.explain(f, 20, solver_options={"max_order": 3})
     with pytest.raises(ValueError, match="no option chase_dept"):

@@ -7,11 +7,11 @@ operation is vectorised, so decoders can work on all received words at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-__all__ = ["GF2m", "PRIMITIVE_POLYNOMIALS"]
+__all__ = ["PRIMITIVE_POLYNOMIALS", "GF2m"]
 
 #: Primitive polynomials over GF(2), as bit masks (bit i = coefficient of x^i); the same
 #: defaults as the `galois` package (Conway polynomials), checked in the tests.
@@ -52,7 +52,7 @@ class GF2m:
         return (1 << self.m) - 1
 
     @staticmethod
-    @lru_cache(maxsize=None)
+    @cache
     def build(m: int, poly: int | None = None) -> GF2m:
         """Tables of GF(2^m) over ``poly`` (default: :data:`PRIMITIVE_POLYNOMIALS`)."""
         if poly is None:

@@ -10,7 +10,7 @@ import numpy as np
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
 
-__all__ = ["Solver", "BudgetError", "check_random_state", "query_unique"]
+__all__ = ["BudgetError", "Solver", "check_random_state", "query_unique"]
 
 
 class BudgetError(ValueError):

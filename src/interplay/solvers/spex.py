@@ -22,7 +22,7 @@ from interplay.spectral.interactions import Interactions
 from interplay.spectral.transforms import fwht
 from interplay.values.base import CheckedValueFunction
 
-__all__ = ["SPEX", "SPEXDesign", "subsample_groups", "peel"]
+__all__ = ["SPEX", "SPEXDesign", "peel", "subsample_groups"]
 
 _MIN_LOG2_BINS = 3
 _DEFAULT_LOG2_BINS = 7
@@ -368,7 +368,7 @@ class SPEX(Solver):
                 "bch_length": 2**code.m - 1,
                 "peel_iterations": peeled.n_iterations,
                 "noise_var": peeled.noise_var,
-                "n_found": int(len(peeled.coefficients)),
+                "n_found": len(peeled.coefficients),
                 "sample_r2": sample_r2,
                 "solver_seconds": solve_seconds,
                 "query_seconds": query_seconds,
