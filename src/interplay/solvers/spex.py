@@ -161,17 +161,20 @@ def peel(
     bin_of = np.arange(residual.shape[0]) - offsets[group_of]
     energy = np.mean(residual**2, axis=1)
     floor = 1e-10 * float(energy.max(initial=0.0)) + 1e-300
-    # Noise per bin value: for a zero-ton or singleton bin, the spread of |U_p| over delays is
-    # noise only; its median over bins estimates the noise variance (a zero-ton's |U| is
-    # half-normal with variance (1 − 2/π)·σ²).
-    spread = np.var(np.abs(residual), axis=1)
-    noise_var = float(np.median(spread)) / (1.0 - 2.0 / np.pi) + floor
     tol = 4.0 * np.sqrt(2.0 / n_delays)
-    zero_threshold = noise_var * (1.0 + tol)
-    singleton_threshold = noise_var * (1.0 + tol)
+    noise_var = np.inf
     found: dict[tuple[int, ...], float] = {}
     iterations = 0
     for iterations in range(1, max_iterations + 1):
+        # Noise per bin value: in a zero-ton or singleton bin the spread of |U_p| over the
+        # delays is noise only, so its median over bins estimates the noise variance (a
+        # zero-ton's |U| is half-normal with variance (1 − 2/π)·σ²). Multitons inflate it
+        # while many bins are crowded; re-estimating on the residual as peeling clears bins
+        # tightens it (never loosens it).
+        spread = np.var(np.abs(residual), axis=1)
+        noise_var = min(noise_var, float(np.median(spread)) / (1.0 - 2.0 / np.pi) + floor)
+        zero_threshold = noise_var * (1.0 + tol)
+        singleton_threshold = noise_var * (1.0 + tol)
         energy = np.mean(residual**2, axis=1)
         active = np.flatnonzero(energy > zero_threshold)
         if active.size == 0:
@@ -188,7 +191,15 @@ def peel(
         signs[:, 1:] = 1.0 - 2.0 * code.parity(supports)
         amplitude = np.mean(obs * signs, axis=1)
         resid_energy = energy[active] - amplitude**2
-        accept = ok & (resid_energy <= singleton_threshold) & (amplitude**2 > 4.0 * noise_var)
+        significant = ok & (amplitude**2 > 4.0 * noise_var)
+        accept = significant & (resid_energy <= singleton_threshold)
+        if not accept.any():
+            # Peeling has stalled on bins that hold several coefficients in every group.
+            # Where one coefficient dominates a bin, the signs still spell its code word, so
+            # a decoded, hash-consistent k that carries most of the bin's energy is taken;
+            # subtracting it exposes the next one. The final least-squares refit corrects
+            # the amplitudes.
+            accept = significant & (amplitude**2 > 0.5 * energy[active])
         if not accept.any():
             break
         # One estimate per distinct support (a coefficient may be a singleton in several groups).
