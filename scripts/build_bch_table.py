@@ -27,13 +27,13 @@ def poly_to_int(poly: galois.Poly) -> int:
 
 def main() -> None:
     table: dict[str, dict] = {}
-    for m in range(5, 14):
+    for m in range(3, 14):
         n_code = 2**m - 1
         entry: dict = {"primitive_poly": None, "generators": {}}
         for t in range(1, 13):
             try:
                 code = galois.BCH(n_code, d=2 * t + 1)
-            except ValueError:
+            except (ValueError, IndexError):  # no code with this t at this length
                 continue
             if code.t != t:  # the designed distance may exceed 2t + 1; skip duplicates
                 continue

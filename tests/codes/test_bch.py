@@ -34,7 +34,7 @@ def test_field_tables_are_consistent():
     assert np.all(field.mul(a, 0) == 0)
 
 
-@pytest.mark.parametrize("n,t", [(20, 2), (100, 3), (1000, 4)])
+@pytest.mark.parametrize("n,t", [(20, 2), (100, 3), (1000, 4), (1000, 7)])
 def test_hard_decoding_recovers_message_and_parity_errors(n, t):
     code = BCHCode(n, t)
     rng = np.random.default_rng(n)
@@ -88,3 +88,17 @@ def test_rejects_wrong_shapes():
     code = BCHCode(50, 2)
     with pytest.raises(ValueError, match="parity_bits"):
         code.decode(np.zeros((3, code.n_parity + 1), dtype=bool))
+
+
+def test_small_and_large_designs_never_need_galois_at_run_time(monkeypatch):
+    """Every (n, t) SPEX uses for n <= 1000, t <= 6 comes from the shipped table."""
+    import sys
+
+    from interplay.codes import bch
+
+    monkeypatch.setitem(sys.modules, "galois", None)  # importing galois now fails
+    monkeypatch.setattr(bch, "_cache_dir", lambda: __import__("pathlib").Path("/nonexistent"))
+    for n in list(range(1, 41)) + [100, 300, 1000]:
+        for t in range(1, min(6, n) + 1):
+            code = BCHCode(n, t)
+            assert code.n_message == n and code.n_parity >= 1

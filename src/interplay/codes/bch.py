@@ -139,16 +139,16 @@ class BCHCode:
 
     def _parity_matrix(self) -> np.ndarray:
         r, gen = self.n_parity, self.generator
-        rows = np.zeros((self.n_message, r), dtype=bool)
-        reg = 1 << r  # x^r
-        reg ^= gen  # x^r mod g
-        bits = np.arange(r)
-        for i in range(self.n_message):
-            rows[i] = (reg >> bits) & 1
+        n_bytes = r // 8 + 1
+        packed = bytearray()
+        reg = (1 << r) ^ gen  # x^r mod g, as a Python int (r may exceed 64 bits)
+        for _ in range(self.n_message):
+            packed += reg.to_bytes(n_bytes, "little")
             reg <<= 1  # multiply by x
             if reg >> r & 1:
                 reg ^= gen
-        return rows
+        bits = np.unpackbits(np.frombuffer(bytes(packed), dtype=np.uint8), bitorder="little")
+        return bits.reshape(self.n_message, n_bytes * 8)[:, :r].astype(bool)
 
     def parity(self, supports: np.ndarray) -> np.ndarray:
         """Parity bits of messages given by padded supports.
