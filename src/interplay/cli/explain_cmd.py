@@ -93,6 +93,15 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     out.add_argument("--out", type=Path, default=Path("interplay-out"),
                      help="directory for interactions.json and report.html")
     out.add_argument("--no-progress", action="store_true")
+
+    run_grp = p.add_argument_group("where the queries run")
+    run_grp.add_argument("--backend", choices=["local", "ray"], default="local",
+                         help="ray: a pool of Ray actors, each with a copy of the model")
+    run_grp.add_argument("--ray-address", default=None,
+                         help="an existing Ray cluster ('auto', 'ray://host:10001'); "
+                              "default: start a local one")
+    run_grp.add_argument("--num-actors", type=int, default=None,
+                         help="Ray actors (default: one per GPU, else one per CPU)")
     p.set_defaults(func=run)
     return p
 
@@ -236,7 +245,8 @@ def run(args: argparse.Namespace) -> int:
         from interplay.runtime import QueryEngine
 
         engine = QueryEngine(value, n, cache_dir=args.cache, batch_size=args.batch_size,
-                             progress=not args.no_progress)
+                             progress=not args.no_progress, backend=args.backend,
+                             ray_address=args.ray_address, num_actors=args.num_actors)
         query_fn = engine
     except ImportError:  # pragma: no cover - the runtime ships with interplay
         if args.cache is not None:
@@ -270,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
                     "total": round(total, 2)},
     })
     if engine is not None:
-        result.metadata["engine"] = engine.stats.as_dict()
+        result.metadata["engine"] = {**engine.stats.as_dict(), "backend": args.backend}
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = result.save(args.out / "interactions.json")
     details = {
