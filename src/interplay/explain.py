@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence  # noqa: UP035
 import numpy as np
 
 from interplay.solvers import get_solver
-from interplay.spectral.interactions import Interactions
+from interplay.spectral.interactions import Interactions, check_feature_names
 from interplay.values.base import as_value_function
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ def explain(
         (frequency vectors in Z_q^n) with the same reading methods.
     """
     solver_cls = get_solver(method)
+    # Checked before any query is spent, so a wrong name list costs nothing.
+    names = None if feature_names is None else check_feature_names(feature_names, n)
     options = dict(solver_options or {})
     repeated = sorted(set(options) & {"budget", "max_order", "random_state", "q"})
     if repeated:
@@ -107,9 +109,6 @@ def explain(
             query_engine.close()
     if query_engine is not None:
         result.metadata["engine"] = query_engine.stats.as_dict()
-    if feature_names is not None:
-        names = [str(x) for x in feature_names]
-        if len(names) != n:
-            raise ValueError(f"{len(names)} feature names given for n={n} features")
+    if names is not None:
         result.feature_names = names
     return result

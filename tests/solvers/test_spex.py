@@ -100,3 +100,15 @@ def test_solver_options_are_checked():
         interplay.explain(f, 20, solver_options={"max_order": 3})
     with pytest.raises(ValueError, match="no option chase_dept"):
         interplay.explain(f, 20, solver_options={"chase_dept": 3})
+
+
+def test_wrong_feature_names_fail_before_any_query():
+    calls = []
+
+    def f(masks):
+        calls.append(len(masks))
+        return np.zeros(len(masks))
+
+    with pytest.raises(ValueError, match="2 feature names given for 20 features"):
+        interplay.explain(f, 20, budget=3000, max_order=2, feature_names=["a", "b"])
+    assert calls == []

@@ -16,10 +16,20 @@ from interplay.spectral.indices import (
 )
 from interplay.spectral.jsonio import JSONDocument
 
-__all__ = ["Interactions", "Term"]
+__all__ = ["Interactions", "Term", "check_feature_names"]
 
 _FORMAT = "interplay.interactions"
 _VERSION = 1
+
+
+def check_feature_names(feature_names: Any, n: int) -> list[str]:
+    """The n feature names as strings (``"x0", "x1", ...`` when None); a wrong count raises."""
+    if feature_names is None:
+        return [f"x{i}" for i in range(n)]
+    names = [str(x) for x in feature_names]
+    if len(names) != n:
+        raise ValueError(f"{len(names)} feature names given for {n} features")
+    return names
 
 
 @dataclass(frozen=True)
@@ -109,12 +119,7 @@ class Interactions(JSONDocument):
         self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
         self.n_features = n
         self.basis = basis
-        if feature_names is None:
-            feature_names = [f"x{i}" for i in range(n)]
-        feature_names = [str(x) for x in feature_names]
-        if len(feature_names) != n:
-            raise ValueError(f"{len(feature_names)} feature names given for {n} features")
-        self.feature_names = feature_names
+        self.feature_names = check_feature_names(feature_names, n)
         self.n_queries = None if n_queries is None else int(n_queries)
         self.method = method
         self.order = None if order is None else int(order)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.spectral.interactions import Interactions, Term
+from interplay.spectral.interactions import Interactions, Term, check_feature_names
 from interplay.spectral.jsonio import JSONDocument
 
 __all__ = ["QaryInteractions", "QaryTerm", "canonical_spectrum", "qary_phases"]
@@ -191,12 +191,7 @@ class QaryInteractions(JSONDocument):
         self._freq, self._coef = canonical_spectrum(freq, coef, q)
         self.n_features = n
         self.q = q
-        if feature_names is None:
-            feature_names = [f"x{i}" for i in range(n)]
-        feature_names = [str(x) for x in feature_names]
-        if len(feature_names) != n:
-            raise ValueError(f"{len(feature_names)} feature names given for {n} features")
-        self.feature_names = feature_names
+        self.feature_names = check_feature_names(feature_names, n)
         if state_names is None:
             state_names = [str(a) for a in range(q)]
         state_names = [str(s) for s in state_names]
