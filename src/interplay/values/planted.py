@@ -50,7 +50,10 @@ class PlantedFunction:
         masks = np.asarray(masks, dtype=bool)
         self.n_calls += 1
         self.n_rows += masks.shape[0]
-        values = self.truth.predict(masks)
+        return self._with_noise(self.truth.predict(masks))
+
+    def _with_noise(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
         if self.noise_sd > 0:
             values = values + self._rng.normal(0.0, self.noise_sd, size=values.shape)
         return values

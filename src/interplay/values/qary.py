@@ -21,6 +21,7 @@ import numpy as np
 
 from interplay.solvers.base import check_random_state
 from interplay.spectral.qary import QaryInteractions
+from interplay.values.planted import PlantedFunction
 
 __all__ = [
     "CategoricalTabular",
@@ -101,7 +102,7 @@ def random_sparse_qary(
     return QaryInteractions(freq_all, coef_all, n_features=n, q=q, method="planted")
 
 
-class PlantedQaryFunction:
+class PlantedQaryFunction(PlantedFunction):
     """A q-ary value function given by a known sparse spectrum, optionally with Gaussian noise.
 
     Parameters
@@ -124,15 +125,7 @@ class PlantedQaryFunction:
     ) -> None:
         if not truth.is_real:
             raise ValueError("the planted spectrum must be conjugate-symmetric (a real function)")
-        self.truth = truth
-        self.noise_sd = float(noise_sd)
-        self._rng = check_random_state(random_state)
-        self.n_calls = 0
-        self.n_rows = 0
-
-    @property
-    def n_features(self) -> int:
-        return self.truth.n_features
+        super().__init__(truth, noise_sd=noise_sd, random_state=random_state)
 
     @property
     def q(self) -> int:
@@ -142,10 +135,7 @@ class PlantedQaryFunction:
         states = _check_states(states, self.n_features, self.q)
         self.n_calls += 1
         self.n_rows += states.shape[0]
-        values = np.asarray(self.truth.predict(states), dtype=np.float64)
-        if self.noise_sd > 0:
-            values = values + self._rng.normal(0.0, self.noise_sd, size=values.shape)
-        return values
+        return self._with_noise(self.truth.predict(states))
 
     def signal_variance(self) -> float:
         """Variance of f over uniform states (Parseval)."""
