@@ -333,3 +333,63 @@ def test_group_hashes_matches_numpy_unique():
         np.testing.assert_array_equal(hashed[first][inverse], hashed)
         repeated = [i for i in range(hashed.size) if (hashed == hashed[i]).sum() > 1]
         np.testing.assert_array_equal(shared, repeated)
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 5, 6])
+@pytest.mark.parametrize("keys", ["sketch", "colliding", "constant"])
+def test_design_points_dedupe_matches_numpy(q, keys):
+    """Distinct design points from the packed sketch keys equal np.unique of the rows, also
+    when the keys collide (then the exact packed words decide)."""
+    from interplay.solvers.qsft import _DesignPoints
+
+    rng = np.random.default_rng(q)
+    for n, b in [(3, 2), (5, 2), (9, 3)]:
+        groups = subsample_groups(n, b, q, 3, rng)
+        points = _DesignPoints(groups, delay_matrix(n, q, 2, rng), q, b)
+        if keys == "colliding":
+            weak = points.keys() & np.uint64(7)
+            points.keys = lambda weak=weak: weak
+        elif keys == "constant":
+            points.keys = lambda points=points: np.zeros(points.n_rows, dtype=np.uint64)
+        first, inverse = points.unique()
+        rows = points.rows(np.arange(points.n_rows))
+        _, want_first, want_inverse = np.unique(
+            rows, axis=0, return_index=True, return_inverse=True
+        )
+        order = np.argsort(want_first)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        np.testing.assert_array_equal(first, want_first[order])  # smallest index, ascending
+        np.testing.assert_array_equal(inverse, rank[want_inverse.ravel()])
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 5, 7, 8, 100, 127, 128])
+def test_lane_packing_adds_mod_q(q):
+    from interplay.solvers.qsft import _LanePacking
+
+    rng = np.random.default_rng(q)
+    for n in (1, 7, 33, 100):
+        packing = _LanePacking(q, n)
+        a, b = rng.integers(0, q, size=(2, 50, n))
+        np.testing.assert_array_equal(
+            packing.add(packing.pack(a), packing.pack(b)), packing.pack((a + b) % q)
+        )
+        assert len({w.tobytes() for w in packing.pack(a)}) == len({r.tobytes() for r in a})
+
+
+def test_queries_arrive_in_bounded_batches():
+    """Each call gets at most _QUERY_BYTES of int64 states, and every state exactly once."""
+    from interplay.solvers import qsft as qsft_module
+
+    seen = []
+
+    def f(states):
+        seen.append(states.copy())
+        return states.sum(axis=1).astype(float)
+
+    n, q = 40, 4
+    QSFT(q=q, b=4, random_state=0).fit(as_value_function(f, n, q), n)
+    assert len(seen) > 1
+    assert all(s.nbytes <= qsft_module._QUERY_BYTES for s in seen)
+    batch = np.concatenate(seen)
+    assert len({r.tobytes() for r in batch}) == batch.shape[0]

@@ -43,6 +43,7 @@ import math
 import time
 import warnings
 from dataclasses import asdict, dataclass
+from collections.abc import Callable
 from typing import Any, Literal
 
 import numpy as np
@@ -68,8 +69,13 @@ DelayDesign = Literal["identity", "robust"]
 
 #: Largest number of bins per group a default design uses.
 _MAX_BINS = 2**16
-#: Rows sent to the value function per call.
+#: Most rows sent to the value function per call.
 _QUERY_CHUNK = 2**16
+#: Most bytes of int64 states sent to the value function per call. Batches of a few MiB stay
+#: in cache while they are built and checked, and their memory is recycled from call to call;
+#: 2**16 rows of n = 100 (52 MB) came back from the kernel as fresh pages every call and
+#: cost 4x more to build.
+_QUERY_BYTES = 2**22
 
 
 # ----------------------------------------------------------------------------- design
@@ -262,16 +268,27 @@ def _hash_words(words: np.ndarray, mult: np.ndarray) -> np.ndarray:
     return h
 
 
-def _group_hashes(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _group_hashes(
+    hashed: np.ndarray, exact: Callable[[np.ndarray], np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Group rows by hash.
+
+    Parameters
+    ----------
+    hashed : (N,) uint64 array
+        One hash per row: equal rows have equal hashes.
+    exact : callable, optional
+        ``exact(index) -> (len(index), W)`` uint64 words that identify the rows exactly. When
+        given, rows that share a hash are grouped by their words instead (so a hash collision
+        splits into the right groups); otherwise equal hashes mean equal rows.
 
     Returns
     -------
     first : (U,) int array, ascending
-        The smallest row index of each hash value.
+        The smallest row index of each group.
     inverse : (N,) int array
         ``first[inverse[i]]`` is the representative of row i.
-    shared : (M,) int array
+    shared : (M,) int array, ascending
         Rows whose hash occurs more than once (the only rows an exact check must look at).
 
     Only a value sort of all N hashes is needed (much faster than an argsort); the few rows
@@ -283,18 +300,34 @@ def _group_hashes(hashed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     if repeated.size == 0:
         index = np.arange(n)
         return index, index.copy(), np.zeros(0, dtype=np.int64)
-    slot = np.minimum(np.searchsorted(repeated, hashed), repeated.size - 1)
-    shared = np.flatnonzero(repeated[slot] == hashed)
-    order = np.argsort(hashed[shared], kind="stable")  # ties keep ascending row order
-    grouped = hashed[shared][order]
-    starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
-    representative = np.empty(shared.size, dtype=np.int64)
-    representative[order] = shared[order][starts][np.cumsum(starts) - 1]
+    # Which rows carry a repeated hash: a bitmap of the top hash bits (about 64 slots per
+    # repeated value) rules out almost every row before the binary search.
+    bits = min(24, max(8, int(repeated.size).bit_length() + 6))
+    table = np.zeros(1 << bits, dtype=bool)
+    top = np.uint64(64 - bits)
+    table[(repeated >> top).astype(np.intp)] = True
+    maybe = np.flatnonzero(table[(hashed >> top).astype(np.intp)])
+    candidates = hashed[maybe]
+    slot = np.minimum(np.searchsorted(repeated, candidates), repeated.size - 1)
+    shared = maybe[repeated[slot] == candidates]
+    if exact is None:
+        order = np.argsort(hashed[shared], kind="stable")  # ties keep ascending row order
+        grouped = hashed[shared][order]
+        starts = np.concatenate([[True], grouped[1:] != grouped[:-1]])
+        representative = np.empty(shared.size, dtype=np.int64)
+        representative[order] = shared[order][starts][np.cumsum(starts) - 1]
+    else:
+        key = np.concatenate(
+            [hashed[shared][:, None], np.asarray(exact(shared), dtype=np.uint64)], axis=1
+        )
+        key = np.ascontiguousarray(key).view(np.dtype((np.void, 8 * key.shape[1]))).ravel()
+        # return_index gives the first occurrence, i.e. the smallest row of each group
+        _, index, group = np.unique(key, return_index=True, return_inverse=True)
+        representative = shared[index][group.ravel()]
     keep = np.ones(n, dtype=bool)
     keep[shared] = shared == representative
-    rank = np.cumsum(keep) - 1
-    inverse = rank.copy()
-    inverse[shared] = rank[representative]
+    inverse = np.cumsum(keep) - 1
+    inverse[shared] = inverse[representative]
     return np.flatnonzero(keep), inverse, shared
 
 
@@ -326,19 +359,78 @@ def unique_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hashed = np.concatenate(
         [_hash_words(words[s : s + 2**14], mult) for s in range(0, words.shape[0], 2**14)]
     )
-    first, inverse, shared = _group_hashes(hashed)
-    if shared.size and not np.array_equal(words[first[inverse[shared]]], words[shared]):
-        keys = words.view(np.dtype((np.void, 8 * words.shape[1])))
-        _, first, inverse = np.unique(keys.ravel(), return_index=True, return_inverse=True)
-        inverse = inverse.ravel()
+    first, inverse, _ = _group_hashes(hashed, lambda index: words[index])
     return first, inverse
+
+
+class _LanePacking:
+    """States of ``Z_q^n`` packed into 64-bit words, several coordinates (lanes) per word.
+
+    Packing is injective, so two states are equal exactly when their words are, and addition
+    mod q is done lane-wise on the words (SWAR: "SIMD within a register"), a few integer
+    operations per word instead of one per coordinate:
+
+    - q a power of two: ``w = log2 q`` bits per lane and
+      ``a + b = ((a & L) + (b & L)) ^ ((a ^ b) & H)`` with H the top bit of every lane and L
+      the others (no carry crosses a lane).
+    - otherwise ``w = bits(q - 1) + 1`` (a spare bit holds the carry): ``s = a + b`` lane-wise,
+      then q is subtracted from the lanes where ``s + 2^(w-1) - q`` has its top bit set
+      (``s >= q``).
+    """
+
+    def __init__(self, q: int, n: int) -> None:
+        self.q, self.n = q, n
+        self.pow2 = q & (q - 1) == 0
+        self.w = (q - 1).bit_length() + (0 if self.pow2 else 1)
+        self.per_word = 64 // self.w
+        self.n_words = -(-n // self.per_word)
+        lane = np.arange(self.per_word, dtype=np.uint64) * np.uint64(self.w)
+        self.shifts = lane
+        one = int(np.bitwise_or.reduce(np.uint64(1) << lane))
+        self.high = np.uint64(one << (self.w - 1))
+        self.low = np.uint64((one * ((1 << self.w) - 1)) ^ int(self.high))
+        # (unused for powers of two, where it would be negative)
+        self.offset = np.uint64(0 if self.pow2 else one * ((1 << (self.w - 1)) - q))
+        self.top_shift = np.uint64(self.w - 1)
+        self.q64 = np.uint64(q)
+
+    def pack(self, x: np.ndarray) -> np.ndarray:
+        """(..., n) ints in ``0..q-1`` -> (..., n_words) uint64."""
+        lead = x.shape[:-1]
+        wide = np.zeros((*lead, self.n_words * self.per_word), dtype=np.uint64)
+        wide[..., : self.n] = x
+        wide = wide.reshape(*lead, self.n_words, self.per_word) << self.shifts
+        return np.bitwise_or.reduce(wide, axis=-1)
+
+    def add(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Lane-wise ``(a + b) mod q`` of packed words (broadcasting; ``out`` optional)."""
+        if self.pow2:
+            # (a & H) ^ (b & H) == (a ^ b) & H: the high parts are computed on the inputs
+            # (small when broadcasting) and the full-size work is three in-place passes.
+            out = np.add(a & self.low, b & self.low, out=out)
+            out ^= a & self.high
+            out ^= b & self.high
+            return out
+        out = np.add(a, b, out=out)
+        carry = out + self.offset
+        carry &= self.high
+        carry >>= self.top_shift
+        carry *= self.q64
+        out -= carry
+        return out
 
 
 class _DesignPoints:
     """The query points ``(M_c l + d_p) mod q`` in (c, p, l) order, computed on demand.
 
     The full (C * P * q^b, n) matrix is never stored: rows are rebuilt from the hashed
-    lattice ``M_c l`` (C, q^b, n) and the delays (P, n) chunk by chunk.
+    lattice ``M_c l`` (C, q^b, n) and the delays (P, n) batch by batch.
+
+    Distinct points are found on one 64-bit key per point, a linear sketch: ``R x mod q``
+    for a fixed random (m, n) matrix R over Z_q, packed in m lanes of one word
+    (:class:`_LanePacking`). Since ``R (M_c l + d_p) = (R M_c) l + R d_p``, the key of every
+    point is one lane-wise addition of a lattice key and a delay key; no (N, n) matrix is
+    built. Equal points have equal keys; points whose keys agree are then compared exactly.
     """
 
     def __init__(self, groups: np.ndarray, delays: np.ndarray, q: int, b: int) -> None:
@@ -347,9 +439,21 @@ class _DesignPoints:
         self.p = delays.shape[0]
         self.n_bins = q**b
         vectors = _all_vectors(q, b)  # (B, b)
-        self.lattice = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)
+        lattice = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)
+        self.lattice = lattice.reshape(self.c * self.n_bins, self.n)  # row c * B + l
         self.delays = delays.astype(np.uint8)
         self.n_rows = self.c * self.p * self.n_bins
+        self.packing = _LanePacking(q, self.n)
+        # The sketch: m = one word of lanes; float64 products are exact (< 2^53).
+        lanes = _LanePacking(q, 1).per_word
+        self.sketch = _LanePacking(q, lanes)
+        sketch = np.random.default_rng(0x5EED).integers(0, q, size=(lanes, self.n))
+        group_sketch = np.einsum("mn,cnb->cbm", sketch, groups) % q  # (C, b, m)
+        lattice_sketch = np.einsum("lb,cbm->clm", vectors, group_sketch) % q  # (C, B, m)
+        delay_sketch = np.rint(delays.astype(np.float64) @ sketch.T.astype(np.float64))
+        delay_sketch = delay_sketch.astype(np.int64) % q  # (P, m)
+        self.lattice_keys = self.sketch.pack(lattice_sketch)[..., 0]  # (C, B)
+        self.delay_keys = self.sketch.pack(delay_sketch)[..., 0]  # (P,)
 
     def _reduce(self, x: np.ndarray) -> np.ndarray:
         if self.q & (self.q - 1) == 0:
@@ -358,39 +462,39 @@ class _DesignPoints:
             x %= x.dtype.type(self.q)
         return x
 
-    def rows(self, index: np.ndarray, dtype: Any = np.uint8) -> np.ndarray:
-        """Points at flat indices ``index`` as a (len(index), n) array."""
+    def _split(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Flat design indices -> (lattice row ``c * B + l``, delay p)."""
         per_group = self.p * self.n_bins
         c, rest = np.divmod(index, per_group)
         p, l = np.divmod(rest, self.n_bins)
-        out = self.lattice[c, l]
-        out += self.delays[p]
-        return self._reduce(out).astype(dtype, copy=False)
+        return c * self.n_bins + l, p
+
+    def rows(self, index: np.ndarray, dtype: Any = np.uint8) -> np.ndarray:
+        """Points at flat indices ``index`` as a (len(index), n) array."""
+        lat, p = self._split(index)
+        out = self.lattice.take(lat, axis=0)
+        out += self.delays.take(p, axis=0)
+        out = self._reduce(out)
+        if dtype is bool or dtype is np.bool_:
+            return out.view(np.bool_) if self.q == 2 else out.astype(np.bool_)
+        return out.astype(dtype, copy=False)
+
+    def words(self, index: np.ndarray) -> np.ndarray:
+        """Points at flat indices ``index``, packed exactly: (len(index), W) uint64."""
+        return self.packing.pack(self.rows(index))
+
+    def keys(self) -> np.ndarray:
+        """(N,) uint64 sketch keys of every point, mixed by an odd multiplier."""
+        keys = np.empty((self.c, self.p, self.n_bins), dtype=np.uint64)
+        for c in range(self.c):
+            self.sketch.add(self.lattice_keys[c][None, :], self.delay_keys[:, None], out=keys[c])
+        keys = keys.reshape(-1)
+        keys *= _multipliers(1)[0]  # a bijection that spreads every lane into the top bits
+        return keys
 
     def unique(self) -> tuple[np.ndarray, np.ndarray]:
         """first (U,), inverse (N,): distinct points, as :func:`unique_rows`."""
-        width = -(-self.n // 8) * 8
-        mult = _multipliers(width // 8)
-        per_chunk = max(1, 2**14 // self.n_bins)
-        hashed = np.empty(self.n_rows, dtype=np.uint64)
-        pos = 0
-        for c in range(self.c):
-            for p0 in range(0, self.p, per_chunk):
-                d = self.delays[p0 : p0 + per_chunk]
-                buf = np.zeros((d.shape[0], self.n_bins, width), dtype=np.uint8)
-                np.add(self.lattice[c][None, :, :], d[:, None, :], out=buf[:, :, : self.n])
-                self._reduce(buf)
-                words = buf.reshape(-1, width).view(np.uint64)
-                hashed[pos : pos + words.shape[0]] = _hash_words(words, mult)
-                pos += words.shape[0]
-        first, inverse, shared = _group_hashes(hashed)
-        if shared.size and not np.array_equal(self.rows(first[inverse[shared]]), self.rows(shared)):
-            # A hash collision: exact path, then back to design order (memory locality).
-            first, inverse = unique_rows(self.rows(np.arange(self.n_rows)))
-            order = np.argsort(first)
-            rank = np.empty_like(order)
-            rank[order] = np.arange(order.size)
-            return first[order], rank[inverse]
+        first, inverse, _ = _group_hashes(self.keys(), self.words)
         return first, inverse
 
 
@@ -640,16 +744,18 @@ class QSFT(Solver):
         vf: CheckedValueFunction, groups: np.ndarray, delays: np.ndarray, q: int, b: int
     ) -> tuple[np.ndarray, int, float]:
         """Query every design point once; return values shaped (C, P, q**b)."""
-        c, p = groups.shape[0], delays.shape[0]
+        c, n, _ = groups.shape
+        p = delays.shape[0]
         points = _DesignPoints(groups, delays, q, b)
         first, inverse = points.unique()
         unique_values = np.empty(first.size)
         spent = 0.0
-        for s in range(0, first.size, _QUERY_CHUNK):
-            rows = points.rows(first[s : s + _QUERY_CHUNK], np.int64)
-            batch = rows.astype(bool) if q == 2 else rows
+        dtype = np.bool_ if q == 2 else np.int64
+        step = max(1, min(_QUERY_CHUNK, _QUERY_BYTES // (np.dtype(dtype).itemsize * n)))
+        for s in range(0, first.size, step):
+            batch = points.rows(first[s : s + step], dtype)
             t0 = time.perf_counter()
-            unique_values[s : s + _QUERY_CHUNK] = vf(batch)
+            unique_values[s : s + step] = vf(batch)
             spent += time.perf_counter() - t0
         values = unique_values[inverse.ravel()].reshape(c, p, q**b)
         return values, int(first.size), spent
