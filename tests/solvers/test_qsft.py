@@ -393,3 +393,26 @@ def test_queries_arrive_in_bounded_batches():
     assert all(s.nbytes <= qsft_module._QUERY_BYTES for s in seen)
     batch = np.concatenate(seen)
     assert len({r.tobytes() for r in batch}) == batch.shape[0]
+
+
+def test_canonical_spectrum_order_and_merge_against_python():
+    """Degree, then support positions, then values; duplicates summed (frequency_groups)."""
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        q, n, k = int(rng.integers(2, 7)), int(rng.integers(1, 9)), int(rng.integers(0, 30))
+        freq = rng.integers(0, q, size=(k, n)) * (rng.random((k, n)) < rng.random())
+        if k > 2:
+            freq[rng.integers(0, k, k // 2)] = freq[rng.integers(0, k, k // 2)]
+        coef = rng.normal(size=k) + 1j * rng.normal(size=k)
+        merged: dict[tuple[int, ...], complex] = {}
+        for row, c in zip(freq, coef, strict=True):
+            merged[tuple(int(v) for v in row)] = merged.get(tuple(int(v) for v in row), 0) + c
+
+        def key(row):
+            support = [i for i, v in enumerate(row) if v]
+            return (len(support), support, [row[i] for i in support])
+
+        want = sorted(merged, key=key)
+        got_freq, got_coef = canonical_spectrum(freq + q * rng.integers(-1, 2, (k, n)), coef, q)
+        assert [tuple(int(v) for v in r) for r in got_freq] == want
+        np.testing.assert_allclose(got_coef, [merged[w] for w in want], atol=1e-12)

@@ -51,7 +51,7 @@ import scipy.fft
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.spectral.qary import QaryInteractions, canonical_spectrum, frequency_groups
 from interplay.values.base import CheckedValueFunction, as_value_function
 
 __all__ = [
@@ -895,9 +895,7 @@ class _Peeler:
         ok = resid <= thr
         return k[ok], coef[ok]
 
-    def _bin_sums(
-        self, freq: np.ndarray, coef: np.ndarray
-    ) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _bin_sums(self, freq: np.ndarray, coef: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """For every group: the bins the terms fall in and the (U, P) sum of their terms."""
         contrib = self._signature(freq) * coef[:, None]  # (K, P)
         out = []
@@ -926,8 +924,12 @@ class _Peeler:
             # One estimate per frequency (average repeats), closed under conjugation.
             both = np.concatenate([k, (-k) % self.q])
             vals = np.concatenate([coef, np.conj(coef)])
-            uniq, inverse = np.unique(both, axis=0, return_inverse=True)
-            inverse = inverse.ravel()
+            order, starts = frequency_groups(both)
+            uniq = both[order[starts]]
+            inverse = np.empty(both.shape[0], dtype=np.int64)
+            inverse[order] = np.repeat(
+                np.arange(starts.size), np.diff(starts, append=both.shape[0])
+            )
             counts = np.bincount(inverse, minlength=uniq.shape[0])
             mean = np.bincount(inverse, vals.real, uniq.shape[0]) + 1j * np.bincount(
                 inverse, vals.imag, uniq.shape[0]

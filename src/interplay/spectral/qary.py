@@ -23,7 +23,13 @@ import numpy as np
 from interplay.spectral.interactions import Interactions, Term, check_feature_names
 from interplay.spectral.jsonio import JSONDocument
 
-__all__ = ["QaryInteractions", "QaryTerm", "canonical_spectrum", "qary_phases"]
+__all__ = [
+    "QaryInteractions",
+    "QaryTerm",
+    "canonical_spectrum",
+    "frequency_groups",
+    "qary_phases",
+]
 
 _FORMAT = "interplay.qary_interactions"
 _VERSION = 1
@@ -92,6 +98,47 @@ def qary_phases(states: np.ndarray, frequencies: np.ndarray, q: int) -> np.ndarr
     return np.rint(prod).astype(np.int64) % q
 
 
+def frequency_groups(freq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sort frequency vectors into canonical order and mark where each distinct one begins.
+
+    The order is: degree (number of non-zero entries), then the support positions
+    (lexicographic, so a term on positions (0, 5) comes before one on (1, 2)), then the
+    non-zero values in position order. It is computed on the compact form of each row (its
+    degree, support positions and values), which needs one small lexsort instead of a
+    comparison of whole (K, n) rows.
+
+    Parameters
+    ----------
+    freq : (K, n) int array
+
+    Returns
+    -------
+    order : (K,) int array
+        A stable sort of the rows into canonical order.
+    starts : (U,) int array
+        Positions in ``order`` where a new distinct row begins (``starts[0] == 0``).
+    """
+    freq = np.asarray(freq)
+    k_count = freq.shape[0]
+    if k_count == 0:
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    nonzero = freq != 0
+    degree = nonzero.sum(axis=1)
+    width = int(degree.max())
+    rows, cols = np.nonzero(nonzero)  # row-major: positions ascending within a row
+    slot = np.arange(rows.size) - np.repeat(np.cumsum(degree) - degree, degree)
+    pos = np.zeros((k_count, width), dtype=np.int64)
+    val = np.zeros((k_count, width), dtype=np.int64)
+    pos[rows, slot] = cols
+    val[rows, slot] = freq[rows, cols]
+    # Rows of equal degree have the same padding, so the padded slots never decide.
+    compact = np.concatenate([degree[:, None], pos, val], axis=1)
+    order = np.lexsort(compact.T[::-1])
+    ordered = compact[order]
+    new = np.concatenate([[True], np.any(ordered[1:] != ordered[:-1], axis=1)])
+    return order, np.flatnonzero(new)
+
+
 def canonical_spectrum(
     frequencies: np.ndarray, coefficients: np.ndarray, q: int, *, tol: float = 0.0
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -108,6 +155,7 @@ def canonical_spectrum(
     Returns
     -------
     frequencies : (K', n) int16 array, sorted by degree, then support, then values
+        (see :func:`frequency_groups`)
     coefficients : (K',) complex128 array
     """
     freq = np.mod(np.asarray(frequencies, dtype=np.int64), q)
@@ -115,17 +163,14 @@ def canonical_spectrum(
     n = freq.shape[1]
     if freq.shape[0] == 0:
         return np.zeros((0, n), dtype=np.int16), coef[:0]
-    uniq, inverse = np.unique(freq, axis=0, return_inverse=True)
-    summed = np.zeros(uniq.shape[0], dtype=np.complex128)
-    np.add.at(summed, inverse.ravel(), coef)
+    order, starts = frequency_groups(freq)
+    uniq = freq[order[starts]]
+    # Duplicates are summed in their input order (the sort is stable).
+    summed = np.add.reduceat(coef[order], starts)
     if tol > 0:
         keep = np.abs(summed) > tol
         uniq, summed = uniq[keep], summed[keep]
-    degree = (uniq != 0).sum(axis=1)
-    # Order: degree, then support positions (lexicographic), then the non-zero values.
-    keys = tuple(uniq[:, ::-1].T) + tuple((uniq[:, ::-1] == 0).T) + (degree,)
-    order = np.lexsort(keys) if uniq.shape[0] else np.zeros(0, dtype=np.int64)
-    return uniq[order].astype(np.int16), summed[order]
+    return uniq.astype(np.int16), summed
 
 
 class QaryInteractions(JSONDocument):
@@ -262,8 +307,9 @@ class QaryInteractions(JSONDocument):
         """Row index of -k for every k (-1 when -k is absent)."""
         neg = (-self._freq.astype(np.int64)) % self.q
         both = np.concatenate([self._freq.astype(np.int64), neg])
-        _, inverse = np.unique(both, axis=0, return_inverse=True)
-        inverse = inverse.ravel()
+        order, starts = frequency_groups(both)
+        inverse = np.empty(both.shape[0], dtype=np.int64)
+        inverse[order] = np.repeat(np.arange(starts.size), np.diff(starts, append=both.shape[0]))
         k = self._freq.shape[0]
         slot = np.full(inverse.max(initial=-1) + 1, -1)
         slot[inverse[:k]] = np.arange(k)
@@ -549,4 +595,3 @@ class QaryInteractions(JSONDocument):
             method=data.get("method"),
             metadata=data.get("metadata") or {},
         )
-
