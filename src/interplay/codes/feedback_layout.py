@@ -134,7 +134,7 @@ def build_layout(k: int, slots: int, per_slot: int, leaf_size: int) -> Layout:
         size.append(s)
         n_slots.append(c)
         offset.append(off)
-        if s <= leaf_size:
+        if s <= leaf_size or s <= m:
             kind.append(LEAF)
             split_at.append(0)
             left.append(-1)
@@ -143,6 +143,9 @@ def build_layout(k: int, slots: int, per_slot: int, leaf_size: int) -> Layout:
             continue
         n_leaves = -(-s // leaf_size)
         s1 = leaf_size * (-(-n_leaves // 2))
+        if -(-s1 // m) + -(-(s - s1) // m) > c:
+            # a (nearly) full node: a part of size not divisible by m would waste slot capacity
+            s1 = max(m, m * (s1 // m))
         s2 = s - s1
         c1 = round(c * s1 / s)
         c1 = max(-(-s1 // m), min(c - (-(-s2 // m)), c1))
@@ -154,6 +157,8 @@ def build_layout(k: int, slots: int, per_slot: int, leaf_size: int) -> Layout:
         queue.append((s2, c - c1, off + c1))
         log2p.append(_split_log2p(s, s1))
     log2p_arr = np.asarray(log2p, dtype=np.float64)
+    if not np.isfinite(log2p_arr).all():  # pragma: no cover - a layout bug, never a user error
+        raise RuntimeError(f"infeasible split tree for k={k}, slots={slots}, per_slot={per_slot}")
     return Layout(
         k=k,
         slots=slots,
