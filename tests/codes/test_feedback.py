@@ -50,7 +50,46 @@ def test_thousands_of_small_active_sets(scheme, ratio, per_slot):
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
-@pytest.mark.parametrize("k,slots,per_slot", [(40, 40, 1), (40, 80, 1), (40, 40, 2), (300, 300, 1), (300, 600, 1), (300, 300, 2)])
+@pytest.mark.parametrize("ratio,per_slot", [(1, 1), (2, 1), (1, 2)])
+def test_code_without_k_decodes_and_saves_exactly_the_header(scheme, ratio, per_slot):
+    rng = np.random.default_rng(11)
+    sent = FeedbackCode(scheme=scheme)
+    known = FeedbackCode(scheme=scheme, send_k=False)
+    for k in (1, 2, 5, 8, 13, 40):
+        slots = max(1, -(-ratio * k // per_slot))
+        result = simulate(N, k, slots, per_slot, trials=60, code=known, random_state=rng)
+        assert result.trials == 60
+        active = rng.choice(N, size=k, replace=False)
+        with_k = encode_bits(active, N, slots, per_slot, code=sent)
+        without = encode_bits(active, N, slots, per_slot, code=known)
+        header = 1 if k == slots else 1 + math.ceil(math.log2(slots * per_slot + 1))
+        assert with_k.size - without.size == header
+        assert np.array_equal(with_k[header:], without)
+        message = encode(active, N, slots, per_slot, code=known)
+        assert message_bits(message, slots, per_slot, code=known, k=k) == without.size
+        got = decode_many(message, active, N, slots, per_slot, code=known, k=k)
+        assert np.array_equal(got, decode_many(with_k, active, N, slots, per_slot, code=sent, k=k))
+        check_schedule(got, slots, per_slot)
+
+
+def test_k_argument_is_checked():
+    active = np.arange(12) * 101
+    known = FeedbackCode(send_k=False)
+    message = encode(active, N, 12, code=known)
+    with pytest.raises(ValueError, match="pass k="):
+        decode(message, 101, N, 12, code=known)
+    with pytest.raises(ValueError, match="k must be"):
+        decode(message, 101, N, 12, code=known, k=13)
+    with pytest.raises(ValueError, match="send_k"):
+        FeedbackCode(send_k="no").check()  # type: ignore[arg-type]
+    sent = encode(active, N, 12)
+    assert decode(sent, 101, N, 12, k=12) == decode(sent, 101, N, 12)
+    with pytest.raises(MalformedMessageError, match="expected"):
+        decode(sent, 101, N, 12, k=11)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("k,slots,per_slot", [(40, 40, 1), (40, 80, 1), (40, 40, 2), (40, 20, 2), (300, 300, 1), (300, 600, 1), (300, 300, 2), (300, 100, 3)])
 def test_larger_active_sets(scheme, k, slots, per_slot):
     simulate(N, k, slots, per_slot, trials=3, code=FeedbackCode(scheme=scheme), random_state=k + slots)
 
@@ -210,3 +249,16 @@ def test_rice_code_roundtrip_and_parameter():
     g = rng.geometric(p, size=20_000) - 1
     empirical = np.mean((g >> best) + 1 + best)
     assert empirical == pytest.approx(rice_expected_length(p, best), rel=0.02)
+
+
+def test_every_split_tree_is_feasible_even_at_full_capacity():
+    # k == slots * per_slot leaves no spare capacity: every node must still fit its slots
+    for m in (1, 2, 3, 4):
+        for k in range(1, 160):
+            for slots in range(-(-k // m), -(-k // m) + 3):
+                for leaf in (2, 3, 5, 8, 12, 19):
+                    layout = build_layout(k, slots, m, leaf)
+                    assert np.isfinite(layout.log2p).all()
+                    assert (layout.size <= layout.n_slots * m).all()
+                    leaves = layout.kind == LEAF
+                    assert layout.size[leaves].sum() == k and layout.n_slots[leaves].sum() == slots

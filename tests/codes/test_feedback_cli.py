@@ -22,6 +22,20 @@ def test_encode_then_every_user_decodes_distinct_slots(capsys):
     assert sorted(slots) == list(range(6))
 
 
+def test_message_without_k(capsys):
+    ids = [17, 4242, 99, 5, 123456789, 31337, 8]
+    args = ["--slots", "7", "--no-send-k"]
+    assert main(["feedback", "encode", *args, "--ids", ",".join(map(str, ids))]) == 0
+    message = capsys.readouterr().out.strip()
+    slots = []
+    for user in ids:
+        assert main(["feedback", "decode", *args, "--k", "7", "--message", message, "--id", str(user)]) == 0
+        slots.append(int(capsys.readouterr().out.strip()))
+    assert sorted(slots) == list(range(7))
+    assert main(["feedback", "decode", *args, "--message", message, "--id", "17"]) == 2
+    assert "pass k=" in capsys.readouterr().err
+
+
 def test_simulate_and_errors(capsys):
     assert main(["feedback", "simulate", "--k", "20", "--slots", "40", "--trials", "3"]) == 0
     assert "every active user decoded a valid slot" in capsys.readouterr().out

@@ -56,6 +56,8 @@ def register(subparsers: Any) -> None:
         p.add_argument("--overhead", type=float, default=None, help="consensus bits per task")
         p.add_argument("--fingerprint-bits", type=_int, default=0,
                        help="verified variant: inactive users learn they were not scheduled")
+        p.add_argument("--no-send-k", dest="send_k", action="store_false",
+                       help="k is a protocol constant: the message omits it (decode then needs --k)")
 
     p_bounds = sub.add_parser("bounds", help="print the bounds (total and per active user)")
     common(p_bounds)
@@ -79,6 +81,8 @@ def register(subparsers: Any) -> None:
     code_options(p_dec)
     p_dec.add_argument("--message", required=True, help="the message in hex")
     p_dec.add_argument("--id", type=_int, required=True, help="the decoding user's id")
+    p_dec.add_argument("--k", type=_int, default=None,
+                       help="number of active users (required with --no-send-k, else checked)")
     p_dec.set_defaults(func=_decode)
 
     parser.set_defaults(func=lambda args: _help(parser))
@@ -97,6 +101,7 @@ def _code(args: argparse.Namespace) -> Any:
         leaf_size=args.leaf_size,
         overhead=args.overhead,
         fingerprint_bits=args.fingerprint_bits,
+        send_k=args.send_k,
     )
 
 
@@ -146,7 +151,7 @@ def _encode(args: argparse.Namespace) -> int:
     try:
         ids = np.array([_int(x) for x in args.ids.split(",") if x.strip()], dtype=np.int64)
         message = encode(ids, args.n, args.slots, args.per_slot, code=_code(args))
-        n_bits = message_bits(message, args.slots, args.per_slot, code=_code(args))
+        n_bits = message_bits(message, args.slots, args.per_slot, code=_code(args), k=ids.size)
     except (ValueError, argparse.ArgumentTypeError) as exc:
         return _fail(exc)
     print(message.hex())
@@ -159,7 +164,7 @@ def _decode(args: argparse.Namespace) -> int:
 
     try:
         message = bytes.fromhex(args.message)
-        slot = decode(message, args.id, args.n, args.slots, args.per_slot, code=_code(args))
+        slot = decode(message, args.id, args.n, args.slots, args.per_slot, code=_code(args), k=args.k)
     except ValueError as exc:
         return _fail(exc)
     print(slot)

@@ -132,6 +132,12 @@ class FeedbackCode:
     fingerprint_bits : int
         ``r > 0`` turns on the verified variant (inactive users learn they were not scheduled
         except with probability ``<= per_slot * 2^-r``), at ``k*r`` (+ occupancy) extra bits.
+    send_k : bool
+        ``True`` (default): the message names ``k`` (item 1 of the layout), so one decoder
+        serves every ``k <= slots * per_slot``. ``False``: ``k`` is a protocol constant known to
+        every user, as in Kang & Yu's model, where a code is designed for given ``(n, k, b)``
+        (for example ``b = k`` with ``b`` known); the message then starts at item 2 and
+        :func:`decode` needs ``k=``.
     """
 
     scheme: Scheme = "consensus"
@@ -142,6 +148,7 @@ class FeedbackCode:
     big_task_users: int = 256
     salt_rice: int | None = None
     fingerprint_bits: int = 0
+    send_k: bool = True
 
     def check(self) -> None:
         """Raise ``ValueError`` on an invalid parameter."""
@@ -163,6 +170,8 @@ class FeedbackCode:
             raise ValueError(f"salt_rice must be in [0, 16], got {self.salt_rice!r}")
         if not 0 <= self.fingerprint_bits <= 32:
             raise ValueError(f"fingerprint_bits must be in [0, 32], got {self.fingerprint_bits!r}")
+        if not isinstance(self.send_k, (bool, np.bool_)):
+            raise ValueError(f"send_k must be True or False, got {self.send_k!r}")  # noqa: TRY004
 
 
 _SMALL_K = 256
@@ -244,13 +253,29 @@ def _write_k(writer: BitWriter, k: int, slots: int, per_slot: int) -> None:
         writer.write(k, _k_header_width(slots, per_slot))
 
 
-def _read_k(reader: BitReader, slots: int, per_slot: int) -> int:
+def _read_k(reader: BitReader, slots: int, per_slot: int, code: FeedbackCode, k: int | None) -> int:
+    """``k`` from the header, or the caller's ``k`` when the code does not send it."""
+    if not code.send_k:
+        if k is None:
+            raise ValueError("this code does not send k (send_k=False): pass k= to decode")
+        return k
     if reader.read(1):
-        return slots
-    k = reader.read(_k_header_width(slots, per_slot))
-    if k > slots * per_slot or k == slots:
-        raise MalformedMessageError(f"feedback message header names k={k}, impossible here")
-    return k
+        got = slots
+    else:
+        got = reader.read(_k_header_width(slots, per_slot))
+        if got > slots * per_slot or got == slots:
+            raise MalformedMessageError(f"feedback message header names k={got}, impossible here")
+    if k is not None and got != k:
+        raise MalformedMessageError(f"feedback message header names k={got}, but k={k} was expected")
+    return got
+
+
+def _check_k(k: Any, slots: int, per_slot: int) -> int | None:
+    if k is None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= slots * per_slot:
+        raise ValueError(f"k must be an integer in [0, slots * per_slot = {slots * per_slot}], got {k!r}")
+    return int(k)
 
 
 # ----------------------------------------------------------------------------- consensus
@@ -547,7 +572,8 @@ def encode_bits(
     keys = user_keys(ids)
     layout, overhead = _layout_for(code, k, slots, per_slot)
     writer = BitWriter()
-    _write_k(writer, k, slots, per_slot)
+    if code.send_k:
+        _write_k(writer, k, slots, per_slot)
     if code.scheme == "consensus":
         lengths = _task_lengths(layout, code, overhead)
         salt, values = _consensus_search(layout, keys, lengths)
@@ -591,10 +617,10 @@ class _Parsed:
     verification: np.ndarray | None
 
 
-def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode) -> _Parsed:
+def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int | None) -> _Parsed:
     bits = bits_from_message(message)
     reader = BitReader(bits)
-    k = _read_k(reader, slots, per_slot)
+    k = _read_k(reader, slots, per_slot, code, k)
     layout, overhead = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
         salt_r = _salt_rice(code, layout)
@@ -635,10 +661,13 @@ def decode_many(
     per_slot: int = 1,
     *,
     code: FeedbackCode | None = None,
+    k: int | None = None,
 ) -> np.ndarray:
     """What each of the users ``ids`` reads from ``message`` (vectorised :func:`decode`).
 
-    Every entry depends only on the message and that user's own id.
+    Every entry depends only on the message and that user's own id. ``k`` (the number of
+    active users) is required when the code does not send it (``send_k=False``); otherwise it
+    is optional and checked against the message.
 
     Returns
     -------
@@ -652,7 +681,7 @@ def decode_many(
     code = _resolve_code(code)
     _, n, slots, per_slot = check_problem(0, n, slots, per_slot)
     ids = _check_ids(ids, n, "ids")
-    parsed = _parse(message, slots, per_slot, code)
+    parsed = _parse(message, slots, per_slot, code, _check_k(k, slots, per_slot))
     keys = user_keys(ids)
     slot = route(parsed.layout, keys, parsed.seeds)
     if parsed.verification is not None:
@@ -669,15 +698,16 @@ def decode(
     per_slot: int = 1,
     *,
     code: FeedbackCode | None = None,
+    k: int | None = None,
 ) -> int:
     """The slot user ``my_id`` reads from ``message`` (``-1``: not scheduled, verified variant).
 
     An active user always gets its own slot; an inactive user gets an arbitrary slot unless the
-    code is the verified variant (``fingerprint_bits > 0``).
+    code is the verified variant (``fingerprint_bits > 0``). ``k``: see :func:`decode_many`.
     """
     if isinstance(my_id, bool) or not isinstance(my_id, (int, np.integer)):
         raise TypeError(f"my_id must be an integer, got {my_id!r}")
-    return int(decode_many(message, [int(my_id)], n, slots, per_slot, code=code)[0])
+    return int(decode_many(message, [int(my_id)], n, slots, per_slot, code=code, k=k)[0])
 
 
 # ----------------------------------------------------------------------------- simulation
@@ -762,11 +792,11 @@ def simulate(
         t0 = time.perf_counter()
         message = encode(active, n, slots, per_slot, code=code)
         t1 = time.perf_counter()
-        slot = decode_many(message, active, n, slots, per_slot, code=code)
+        slot = decode_many(message, active, n, slots, per_slot, code=code, k=None if code.send_k else k)
         t2 = time.perf_counter()
         t_enc += t1 - t0
         t_dec += t2 - t1
-        bits[trial] = _message_bits(message, slots, per_slot, code)
+        bits[trial] = _message_bits(message, slots, per_slot, code, None if code.send_k else k)
         if k:
             if slot.min() < 0 or slot.max() >= slots:
                 raise AssertionError(f"trial {trial}: an active user decoded an invalid slot")
@@ -776,7 +806,7 @@ def simulate(
         if inactive_probes and code.fingerprint_bits:
             others = rng.integers(0, n, size=inactive_probes)
             others = others[~np.isin(others, active)]
-            got = decode_many(message, others, n, slots, per_slot, code=code)
+            got = decode_many(message, others, n, slots, per_slot, code=code, k=None if code.send_k else k)
             false_pos += int(np.count_nonzero(got >= 0))
             probes += others.size
     return SimulationResult(
@@ -794,15 +824,25 @@ def simulate(
     )
 
 
-def message_bits(message: bytes | np.ndarray, slots: int, per_slot: int = 1, *, code: FeedbackCode | None = None) -> int:
-    """Exact length in bits of a (self-delimiting) message, without the byte padding."""
-    return _message_bits(message, slots, per_slot, _resolve_code(code))
+def message_bits(
+    message: bytes | np.ndarray,
+    slots: int,
+    per_slot: int = 1,
+    *,
+    code: FeedbackCode | None = None,
+    k: int | None = None,
+) -> int:
+    """Exact length in bits of a (self-delimiting) message, without the byte padding.
+
+    ``k``: see :func:`decode_many`.
+    """
+    return _message_bits(message, slots, per_slot, _resolve_code(code), _check_k(k, slots, per_slot))
 
 
-def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode) -> int:
+def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int | None) -> int:
     bits = bits_from_message(message)
     reader = BitReader(bits)
-    k = _read_k(reader, slots, per_slot)
+    k = _read_k(reader, slots, per_slot, code, k)
     layout, overhead = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
         salt_r = _salt_rice(code, layout)
