@@ -416,3 +416,36 @@ def test_canonical_spectrum_order_and_merge_against_python():
         got_freq, got_coef = canonical_spectrum(freq + q * rng.integers(-1, 2, (k, n)), coef, q)
         assert [tuple(int(v) for v in r) for r in got_freq] == want
         np.testing.assert_allclose(got_coef, [merged[w] for w in want], atol=1e-12)
+
+
+def test_group_hashes_with_equal_leading_bits():
+    """Hashes that agree on their top 32 bits but not below are different rows."""
+    from interplay.solvers.qsft import _group_hashes
+
+    rng = np.random.default_rng(2)
+    for _ in range(50):
+        top = rng.integers(0, 4, size=200).astype(np.uint64) << np.uint64(32)
+        low = rng.integers(0, 2**32, size=200).astype(np.uint64)
+        low[rng.random(200) < 0.3] = 7  # some real repeats
+        hashed = top | low
+        first, inverse, shared = _group_hashes(hashed)
+        _, expected_first = np.unique(hashed, return_index=True)
+        np.testing.assert_array_equal(first, np.sort(expected_first))
+        np.testing.assert_array_equal(hashed[first][inverse], hashed)
+        counts = {h: int((hashed == h).sum()) for h in hashed}
+        np.testing.assert_array_equal(shared, [i for i, h in enumerate(hashed) if counts[h] > 1])
+
+
+@pytest.mark.parametrize("q", [2, 3, 4, 5, 6, 127, 128])
+def test_lattice_is_the_hashed_subspace(q):
+    """_lattice(M) lists (M l) mod q for l in C order, as the bin transform expects."""
+    from interplay.solvers.qsft import _lattice
+
+    rng = np.random.default_rng(q)
+    for b in (1, 2, 3):
+        if q**b > 5000:
+            continue
+        m = rng.integers(0, q, size=(2, 7, b))
+        ells = np.array(list(itertools.product(range(q), repeat=b)))  # C order
+        want = np.stack([(ells @ mc.T) % q for mc in m])
+        np.testing.assert_array_equal(_lattice(m, q), want)

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 import warnings
 from collections.abc import Callable
@@ -235,6 +236,29 @@ def _all_vectors(q: int, b: int) -> np.ndarray:
     return (idx[:, None] // powers[None, :]) % q
 
 
+def _lattice(columns: np.ndarray, q: int) -> np.ndarray:
+    """``(M l) mod q`` for every l in ``Z_q^b`` (C order), for each of C (n, b) matrices M.
+
+    Built one axis at a time, ``x(l, a) = x(l) + a M[:, t]``, in uint8 (every sum is below
+    ``2 q <= 256``): no (B, b) x (b, n) integer product.
+
+    Returns
+    -------
+    (C, q**b, n) uint8 array.
+    """
+    count, n, b = columns.shape
+    states = np.arange(q)
+    out = np.zeros((count, 1, n), dtype=np.uint8)
+    for t in range(b):
+        steps = ((states[None, :, None] * columns[:, None, :, t]) % q).astype(np.uint8)
+        out = (out[:, :, None, :] + steps[:, None, :, :]).reshape(count, -1, n)
+        if q & (q - 1) == 0:
+            out &= np.uint8(q - 1)
+        else:
+            out %= np.uint8(q)
+    return out
+
+
 def low_order_frequencies(n: int, q: int, order: int) -> np.ndarray:
     """Every frequency vector of Hamming weight 1..``order`` (``order`` <= 2).
 
@@ -275,10 +299,10 @@ def _hash_words(words: np.ndarray, mult: np.ndarray) -> np.ndarray:
     return h
 
 
-def _group_hashes(
+def _shared_rows(
     hashed: np.ndarray, exact: Callable[[np.ndarray], np.ndarray] | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group rows by hash.
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rows whose hash occurs more than once, and the representative of each.
 
     Parameters
     ----------
@@ -291,32 +315,39 @@ def _group_hashes(
 
     Returns
     -------
-    first : (U,) int array, ascending
-        The smallest row index of each group.
-    inverse : (N,) int array
-        ``first[inverse[i]]`` is the representative of row i.
     shared : (M,) int array, ascending
-        Rows whose hash occurs more than once (the only rows an exact check must look at).
+        Rows whose hash occurs more than once.
+    representative : (M,) int array
+        The smallest row of each one's group (a row may be its own representative).
 
-    Only a value sort of all N hashes is needed (much faster than an argsort); the few rows
-    with a repeated hash are grouped separately.
+    Only value sorts are needed, no argsort of all N rows: the top 32 bits of every hash
+    are sorted (half the bytes of a 64-bit sort) to find the values that repeat, a bitmap of
+    those values picks out the few rows that can carry one, and only these are compared on
+    the full hash (and their words).
     """
-    n = hashed.shape[0]
-    ordered = np.sort(hashed)
+    empty = np.zeros(0, dtype=np.int64)
+    halves = np.ascontiguousarray(hashed, dtype=np.uint64).view(np.uint32)
+    top = halves[1::2] if sys.byteorder == "little" else halves[0::2]
+    ordered = np.sort(top)
     repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
     if repeated.size == 0:
-        index = np.arange(n)
-        return index, index.copy(), np.zeros(0, dtype=np.int64)
-    # Which rows carry a repeated hash: a bitmap of the top hash bits (about 64 slots per
-    # repeated value) rules out almost every row before the binary search.
+        return empty, empty
+    # A bitmap of the leading bits (about 64 slots per repeated value) rules out almost every
+    # row before the binary search.
     bits = min(24, max(8, int(repeated.size).bit_length() + 6))
     table = np.zeros(1 << bits, dtype=bool)
-    top = np.uint64(64 - bits)
-    table[(repeated >> top).astype(np.intp)] = True
-    maybe = np.flatnonzero(table[(hashed >> top).astype(np.intp)])
-    candidates = hashed[maybe]
-    slot = np.minimum(np.searchsorted(repeated, candidates), repeated.size - 1)
-    shared = maybe[repeated[slot] == candidates]
+    table[repeated >> np.uint32(32 - bits)] = True
+    lead = np.right_shift(top, np.uint32(32 - bits), dtype=np.intp, casting="unsafe")
+    maybe = np.flatnonzero(table[lead])
+    slot = np.minimum(np.searchsorted(repeated, top[maybe]), repeated.size - 1)
+    maybe = maybe[repeated[slot] == top[maybe]]
+    # Among those, the rows whose full 64-bit hash repeats.
+    full = hashed[maybe]
+    ordered = np.sort(full)
+    repeated = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    shared = maybe[np.isin(full, repeated)]
+    if shared.size == 0:
+        return empty, empty
     if exact is None:
         order = np.argsort(hashed[shared], kind="stable")  # ties keep ascending row order
         grouped = hashed[shared][order]
@@ -331,6 +362,28 @@ def _group_hashes(
         # return_index gives the first occurrence, i.e. the smallest row of each group
         _, index, group = np.unique(key, return_index=True, return_inverse=True)
         representative = shared[index][group.ravel()]
+    return shared, representative
+
+
+def _group_hashes(
+    hashed: np.ndarray, exact: Callable[[np.ndarray], np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group rows by hash (see :func:`_shared_rows` for ``exact``).
+
+    Returns
+    -------
+    first : (U,) int array, ascending
+        The smallest row index of each group.
+    inverse : (N,) int array
+        ``first[inverse[i]]`` is the representative of row i.
+    shared : (M,) int array, ascending
+        Rows whose hash occurs more than once (the only rows an exact check must look at).
+    """
+    n = hashed.shape[0]
+    shared, representative = _shared_rows(hashed, exact)
+    if shared.size == 0:
+        index = np.arange(n)
+        return index, index.copy(), shared
     keep = np.ones(n, dtype=bool)
     keep[shared] = shared == representative
     inverse = np.cumsum(keep) - 1
@@ -445,9 +498,7 @@ class _DesignPoints:
         self.c, self.n, _ = groups.shape
         self.p = delays.shape[0]
         self.n_bins = q**b
-        vectors = _all_vectors(q, b)  # (B, b)
-        lattice = (np.einsum("lb,cnb->cln", vectors, groups) % q).astype(np.uint8)
-        self.lattice = lattice.reshape(self.c * self.n_bins, self.n)  # row c * B + l
+        self.lattice = _lattice(groups, q).reshape(self.c * self.n_bins, self.n)  # c * B + l
         self.delays = delays.astype(np.uint8)
         self.n_rows = self.c * self.p * self.n_bins
         self.packing = _LanePacking(q, self.n)
@@ -455,8 +506,8 @@ class _DesignPoints:
         lanes = _LanePacking(q, 1).per_word
         self.sketch = _LanePacking(q, lanes)
         sketch = np.random.default_rng(0x5EED).integers(0, q, size=(lanes, self.n))
-        group_sketch = np.einsum("mn,cnb->cbm", sketch, groups) % q  # (C, b, m)
-        lattice_sketch = np.einsum("lb,cbm->clm", vectors, group_sketch) % q  # (C, B, m)
+        group_sketch = np.einsum("mn,cnb->cmb", sketch, groups) % q  # (C, m, b): R M_c
+        lattice_sketch = _lattice(group_sketch, q)  # (C, B, m)
         delay_sketch = np.rint(delays.astype(np.float64) @ sketch.T.astype(np.float64))
         delay_sketch = delay_sketch.astype(np.int64) % q  # (P, m)
         self.lattice_keys = self.sketch.pack(lattice_sketch)[..., 0]  # (C, B)
@@ -498,6 +549,22 @@ class _DesignPoints:
         keys = keys.reshape(-1)
         keys *= _multipliers(1)[0]  # a bijection that spreads every lane into the top bits
         return keys
+
+    def distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct points without an (N,) inverse map.
+
+        Returns
+        -------
+        first : (U,) int array, ascending
+            The smallest index of each distinct point.
+        shared, representative : (M,) int arrays
+            The points that occur more than once and the smallest index of each one's point;
+            every other index is its own representative.
+        """
+        shared, representative = _shared_rows(self.keys(), self.words)
+        keep = np.ones(self.n_rows, dtype=bool)
+        keep[shared] = shared == representative
+        return np.flatnonzero(keep), shared, representative
 
     def unique(self) -> tuple[np.ndarray, np.ndarray]:
         """first (U,), inverse (N,): distinct points, as :func:`unique_rows`."""
@@ -754,7 +821,7 @@ class QSFT(Solver):
         c, n, _ = groups.shape
         p = delays.shape[0]
         points = _DesignPoints(groups, delays, q, b)
-        first, inverse = points.unique()
+        first, shared, representative = points.distinct()
         unique_values = np.empty(first.size)
         spent = 0.0
         dtype = np.bool_ if q == 2 else np.int64
@@ -764,8 +831,11 @@ class QSFT(Solver):
             t0 = time.perf_counter()
             unique_values[s : s + step] = vf(batch)
             spent += time.perf_counter() - t0
+        values = np.empty(points.n_rows)
+        values[first] = unique_values
+        values[shared] = values[representative]
         # (C, B, P): the delays of one bin side by side (what the decoder reads together)
-        values = unique_values[inverse.reshape(c, p, q**b).transpose(0, 2, 1)]
+        values = np.ascontiguousarray(values.reshape(c, p, q**b).transpose(0, 2, 1))
         return values, int(first.size), spent
 
 
@@ -792,6 +862,9 @@ class _Peeler:
     on delay ``p = r (n + 1) + i`` is ``<a_r, k> + k_i`` (``k_0 = 0``): an (R, n) product and
     a broadcast, not a (P, n) one. The mean power of every bin over the delays is kept up to
     date as bins are peeled, so a round only reads the bins it touches.
+
+    The residual is copy-on-write: it equals the original bins except in the bins peeling has
+    touched, whose residual rows are kept in ``touched`` (the bins are never copied whole).
     """
 
     def __init__(
@@ -806,7 +879,9 @@ class _Peeler:
         n: int,
     ) -> None:
         self.original = bins
-        self.residual = bins.copy()
+        self.slot = np.full(bins.shape[:2], -1, dtype=np.int64)  # (C, B) -> row of touched
+        self.touched = np.empty((0, bins.shape[2]), dtype=np.complex128)
+        self.n_touched = 0
         self.groups = groups
         self.q, self.b, self.n = q, b, n
         self.n_delays = delays.shape[0]
@@ -870,7 +945,7 @@ class _Peeler:
         cand_c, cand_j = np.nonzero(self.energy > thr)
         if cand_c.size == 0:
             return np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=np.complex128)
-        obs = self.residual[cand_c, cand_j]  # (K, P)
+        obs = self._residual(cand_c, cand_j)  # (K, P)
         blocks = obs.reshape(-1, r_count, n + 1)
         # First read: phase of U(a_r + e_i) conj(U(a_r)), summed over blocks.
         z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
@@ -907,10 +982,44 @@ class _Peeler:
             out.append((sorted_j[starts], np.add.reduceat(contrib[order], starts, axis=0)))
         return out
 
+    def _residual(self, c: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """(K, P) copy of the residual of bins ``(c[i], j[i])``."""
+        rows = self.original[c, j]
+        slot = self.slot[c, j]
+        mine = slot >= 0
+        if mine.any():
+            rows[mine] = self.touched[slot[mine]]
+        return rows
+
+    def _own(self, c: int, j: np.ndarray) -> np.ndarray:
+        """Rows of ``touched`` holding the residual of bins j of group c (copied on first use)."""
+        slot = self.slot[c, j]
+        new = np.flatnonzero(slot < 0)
+        if new.size:
+            end = self.n_touched + new.size
+            if end > self.touched.shape[0]:
+                size = max(end, 2 * self.touched.shape[0], 64)
+                grown = np.empty((size, self.touched.shape[1]), dtype=np.complex128)
+                grown[: self.n_touched] = self.touched[: self.n_touched]
+                self.touched = grown
+            rows = np.arange(self.n_touched, end)
+            self.touched[rows] = self.original[c, j[new]]
+            self.slot[c, j[new]] = rows
+            slot[new] = rows
+            self.n_touched = end
+        return slot
+
+    def _reset(self) -> None:
+        """Back to the original bins."""
+        self.slot.fill(-1)
+        self.n_touched = 0
+        self.energy = self.original_energy.copy()
+
     def _subtract(self, freq: np.ndarray, coef: np.ndarray) -> None:
         for c, (j, total) in enumerate(self._bin_sums(freq, coef)):
-            self.residual[c, j] -= total
-            self.energy[c, j] = _mean_power(self.residual[c, j])
+            slot = self._own(c, j)
+            self.touched[slot] -= total
+            self.energy[c, j] = _mean_power(self.touched[slot])
 
     def _peel(self, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
         found_f = np.zeros((0, self.n), dtype=np.int64)
@@ -948,8 +1057,7 @@ class _Peeler:
             residual_sigma2 = float(np.median(self.energy))
             if residual_sigma2 > 2.0 * self.sigma2 + self.floor:
                 self.sigma2 = residual_sigma2
-                self.residual = self.original.copy()
-                self.energy = self.original_energy.copy()
+                self._reset()
                 freq, coef = self._peel(max_iter)
         self.unresolved_bins = int(np.sum(self.energy > self._threshold()))
         return freq.astype(np.int64), coef
