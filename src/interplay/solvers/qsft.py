@@ -5,7 +5,7 @@ queries f on a fixed design, hashes the spectrum into bins with a q-ary FFT, fin
 hold one coefficient (singletons), reads off their frequency vectors from the phases the delays
 put on them, peels them from every other bin, and refits the recovered support by least squares.
 
-Design (all queries fixed before any decoding, so they are deduplicated and sent in one batch):
+Design (all queries fixed before any decoding, so they are deduplicated before any is sent):
 
 - C subsampling groups ``M_c in Z_q^{n x b}``, random and full rank (the map ``k -> M_c^T k`` is
   onto ``Z_q^b``: for every prime p dividing q, ``M_c mod p`` has rank b over GF(p)).
