@@ -58,11 +58,11 @@ def run(k: int, b: int, per_slot: int, scheme: str, trials: int, seed: int) -> d
         if decode(message, int(active[0]), N, b, per_slot, code=code) != slot[0]:
             raise AssertionError("single-user decode disagrees")
         bits.append(message_bits(message, b, per_slot, code=code))
-        message = encode(active, N, b, per_slot, code=known)
-        slot = decode_many(message, active, N, b, per_slot, code=known, k=k)
+        short = encode(active, N, b, per_slot, code=known)
+        slot = decode_many(short, active, N, b, per_slot, code=known, k=k)
         if slot.min() < 0 or slot.max() >= b or np.bincount(slot, minlength=b).max() > per_slot:
             raise AssertionError(f"collision or bad slot at k={k}, b={b} (k known)")
-        bits_known.append(message_bits(message, b, per_slot, code=known, k=k))
+        bits_known.append(message_bits(short, b, per_slot, code=known, k=k))
     # time one single-user decode (parsing the whole message) on the last message
     c0 = time.process_time()
     decode(message, int(active[-1]), N, b, per_slot, code=code)

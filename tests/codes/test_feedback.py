@@ -88,6 +88,34 @@ def test_k_argument_is_checked():
         decode(sent, 101, N, 12, k=11)
 
 
+def test_bit_allocation_front_loads_and_gives_back():
+    from interplay.codes.feedback import _SLACK, _layout_for, _task_lengths
+
+    for k in (20, 64, 200):
+        code = FeedbackCode(front_bits=2.0, give_back=4.0)
+        layout, plan = _layout_for(code, k, k, 1)
+        lengths = _task_lengths(layout, code, plan)
+        need = -layout.log2p[layout.tasks]
+        flat = _task_lengths(layout, code, type(plan)(plan.leaf, plan.overhead, plan.overhead, 0.0))
+        assert lengths.size == need.size >= 3 and lengths.min() >= 1
+        # the first task gets about 2 bits more, the last up to 4 fewer, the total stays put
+        assert lengths[0] >= flat[0] + 1 and lengths[-1] <= flat[-1] - 2
+        assert lengths.sum() >= need.sum() + _SLACK
+        mid = min(0.3, 3 / need.size)  # the default overhead of the other tasks
+        extra = max(_SLACK, 2.0 + mid * (need.size - 1) - 4.0)
+        assert need.sum() + extra <= lengths.sum() < need.sum() + extra + 1
+    for bad in ({"front_bits": -1.0}, {"give_back": float("nan")}):
+        with pytest.raises(ValueError, match="bits >= 0"):
+            FeedbackCode(**bad).check()
+
+
+def test_k_64_within_five_percent_of_the_bound():
+    # b = k = 64 with k a protocol constant: the bound is 88.0 bits; measured about 1.03x
+    result = simulate(N, 64, 64, trials=40, code=FeedbackCode(send_k=False), random_state=64)
+    assert result.ratio <= 1.05
+    assert result.bits.mean() >= result.lower_bound
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("k,slots,per_slot", [(40, 40, 1), (40, 80, 1), (40, 40, 2), (40, 20, 2), (300, 300, 1), (300, 600, 1), (300, 300, 2), (300, 100, 3)])
 def test_larger_active_sets(scheme, k, slots, per_slot):

@@ -118,17 +118,31 @@ class FeedbackCode:
     overhead : float or None
         Consensus only: extra bits per search task above ``log2(1/p_i)`` (> 0). Smaller is
         closer to the bound and slower (the backtracking search does more work). ``None``:
-        0.05 for ``k <= 256`` (few tasks, cheap), 0.25 above.
+        ``min(0.3, 3 / T)`` for ``T`` search tasks when ``k <= 256``, 0.25 above.
+    front_bits : float or None
+        Consensus only: extra bits of the first task (>= 0). ``None``: 2 when ``k <= 256``,
+        else ``overhead``.
+    give_back : float or None
+        Consensus only: at most this many bits are taken back from the last task (>= 0), so
+        that the total stays ``0.6`` bits above the sum of the targets ``log2(1/p_i)``.
+        ``None``: 4 when ``k <= 256``, else 0. Extra bits early keep many partial solutions
+        alive (the search rarely dies out and restarts); taking them back at the end stops the
+        complete solutions from arriving in clumps. Then the restart counter is nearly always
+        0, and the total is close to the bound; the price is search time (about
+        ``2^give_back`` partial solutions are tried for the last task).
     leaf_bits : float or None
         Target search bits of a leaf when ``leaf_size`` is ``None``; ``None``: 14.5 for
-        ``k <= 256`` and 9.5 above.
+        ``k <= 256`` and 9.5 above. Whatever ``leaf_bits``, a set whose single search needs at
+        most 20 bits (``k <= 16`` for ``b = k``) is one leaf: its seed index, Rice coded, costs
+        about ``log2(1/p) + log2 e`` bits, less than any split.
     big_task_overhead : float
         Consensus only: extra bits for tasks with at least ``big_task_users`` users, which are
         expensive to redo when the search backtracks into them.
     big_task_users : int
     salt_rice : int or None
-        Rice parameter of the restart counter (consensus); ``None``: 0 (unary) when the tree is
-        a single leaf, else 1.
+        Rice parameter of the restart counter (consensus); ``None``: for a single leaf (whose
+        restart counter is its seed) the parameter optimal for its success probability, else 0
+        (unary) when the last task gives bits back (restarts are rare) and 1 otherwise.
     fingerprint_bits : int
         ``r > 0`` turns on the verified variant (inactive users learn they were not scheduled
         except with probability ``<= per_slot * 2^-r``), at ``k*r`` (+ occupancy) extra bits.
@@ -143,6 +157,8 @@ class FeedbackCode:
     scheme: Scheme = "consensus"
     leaf_size: int | None = None
     overhead: float | None = None
+    front_bits: float | None = None
+    give_back: float | None = None
     leaf_bits: float | None = None
     big_task_overhead: float = 1.0
     big_task_users: int = 256
@@ -162,6 +178,10 @@ class FeedbackCode:
             raise ValueError(f"leaf_size must be None or an integer in [2, 64], got {self.leaf_size!r}")
         if self.overhead is not None and (not self.overhead > 0 or not math.isfinite(self.overhead)):
             raise ValueError(f"overhead must be None or a positive number of bits, got {self.overhead!r}")
+        for name in ("front_bits", "give_back"):
+            value = getattr(self, name)
+            if value is not None and (not value >= 0 or not math.isfinite(value)):
+                raise ValueError(f"{name} must be None or a number of bits >= 0, got {value!r}")
         if self.leaf_bits is not None and not 1.0 <= self.leaf_bits <= 30.0:
             raise ValueError(f"leaf_bits must be None or in [1, 30], got {self.leaf_bits!r}")
         if not self.big_task_overhead >= 0:
@@ -176,13 +196,33 @@ class FeedbackCode:
 
 _SMALL_K = 256
 _MAX_LEAF_BITS = 22
+_SINGLE_LEAF_BITS = 20.0
+_SLACK = 0.6  # bits kept above sum_i log2(1/p_i) when the last task gives bits back
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a problem size is coded: leaf size and the consensus bit allocation."""
+
+    leaf: int
+    overhead: float | None  # None: min(0.3, 3 / tasks)
+    front: float | None  # None: the same as ``overhead``
+    give_back: float
 
 
 @lru_cache(maxsize=256)
-def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[int, float]:
-    """``(leaf_size, overhead)`` for this problem size (a deterministic function of ``k``)."""
+def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> _Plan:
+    """The :class:`_Plan` for this problem size (a deterministic function of ``k``)."""
     small = k <= _SMALL_K
-    overhead = code.overhead if code.overhead is not None else (0.05 if small else 0.25)
+    leaf = _resolved_leaf(code, k, slots, per_slot)
+    overhead = code.overhead if code.overhead is not None else (None if small else 0.25)
+    front = code.front_bits if code.front_bits is not None else (2.0 if small else None)
+    give_back = code.give_back if code.give_back is not None else (4.0 if small else 0.0)
+    return _Plan(leaf, overhead, front, float(give_back))
+
+
+def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int:
+    small = k <= _SMALL_K
     if code.leaf_size is not None:
         leaf = int(code.leaf_size)
         if k > leaf:
@@ -192,7 +232,9 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
                     f"leaf_size={leaf} needs a search over more than 2^{_MAX_LEAF_BITS} seeds per "
                     "leaf here; use a smaller leaf_size (or None)"
                 )
-        return leaf, float(overhead)
+        return leaf
+    if 2 <= k <= 64 and -leaf_log2p(k, slots, per_slot) <= _SINGLE_LEAF_BITS:
+        return k
     target = code.leaf_bits if code.leaf_bits is not None else (14.5 if small else 9.5)
     leaf = 2
     for s in range(2, 65):
@@ -200,23 +242,26 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[in
         if -leaf_log2p(s, c, per_slot) > target:
             break
         leaf = s
-    return leaf, float(overhead)
+    return leaf
 
 
-def _layout_for(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[Layout, float]:
-    leaf, overhead = _resolved(code, k, slots, per_slot)
-    return build_layout(k, slots, per_slot, leaf), overhead
+def _layout_for(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[Layout, _Plan]:
+    plan = _resolved(code, k, slots, per_slot)
+    return build_layout(k, slots, per_slot, plan.leaf), plan
 
 
-def _salt_rice(code: FeedbackCode, layout: Layout) -> int | None:
-    """Rice parameter of the restart counter; ``None`` when there is nothing to search."""
+def _salt_rice(code: FeedbackCode, layout: Layout, plan: _Plan) -> int | None:
+    """Rice parameter of the restart counter; ``None`` when there is nothing to search.
+
+    Unary (0) when the last task gives bits back (restarts are then rare), else 1.
+    """
     if layout.tasks.size == 0:
         return None
     if code.salt_rice is not None:
         return int(code.salt_rice)
     if layout.tasks.size == 1:  # geometric first-success index: the optimal Rice parameter
         return rice_parameter(float(2.0 ** layout.log2p[layout.tasks[0]]))
-    return 1
+    return 0 if plan.give_back > 0 else 1
 
 
 def _resolve_code(code: FeedbackCode | None) -> FeedbackCode:
@@ -281,13 +326,27 @@ def _check_k(k: Any, slots: int, per_slot: int) -> int | None:
 # ----------------------------------------------------------------------------- consensus
 
 
-def _task_lengths(layout: Layout, code: FeedbackCode, overhead: float) -> np.ndarray:
-    """``(S,)`` int64 bits given to each search task (cumulative ceiling of the targets)."""
+def _task_lengths(layout: Layout, code: FeedbackCode, plan: _Plan) -> np.ndarray:
+    """``(S,)`` int64 bits given to each search task (cumulative ceiling of the targets).
+
+    Task ``i`` targets ``log2(1/p_i)`` plus its extra bits: ``plan.front`` for the first,
+    ``overhead`` (+ ``big_task_overhead`` for big tasks) for the others; then the last gives
+    back up to ``plan.give_back`` bits, keeping the total at least ``_SLACK`` above the sum of
+    ``log2(1/p_i)`` and its own target at least one bit.
+    """
     tasks = layout.tasks
-    if tasks.size == 1:  # a single search: the restart counter alone is its Rice-coded seed
-        return np.zeros(1, dtype=np.int64)
-    extra = np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
-    target = -layout.log2p[tasks] + overhead + extra
+    if tasks.size <= 1:  # a single search: the restart counter alone is its Rice-coded seed
+        return np.zeros(tasks.size, dtype=np.int64)
+    need = -layout.log2p[tasks]
+    overhead = plan.overhead if plan.overhead is not None else min(0.3, 3.0 / tasks.size)
+    extra = np.full(tasks.size, overhead)
+    if tasks.size and plan.front is not None:
+        extra[0] = plan.front
+    extra += np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
+    if tasks.size > 1 and plan.give_back > 0:
+        take = min(plan.give_back, extra.sum() - _SLACK, need[-1] + extra[-1] - 1.0)
+        extra[-1] -= max(0.0, take)
+    target = need + extra
     ends = np.ceil(np.cumsum(target) - 1e-9).astype(np.int64)
     lengths = np.diff(np.concatenate([[0], ends]))
     if lengths.size and lengths.max() > 40:
@@ -570,14 +629,14 @@ def encode_bits(
     if np.unique(ids).size != k:
         raise ValueError("active_ids must be distinct")
     keys = user_keys(ids)
-    layout, overhead = _layout_for(code, k, slots, per_slot)
+    layout, plan = _layout_for(code, k, slots, per_slot)
     writer = BitWriter()
     if code.send_k:
         _write_k(writer, k, slots, per_slot)
     if code.scheme == "consensus":
-        lengths = _task_lengths(layout, code, overhead)
+        lengths = _task_lengths(layout, code, plan)
         salt, values = _consensus_search(layout, keys, lengths)
-        salt_r = _salt_rice(code, layout)
+        salt_r = _salt_rice(code, layout, plan)
         if salt_r is not None:
             writer.write_rice(salt, salt_r)
         for value, ell in zip(values, lengths.tolist()):
@@ -621,11 +680,11 @@ def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int |
     bits = bits_from_message(message)
     reader = BitReader(bits)
     k = _read_k(reader, slots, per_slot, code, k)
-    layout, overhead = _layout_for(code, k, slots, per_slot)
+    layout, plan = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
-        salt_r = _salt_rice(code, layout)
+        salt_r = _salt_rice(code, layout, plan)
         salt = 0 if salt_r is None else reader.read_rice(salt_r, limit=1 << 20)
-        lengths = _task_lengths(layout, code, overhead)
+        lengths = _task_lengths(layout, code, plan)
         total = int(lengths.sum())
         reader._need(total)
         task_bits = bits[reader.pos : reader.pos + total]
@@ -843,12 +902,12 @@ def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode, k
     bits = bits_from_message(message)
     reader = BitReader(bits)
     k = _read_k(reader, slots, per_slot, code, k)
-    layout, overhead = _layout_for(code, k, slots, per_slot)
+    layout, plan = _layout_for(code, k, slots, per_slot)
     if code.scheme == "consensus":
-        salt_r = _salt_rice(code, layout)
+        salt_r = _salt_rice(code, layout, plan)
         if salt_r is not None:
             reader.read_rice(salt_r, limit=1 << 20)
-        reader.pos += int(_task_lengths(layout, code, overhead).sum())
+        reader.pos += int(_task_lengths(layout, code, plan).sum())
     else:
         p = 2.0 ** layout.log2p
         for node in layout.tasks.tolist():
