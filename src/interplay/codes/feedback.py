@@ -8,13 +8,21 @@ RecSplit-style). Two ways of coding the seeds are provided (:class:`FeedbackCode
 
 ``"consensus"`` (default)
     Each search task ``i`` gets a fixed number of bits ``l_i`` with ``sum l_i`` the cumulative
-    ceiling of ``sum_i (log2(1/p_i) + overhead)``; its seed is the 64-bit window of the message
+    ceiling of ``sum_i (log2(1/p_i) + extra_i)``; its seed is the 64-bit window of the message
     ending at its last bit, so the previous tasks' bits are part of it. The encoder searches the
     ``2^{l_i}`` values of the new bits and backtracks into the previous task when none succeeds
     (combined search and encoding, as in Consensus-RecSplit: Lehmann, Sanders, Walzer, "Combined
-    search and encoding for seeds, with an application to minimal perfect hashing", 2025). The
-    overhead over the bound is ``overhead`` bits per task plus a restart counter, instead of the
-    ``~log2 e`` bits per task a per-task variable-length code pays.
+    search and encoding for seeds, with an application to minimal perfect hashing", 2025); when
+    the whole search fails, a restart counter changes every seed. The overhead over the bound is
+    ``sum_i extra_i`` plus the restart counter, instead of the ``~log2 e`` bits per task a
+    per-task variable-length code pays. With ``extra_i = overhead`` for every task, the partial
+    solutions form a near-critical branching process: it often dies out (restarts) and, when it
+    survives, its complete solutions come in clumps, so about 3 bits go to the restart counter
+    at ``k = 64``. For ``k <= 256`` the first task therefore gets ``front_bits`` extra bits (many
+    partial solutions survive) and the last gives ``give_back`` bits back (complete solutions
+    become rare enough not to clump), keeping ``sum_i extra_i`` at 0.6 bits or more: the restart
+    counter is 0 for about 3 in 4 sets, at the price of searching about ``2^give_back`` times
+    more partial solutions.
 ``"rice"``
     Each task's seed index (the first success) is Golomb–Rice coded with the parameter that is
     optimal for its success probability, as in RecSplit (Esposito, Müller Graf, Vigna, ALENEX
