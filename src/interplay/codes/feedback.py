@@ -73,17 +73,17 @@ from interplay.codes.feedback_bounds import (
     seed_search_lower_bound,
     variable_length_lower_bound,
 )
-from interplay.codes.feedback_layout import (
-    MASK64,
-    SPLIT,
-    Layout,
-    build_layout,
-    cells,
-    fmix64,
-    leaf_log2p,
-    route,
-    task_success,
-    user_keys,
+from interplay.codes.feedback_layout import Layout, build_layout, leaf_log2p, route, user_keys
+from interplay.codes.feedback_search import (
+    consensus_search,
+    consensus_seeds,
+    rice_search,
+    rice_seeds,
+)
+from interplay.codes.feedback_verify import (
+    check_verification,
+    verification_length,
+    write_verification,
 )
 
 __all__ = [
@@ -105,10 +105,6 @@ __all__ = [
 
 Scheme = Literal["consensus", "rice"]
 _SCHEMES = get_args(Scheme)
-_CHUNK = 1 << 17  # hash evaluations per numpy call in the seed search
-_FP_SALT = np.uint64(0xD6E8FEB86659FD93)
-_RICE_STEP = np.uint64(0xA0761D6478BD642F)
-_WINDOW_INIT = np.uint64(0xE7037ED1A0B428DB)
 
 
 @dataclass(frozen=True)
@@ -362,249 +358,6 @@ def _task_lengths(layout: Layout, code: FeedbackCode, plan: _Plan) -> np.ndarray
     return lengths
 
 
-def _window_init(salt: int) -> int:
-    return int(fmix64(np.uint64(salt) ^ _WINDOW_INIT))
-
-
-def _single_task_search(layout: Layout, keys: np.ndarray) -> int:
-    """First salt whose zero-length window solves the only task (vectorised over salts)."""
-    node = int(layout.tasks[0])
-    largest = max(64, _CHUNK // max(1, keys.size))
-    block = min(64, largest)
-    start = 0
-    while True:
-        salts = np.arange(start, start + block, dtype=np.uint64)
-        seeds = fmix64(fmix64(salts ^ _WINDOW_INIT) ^ layout.const[node])
-        ok = np.flatnonzero(task_success(layout, node, keys, seeds))
-        if ok.size:
-            return start + int(ok[0])
-        start += block
-        block = min(2 * block, largest)
-
-
-def _consensus_search(
-    layout: Layout, keys: np.ndarray, lengths: np.ndarray, max_restarts: int = 10_000
-) -> tuple[int, list[int]]:
-    """Backtracking search; returns ``(salt, values)`` with one value per search task."""
-    tasks = layout.tasks.tolist()
-    if len(tasks) == 1 and lengths[0] == 0:
-        return _single_task_search(layout, keys), [0]
-    lengths = lengths.tolist()
-    n_tasks = len(tasks)
-    const = layout.const
-    for salt in range(max_restarts):
-        node_keys: dict[int, np.ndarray] = {0: keys}
-        windows = [0] * n_tasks
-        values = [0] * n_tasks
-        next_v = [0] * n_tasks
-        pending: list[list[int]] = [[] for _ in range(n_tasks)]
-        w0 = _window_init(salt)
-        t = 0
-        while 0 <= t < n_tasks:
-            node = tasks[t]
-            ell = lengths[t]
-            prev = windows[t - 1] if t else w0
-            value = None
-            y = node_keys[node]
-            while value is None:
-                if pending[t]:
-                    value = pending[t].pop(0)
-                    break
-                if next_v[t] >= (1 << ell):
-                    break
-                block = max(1, _CHUNK // max(1, y.size))
-                lo = next_v[t]
-                hi = min(1 << ell, lo + block)
-                next_v[t] = hi
-                cand = np.arange(lo, hi, dtype=np.uint64)
-                base = np.uint64((prev << ell) & MASK64)
-                seeds = fmix64((base | cand) ^ const[node])
-                ok = np.flatnonzero(task_success(layout, node, y, seeds))
-                pending[t] = (ok + lo).tolist()
-            if value is None:  # exhausted: backtrack
-                t -= 1
-                continue
-            values[t] = value
-            windows[t] = ((prev << ell) | value) & MASK64
-            if layout.kind[node] == SPLIT:
-                seed = fmix64(np.uint64(windows[t]) ^ const[node])
-                go_left = cells(y, seed, int(layout.size[node])) < np.uint64(layout.split_at[node])
-                node_keys[int(layout.left[node])] = y[go_left]
-                node_keys[int(layout.right[node])] = y[~go_left]
-            t += 1
-            if t < n_tasks:
-                next_v[t] = 0
-                pending[t] = []
-        if t == n_tasks:
-            return salt, values
-    raise RuntimeError("consensus search failed after the maximum number of restarts")  # pragma: no cover
-
-
-def _consensus_seeds(layout: Layout, salt: int, task_bits: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """``(T,)`` uint64 seed of every node from the task bits (vectorised window extraction)."""
-    prefix = np.unpackbits(np.frombuffer(int(_window_init(salt)).to_bytes(8, "big"), np.uint8))
-    virtual = np.concatenate([prefix, task_bits.astype(np.uint8)])
-    ends = np.cumsum(lengths) + 64  # window of task t = virtual[ends[t]-64 : ends[t]]
-    seeds = layout.const.copy()
-    if ends.size:
-        gather = virtual[ends[:, None] - 64 + np.arange(64)[None, :]].astype(np.uint64)
-        weights = np.uint64(1) << np.arange(63, -1, -1, dtype=np.uint64)
-        windows = np.bitwise_or.reduce(gather * weights[None, :], axis=1)
-        seeds[layout.tasks] = fmix64(windows ^ layout.const[layout.tasks])
-    return seeds
-
-
-# ----------------------------------------------------------------------------- rice
-
-
-def _rice_seed(const: np.ndarray, index: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return fmix64(const + (index.astype(np.uint64) + np.uint64(1)) * _RICE_STEP)
-
-
-def _rice_search(layout: Layout, keys: np.ndarray) -> np.ndarray:
-    """First successful seed index of every node, level by level, vectorised over tasks.
-
-    Returns ``(T,)`` int64 indices (0 for free nodes).
-    """
-    n_nodes = layout.kind.size
-    index = np.zeros(n_nodes, dtype=np.int64)
-    user_node = np.zeros(keys.size, dtype=np.int64)
-    level = np.array([0])
-    while level.size:
-        busy = level[layout.log2p[level] < 0]
-        order = np.argsort(user_node, kind="stable")
-        sorted_nodes = user_node[order]
-        starts = np.searchsorted(sorted_nodes, busy)
-        # group tasks of equal shape so they form a (G, s) key matrix
-        shape = np.stack([layout.kind[busy], layout.size[busy], layout.n_slots[busy],
-                          layout.split_at[busy]], axis=1)
-        _, group = np.unique(shape, axis=0, return_inverse=True)
-        for g in np.unique(group):
-            nodes = busy[group.ravel() == g]
-            s = int(layout.size[nodes[0]])
-            y = keys[order[starts[group.ravel() == g][:, None] + np.arange(s)[None, :]]]  # (G, s)
-            index[nodes] = _rice_group_search(layout, nodes, y)
-        # route the users of this level's splits to the next level
-        splits = level[layout.kind[level] == SPLIT]
-        if splits.size:
-            here = np.isin(user_node, splits)
-            nd = user_node[here]
-            seeds = _rice_seed(layout.const[nd], index[nd])
-            go_left = cells(keys[here], seeds, layout.size[nd].astype(np.uint64)) < layout.split_at[nd].astype(np.uint64)
-            user_node[here] = np.where(go_left, layout.left[nd], layout.right[nd])
-            level = np.concatenate([layout.left[splits], layout.right[splits]])
-            level.sort()
-        else:
-            level = np.array([], dtype=np.int64)
-    return index
-
-
-def _rice_group_search(layout: Layout, nodes: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """First success index for tasks of one shape; ``y`` is ``(G, s)`` keys."""
-    node0 = int(nodes[0])
-    g_count, s = y.shape
-    found = np.full(g_count, -1, dtype=np.int64)
-    todo = np.arange(g_count)
-    start = 0
-    block = 64
-    while todo.size:
-        block = min(max(64, block), max(1, _CHUNK // max(1, s * todo.size)) * 4)
-        cand = np.arange(start, start + block, dtype=np.int64)
-        seeds = _rice_seed(layout.const[nodes[todo]][:, None], cand[None, :])  # (G', V)
-        flat_ok = _shape_success(layout, node0, y[todo], seeds)
-        hit = flat_ok.any(axis=1)
-        first = flat_ok.argmax(axis=1)
-        found[todo[hit]] = start + first[hit]
-        todo = todo[~hit]
-        start += block
-        block *= 2
-    return found
-
-
-def _shape_success(layout: Layout, node: int, y: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """``(G, V)`` success of seeds ``(G, V)`` for tasks with keys ``(G, s)`` of one shape."""
-    g_count, v_count = seeds.shape
-    s = y.shape[1]
-    out = np.empty((g_count, v_count), dtype=bool)
-    rows = max(1, _CHUNK // max(1, s * v_count))
-    for lo in range(0, g_count, rows):
-        hi = min(g_count, lo + rows)
-        ys = np.repeat(y[lo:hi], v_count, axis=0)  # (G'*V, s)
-        sd = seeds[lo:hi].reshape(-1)
-        out[lo:hi] = _rows_success(layout, node, ys, sd).reshape(hi - lo, v_count)
-    return out
-
-
-def _rows_success(layout: Layout, node: int, y: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """Row-wise version of :func:`task_success`: row ``j`` keys ``y[j]`` with seed ``seeds[j]``."""
-    s = y.shape[1]
-    if layout.kind[node] == SPLIT:
-        cell = cells(y, seeds[:, None], s)
-        s1 = int(layout.split_at[node])
-        return np.count_nonzero(cell < np.uint64(s1), axis=1) == s1
-    c = int(layout.n_slots[node])
-    m = layout.per_slot
-    cell = cells(y, seeds[:, None], c)
-    if m == 1 and c <= 64 and hasattr(np, "bitwise_count"):
-        mask = np.bitwise_or.reduce(np.uint64(1) << cell, axis=1)
-        return np.bitwise_count(mask) == s
-    srt = np.sort(cell, axis=1)
-    return ~np.any(srt[:, m:] == srt[:, :-m], axis=1)
-
-
-# ----------------------------------------------------------------------------- verification
-
-
-def _fingerprints(keys: np.ndarray, r: int) -> np.ndarray:
-    return (fmix64(keys ^ _FP_SALT) >> np.uint64(64 - r)).astype(np.int64)
-
-
-def _occupancy_width(k: int, slots: int, per_slot: int) -> int:
-    if k == slots * per_slot:
-        return 0
-    return math.ceil(math.log2(per_slot + 1))
-
-
-def _write_verification(writer: BitWriter, keys: np.ndarray, slot: np.ndarray, slots: int, per_slot: int, r: int) -> None:
-    k = keys.size
-    width = _occupancy_width(k, slots, per_slot)
-    occupancy = np.bincount(slot, minlength=slots)
-    if width:
-        shifts = np.arange(width - 1, -1, -1)
-        writer.write_bits(((occupancy[:, None] >> shifts[None, :]) & 1).astype(np.uint8).ravel())
-    fp = _fingerprints(keys, r)
-    order = np.lexsort((fp, slot))
-    shifts = np.arange(r - 1, -1, -1)
-    writer.write_bits(((fp[order][:, None] >> shifts[None, :]) & 1).astype(np.uint8).ravel())
-
-
-def _verification_length(k: int, slots: int, per_slot: int, r: int) -> int:
-    return slots * _occupancy_width(k, slots, per_slot) + k * r
-
-
-def _check_verification(bits: np.ndarray, keys: np.ndarray, slot: np.ndarray, k: int, slots: int, per_slot: int, r: int) -> np.ndarray:
-    """``(N,)`` bool: does each user's fingerprint appear among its slot's stored ones?"""
-    width = _occupancy_width(k, slots, per_slot)
-    if width:
-        occ_bits = bits[: slots * width].reshape(slots, width).astype(np.int64)
-        occupancy = occ_bits @ (1 << np.arange(width - 1, -1, -1))
-        if occupancy.sum() != k or occupancy.max(initial=0) > per_slot:
-            raise MalformedMessageError("feedback message corrupt: slot occupancies do not add up to k")
-    else:
-        occupancy = np.full(slots, per_slot, dtype=np.int64)
-    fp_bits = bits[slots * width :].reshape(k, r).astype(np.int64)
-    stored = fp_bits @ (1 << np.arange(r - 1, -1, -1))
-    first = np.concatenate([[0], np.cumsum(occupancy)])
-    mine = _fingerprints(keys, r)
-    member = np.zeros(keys.size, dtype=bool)
-    for j in range(per_slot):
-        pos = first[slot] + j
-        has = j < occupancy[slot]
-        member |= has & (stored[np.minimum(pos, k - 1)] == mine)
-    return member
-
-
 # ----------------------------------------------------------------------------- public API
 
 
@@ -643,7 +396,7 @@ def encode_bits(
         _write_k(writer, k, slots, per_slot)
     if code.scheme == "consensus":
         lengths = _task_lengths(layout, code, plan)
-        salt, values = _consensus_search(layout, keys, lengths)
+        salt, values = consensus_search(layout, keys, lengths)
         salt_r = _salt_rice(code, layout, plan)
         if salt_r is not None:
             writer.write_rice(salt, salt_r)
@@ -651,17 +404,17 @@ def encode_bits(
             writer.write(value, ell)
         if code.fingerprint_bits:
             task_bits = writer.bits()[-int(lengths.sum()) :] if lengths.sum() else np.zeros(0, np.uint8)
-            seeds = _consensus_seeds(layout, salt, task_bits, lengths)
+            seeds = consensus_seeds(layout, salt, task_bits, lengths)
     else:
-        index = _rice_search(layout, keys)
+        index = rice_search(layout, keys)
         p = 2.0 ** layout.log2p
         for node in layout.tasks.tolist():
             writer.write_rice(int(index[node]), rice_parameter(float(p[node])))
         if code.fingerprint_bits:
-            seeds = _rice_seed(layout.const, index)
+            seeds = rice_seeds(layout.const, index)
     if code.fingerprint_bits:
         slot = route(layout, keys, seeds)
-        _write_verification(writer, keys, slot, slots, per_slot, code.fingerprint_bits)
+        write_verification(writer, keys, slot, slots, per_slot, code.fingerprint_bits)
     return writer.bits()
 
 
@@ -697,16 +450,16 @@ def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int |
         reader._need(total)
         task_bits = bits[reader.pos : reader.pos + total]
         reader.pos += total
-        seeds = _consensus_seeds(layout, salt, task_bits, lengths)
+        seeds = consensus_seeds(layout, salt, task_bits, lengths)
     else:
         index = np.zeros(layout.kind.size, dtype=np.int64)
         p = 2.0 ** layout.log2p
         for node in layout.tasks.tolist():
             index[node] = reader.read_rice(rice_parameter(float(p[node])), limit=1 << 30)
-        seeds = _rice_seed(layout.const, index)
+        seeds = rice_seeds(layout.const, index)
     verification = None
     if code.fingerprint_bits:
-        length = _verification_length(k, slots, per_slot, code.fingerprint_bits)
+        length = verification_length(k, slots, per_slot, code.fingerprint_bits)
         reader._need(length)
         verification = bits[reader.pos : reader.pos + length]
         reader.pos += length
@@ -752,7 +505,7 @@ def decode_many(
     keys = user_keys(ids)
     slot = route(parsed.layout, keys, parsed.seeds)
     if parsed.verification is not None:
-        ok = _check_verification(parsed.verification, keys, slot, parsed.layout.k, slots, per_slot, code.fingerprint_bits)
+        ok = check_verification(parsed.verification, keys, slot, parsed.layout.k, slots, per_slot, code.fingerprint_bits)
         slot = np.where(ok, slot, -1)
     return slot
 
@@ -921,7 +674,7 @@ def _message_bits(message: Any, slots: int, per_slot: int, code: FeedbackCode, k
         for node in layout.tasks.tolist():
             reader.read_rice(rice_parameter(float(p[node])), limit=1 << 30)
     if code.fingerprint_bits:
-        reader.pos += _verification_length(k, slots, per_slot, code.fingerprint_bits)
+        reader.pos += verification_length(k, slots, per_slot, code.fingerprint_bits)
     if reader.pos > bits.size:
         raise MalformedMessageError("feedback message too short")
     return reader.pos
