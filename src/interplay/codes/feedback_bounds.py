@@ -30,10 +30,19 @@ Which bound is which
     scheduling in massive random access", IEEE Trans. Inf. Theory 67(12), 2021, study this
     problem).
 ``seed_search_lower_bound``
-    What any prefix-free code pays when its message is the index of the first successful seed
-    in a sequence of independent trials of success probability ``p``: the entropy of the
-    geometric distribution, ``h(p) / p = log2(1/p) + (1-p)/p log2(1/(1-p))`` which tends to
-    ``log2(1/p) + log2 e``. Shown to explain the constant gap of single-search codes at small k.
+    What any prefix-free code pays when its message names one seed of a sequence of independent
+    uniformly random maps, each collision-free on a given set with probability ``p``: the
+    entropy of the geometric distribution, ``h(p) / p = log2(1/p) + (1-p)/p log2(1/(1-p))``,
+    which tends to ``log2(1/p) + log2 e``. For the first successful seed this is the entropy of
+    its index. It holds for any other choice of a successful seed too (large ``n``): any ``L``
+    seeds are together collision-free on a fraction ``1 - (1-p)^L`` of the active sets, so the
+    ``L`` likeliest messages have total probability at most that, the message distribution is
+    majorised by the geometric one, and entropy is Schur-concave. So ``log2(1/p) + log2 e`` is
+    the floor of every one-seed code; at ``b = k = 8`` it is 1.166 times
+    ``variable_length_lower_bound``. (That bound is not tight for small ``k``: for ``k = b = 2``
+    any ``L`` maps split ``[n]`` into at most ``2^L`` cells, so at least a fraction ``2^-L`` of
+    the pairs collide under all of them and every prefix-free code needs 2 bits, twice the
+    bound.)
 ``fixed_length_lower_bound``
     A fixed-length code of ``L`` bits is a family of ``2^L`` maps that is collision-free for
     *every* k-subset of ``[n]``. Counting gives ``L >= log2(1/p_max)``; for ``m = 1`` the
