@@ -38,7 +38,8 @@ import time
 
 import numpy as np
 
-from interplay.solvers.qsft import QSFT, low_order_frequencies
+from interplay.solvers.qsft import QSFT
+from interplay.solvers.qsft_design import low_order_frequencies
 from interplay.values.base import as_value_function
 from interplay.values.rna import RNAFoldEnergy, random_rna
 

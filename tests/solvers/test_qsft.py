@@ -11,15 +11,15 @@ import pytest
 import interplay
 from interplay.solvers import BudgetError
 from interplay.solvers.base import check_random_state
-from interplay.solvers.qsft import (
-    QSFT,
+from interplay.solvers.qsft import QSFT
+from interplay.solvers.qsft_design import (
     delay_matrix,
     is_full_rank_mod_q,
     low_order_frequencies,
     qary_bin_transform,
     subsample_groups,
-    unique_rows,
 )
+from interplay.solvers.qsft_points import unique_rows
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions, canonical_spectrum
 from interplay.values.base import as_value_function
@@ -322,7 +322,7 @@ def test_sample_r2_is_reported_and_a_dense_function_warns():
 
 
 def test_group_hashes_matches_numpy_unique():
-    from interplay.solvers.qsft import _group_hashes
+    from interplay.solvers.qsft_points import _group_hashes
 
     rng = np.random.default_rng(1)
     for _ in range(100):
@@ -340,7 +340,7 @@ def test_group_hashes_matches_numpy_unique():
 def test_design_points_dedupe_matches_numpy(q, keys):
     """Distinct design points from the packed sketch keys equal np.unique of the rows, also
     when the keys collide (then the exact packed words decide)."""
-    from interplay.solvers.qsft import _DesignPoints
+    from interplay.solvers.qsft_points import _DesignPoints
 
     rng = np.random.default_rng(q)
     for n, b in [(3, 2), (5, 2), (9, 3)]:
@@ -365,7 +365,7 @@ def test_design_points_dedupe_matches_numpy(q, keys):
 
 @pytest.mark.parametrize("q", [2, 3, 4, 5, 7, 8, 100, 127, 128])
 def test_lane_packing_adds_mod_q(q):
-    from interplay.solvers.qsft import _LanePacking
+    from interplay.solvers.qsft_points import _LanePacking
 
     rng = np.random.default_rng(q)
     for n in (1, 7, 33, 100):
@@ -420,7 +420,7 @@ def test_canonical_spectrum_order_and_merge_against_python():
 
 def test_group_hashes_with_equal_leading_bits():
     """Hashes that agree on their top 32 bits but not below are different rows."""
-    from interplay.solvers.qsft import _group_hashes
+    from interplay.solvers.qsft_points import _group_hashes
 
     rng = np.random.default_rng(2)
     for _ in range(50):
@@ -439,7 +439,7 @@ def test_group_hashes_with_equal_leading_bits():
 @pytest.mark.parametrize("q", [2, 3, 4, 5, 6, 127, 128])
 def test_lattice_is_the_hashed_subspace(q):
     """_lattice(M) lists (M l) mod q for l in C order, as the bin transform expects."""
-    from interplay.solvers.qsft import _lattice
+    from interplay.solvers.qsft_design import _lattice
 
     rng = np.random.default_rng(q)
     for b in (1, 2, 3):
