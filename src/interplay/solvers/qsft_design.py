@@ -173,13 +173,6 @@ def qary_bin_transform(samples: np.ndarray, q: int, b: int, axis: int = -1) -> n
     return bins.reshape(shape)
 
 
-def _all_vectors(q: int, b: int) -> np.ndarray:
-    """(q**b, b) all vectors of Z_q^b in C order."""
-    idx = np.arange(q**b)
-    powers = q ** np.arange(b - 1, -1, -1)
-    return (idx[:, None] // powers[None, :]) % q
-
-
 def _lattice(columns: np.ndarray, q: int) -> np.ndarray:
     """``(M l) mod q`` for every l in ``Z_q^b`` (C order), for each of C (n, b) matrices M.
 
