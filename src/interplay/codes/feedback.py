@@ -344,16 +344,16 @@ def _task_lengths(layout: Layout, code: FeedbackCode, plan: _Plan) -> np.ndarray
     need = -layout.log2p[tasks]
     overhead = plan.overhead if plan.overhead is not None else min(0.3, 3.0 / tasks.size)
     extra = np.full(tasks.size, overhead)
-    if tasks.size and plan.front is not None:
+    if plan.front is not None:
         extra[0] = plan.front
     extra += np.where(layout.size[tasks] >= code.big_task_users, code.big_task_overhead, 0.0)
-    if tasks.size > 1 and plan.give_back > 0:
+    if plan.give_back > 0:
         take = min(plan.give_back, extra.sum() - _SLACK, need[-1] + extra[-1] - 1.0)
         extra[-1] -= max(0.0, take)
     target = need + extra
     ends = np.ceil(np.cumsum(target) - 1e-9).astype(np.int64)
     lengths = np.diff(np.concatenate([[0], ends]))
-    if lengths.size and lengths.max() > 40:
+    if lengths.max() > 40:
         raise ValueError("a search task would need more than 40 bits; use a smaller leaf_size")
     return lengths
 
