@@ -63,9 +63,9 @@ def check_names(names: Iterable[Any], count: int, *, argument: str, of: str) -> 
 def unique_names(names: Sequence[str]) -> list[str]:
     """Make generated names unique: a name that occurs more than once gets its position.
 
-    ``["the", "cat", "the"]`` becomes ``["the[0]", "cat", "the[2]"]``. A suffixed name that
-    collides with another name (the word ``"the[2]"`` in the text itself) gets further ``'``
-    marks until it is unique.
+    ``["the", "cat", "the"]`` becomes ``["the[0]", "cat", "the[2]"]``. Names that occur once
+    are kept as they are; a suffixed name that would equal one of them (the text itself holds
+    the word ``"the[2]"``) gets ``'`` marks until it is unique.
 
     Parameters
     ----------
@@ -78,11 +78,13 @@ def unique_names(names: Sequence[str]) -> list[str]:
     counts: dict[str, int] = {}
     for name in names:
         counts[name] = counts.get(name, 0) + 1
-    out = [f"{name}[{i}]" if counts[name] > 1 else name for i, name in enumerate(names)]
-    taken = set()
-    for i, name in enumerate(out):
-        while name in taken:
-            name += "'"
-        taken.add(name)
-        out[i] = name
+    taken = {name for name, count in counts.items() if count == 1}
+    out = list(names)
+    for i, name in enumerate(names):
+        if counts[name] > 1:
+            label = f"{name}[{i}]"
+            while label in taken:
+                label += "'"
+            taken.add(label)
+            out[i] = label
     return out
