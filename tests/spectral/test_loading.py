@@ -169,6 +169,15 @@ def test_valid_documents_load():
     assert Interactions.from_dict(document)[(1, 2)] == -3.0
 
 
+def test_repeated_terms_that_sum_beyond_the_float_range_are_refused():
+    """Each coefficient is finite, their sum is not: it used to be stored as inf (and the
+    saved file could not be loaded back)."""
+    with pytest.raises(ValueError, match="add up beyond the float range"):
+        Interactions([(0,), (0,)], [1e308, 1e308], n_features=2)
+    with pytest.raises(ValueError, match="add up beyond the float range"):
+        QaryInteractions([[1, 0], [1, 0]], [1e308, 1e308], n_features=2, q=3)
+
+
 def _peak_bytes(action) -> int:
     tracemalloc.start()
     try:

@@ -119,7 +119,10 @@ class Interactions(JSONDocument):
             )
         if not np.all(np.isfinite(coefficients)):
             raise ValueError("coefficients must be finite")
-        self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
+        with np.errstate(over="ignore"):
+            self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
+        if not np.all(np.isfinite(self._coef)):
+            raise ValueError("coefficients of a repeated subset add up beyond the float range")
         self.n_features = n
         self.basis = basis
         self.feature_names = check_feature_names(feature_names, n)

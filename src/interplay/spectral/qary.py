@@ -239,7 +239,12 @@ class QaryInteractions(JSONDocument):
             )
         if not np.all(np.isfinite(coef)):
             raise ValueError("coefficients must be finite")
-        self._freq, self._coef = canonical_spectrum(freq, coef, q)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._freq, self._coef = canonical_spectrum(freq, coef, q)
+        if not np.all(np.isfinite(self._coef)):
+            raise ValueError(
+                "coefficients of a repeated frequency vector add up beyond the float range"
+            )
         self.n_features = n
         self.q = q
         self.feature_names = check_feature_names(feature_names, n)
