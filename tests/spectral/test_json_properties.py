@@ -18,6 +18,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from saved_documents import binary_document, qary_document
 
 from interplay.spectral.indices import BASES
 from interplay.spectral.interactions import Interactions
@@ -120,24 +121,8 @@ def test_qary_round_trip(result):
 
 
 # ----------------------------------------------------------------------------- fuzzing
-_BINARY = Interactions(
-    [(), (0,), (1, 2), (0, 1, 3)],
-    [0.5, -1.25, 2.0, 1e-3],
-    n_features=4,
-    basis="fourier",
-    feature_names=["the", "cat", "sat", "down"],
-    n_queries=100,
-    method="spex",
-    metadata={"budget": 100, "timings": {"fit": 0.5}},
-).to_json(indent=1)
-_QARY = QaryInteractions(
-    [{}, {0: 1}, {0: 2}, {1: 1, 2: 2}],
-    [1.0, 0.5 + 0.5j, 0.5 - 0.5j, 2.0],
-    n_features=3,
-    q=3,
-    state_names=["lo", "mid", "hi"],
-    method="qsft",
-).to_json(indent=1)
+_BINARY = json.dumps(binary_document(), indent=1)
+_QARY = json.dumps(qary_document(), indent=1)
 
 # values that hostile files use: sizes far beyond the file, wrong types, non-finite numbers
 HOSTILE = st.one_of(

@@ -14,38 +14,11 @@ import os
 import tracemalloc
 
 import pytest
+from saved_documents import binary_document, qary_document
 
 import interplay.atomic
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions
-
-
-def binary_document() -> dict:
-    result = Interactions(
-        [(), (0,), (1, 2)],
-        [0.5, -1.0, 2.0],
-        n_features=3,
-        basis="mobius",
-        feature_names=["a", "b", "c"],
-        n_queries=8,
-        method="spex",
-        metadata={"budget": 8},
-    )
-    return json.loads(result.to_json())
-
-
-def qary_document() -> dict:
-    result = QaryInteractions(
-        [{}, {0: 1}, {0: 3}, {1: 2, 2: 1}],
-        [1.0, 0.5 + 0.25j, 0.5 - 0.25j, 2.0],
-        n_features=3,
-        q=4,
-        feature_names=["p0", "p1", "p2"],
-        state_names=list("ACGU"),
-        n_queries=64,
-        method="qsft",
-    )
-    return json.loads(result.to_json())
 
 
 def _changed(document: dict, key: str, value) -> dict:
@@ -136,26 +109,19 @@ QARY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("key", "value", "match"), BINARY_CASES)
-def test_interactions_document_errors_name_the_field(tmp_path, key, value, match):
-    document = _changed(binary_document(), key, value)
+@pytest.mark.parametrize(
+    ("cls", "document", "key", "value", "match"),
+    [(Interactions, binary_document, *case) for case in BINARY_CASES]
+    + [(QaryInteractions, qary_document, *case) for case in QARY_CASES],
+)
+def test_document_errors_name_the_file_and_field(tmp_path, cls, document, key, value, match):
     path = tmp_path / "result.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
+    path.write_text(json.dumps(_changed(document(), key, value)), encoding="utf-8")
     with pytest.raises(ValueError, match=match) as info:
-        Interactions.load(path)
+        cls.load(path)
     message = str(info.value)
     assert message.startswith(f"{path}: ") and "\n" not in message
     assert info.value.__cause__ is None and info.value.__suppress_context__
-
-
-@pytest.mark.parametrize(("key", "value", "match"), QARY_CASES)
-def test_qary_document_errors_name_the_field(tmp_path, key, value, match):
-    document = _changed(qary_document(), key, value)
-    path = tmp_path / "result.json"
-    path.write_text(json.dumps(document), encoding="utf-8")
-    with pytest.raises(ValueError, match=match) as info:
-        QaryInteractions.load(path)
-    assert str(info.value).startswith(f"{path}: ")
 
 
 def test_valid_documents_load():
