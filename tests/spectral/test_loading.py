@@ -13,6 +13,7 @@ import json
 import os
 import tracemalloc
 
+import numpy as np
 import pytest
 from saved_documents import binary_document, qary_document
 
@@ -133,6 +134,11 @@ def test_valid_documents_load():
     document = binary_document()
     document["terms"] = [[[0], 1], [[1, 2], -3]]
     assert Interactions.from_dict(document)[(1, 2)] == -3.0
+    # a dict built in memory may hold numpy scalars
+    document["n_features"] = np.int64(3)
+    document["terms"] = [[[np.int64(0)], np.float32(0.5)], [[1, np.int32(2)], np.float64(-3)]]
+    loaded = Interactions.from_dict(document)
+    assert loaded[(0,)] == 0.5 and loaded[(1, 2)] == -3.0
 
 
 def test_repeated_terms_that_sum_beyond_the_float_range_are_refused():

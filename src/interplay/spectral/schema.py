@@ -159,11 +159,11 @@ def read_numbers(values: Sequence[Any], template: str) -> np.ndarray:
     """
     if set(map(type, values)) <= {int, float}:
         try:
-            out = np.array(values, dtype=np.float64)
-        except OverflowError:  # an integer beyond the float range
+            out = np.array(values, dtype=np.float64).reshape(len(values))
+        except OverflowError:  # an integer beyond the float range: found below
             out = None
         if out is not None and np.isfinite(out).all():
-            return out.reshape(len(values))
+            return out
     for i, value in enumerate(values):
         name = template.format(i)
         if not _is_real(value):
@@ -174,7 +174,8 @@ def read_numbers(values: Sequence[Any], template: str) -> np.ndarray:
             finite = False
         if not finite:
             raise ValueError(f"{name} must be a finite number, got {_shown(value)}")
-    raise AssertionError("unreachable: a value was refused above")  # pragma: no cover
+    # every value is a finite real of another type (numpy scalars in a dict built in memory)
+    return np.array([float(v) for v in values], dtype=np.float64).reshape(len(values))
 
 
 def read_index_rows(
