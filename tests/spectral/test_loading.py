@@ -266,3 +266,11 @@ def test_failed_save_keeps_the_original(tmp_path, monkeypatch):
         Interactions([(1,)], [5.0], n_features=2, metadata={"x": object()}).save(path)
     assert path.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]
+
+
+def test_integers_too_long_to_print_are_named_not_printed():
+    """A dict built in memory can hold an int with more digits than Python prints."""
+    document = qary_document()
+    document["q"] = 10**5000
+    with pytest.raises(ValueError, match="q must be in 2..32768, got an integer of 16610 bits"):
+        QaryInteractions.from_dict(document)

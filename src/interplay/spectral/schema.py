@@ -47,7 +47,10 @@ def table_limit(chars: int | None) -> int:
 
 
 def _shown(value: Any) -> str:
-    text = repr(value)
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python converts to text
+        text = f"an integer of {value.bit_length()} bits"
     return text if len(text) <= 40 else text[:37] + "..."
 
 
@@ -85,7 +88,7 @@ def read_int(value: Any, name: str, *, low: int, high: int | None = None) -> int
         raise ValueError(f"{name} must be an integer, got {_shown(value)}")
     if value < low or (high is not None and value > high):
         bound = f"at least {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
+        raise ValueError(f"{name} must be {bound}, got {_shown(value)}")
     return int(value)
 
 
