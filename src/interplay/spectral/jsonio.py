@@ -81,6 +81,8 @@ class JSONDocument:
         ------
         FileNotFoundError
             No such file.
+        PermissionError
+            The file cannot be read.
         ValueError
             ``path`` is not a regular file or not UTF-8 JSON, or a field is missing, of the
             wrong type or out of range: one line naming the file and the field.
