@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import pickle
+import struct
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -146,7 +149,44 @@ def test_bad_input(task):
 
 
 # -------------------------------------------------------------------- CIFAR-10 loader
-def _write_fake_cifar(root, per_batch=30, n_test=20):
+class Python2Pickler(pickle._Pickler):
+    """Writes str and bytes as Python 2 ``str`` records, the way cPickle wrote the CIFAR-10
+    files, and names numpy's reconstructor by its old module ``numpy.core.multiarray``."""
+
+    def _record(self, raw: bytes) -> None:
+        if len(raw) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(raw)]) + raw)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(raw)) + raw)
+
+    def save_bytes(self, obj):
+        self._record(obj)
+        self.memoize(obj)
+
+    def save_str(self, obj):
+        self._record(obj.encode("latin1"))
+        self.memoize(obj)
+
+    dispatch: ClassVar[dict] = {**pickle._Pickler.dispatch, bytes: save_bytes, str: save_str}
+
+
+def _python2_dump(obj, fh):
+    buffer = io.BytesIO()
+    Python2Pickler(buffer, protocol=2).dump(obj)
+    fh.write(buffer.getvalue().replace(b"numpy._core.multiarray", b"numpy.core.multiarray"))
+
+
+class WritesAFile:
+    """A ``__reduce__`` payload: ``pickle.load`` of it creates the file ``path``."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def _write_fake_cifar(root, per_batch=30, n_test=20, dump=pickle.dump):
     folder = root / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
@@ -161,10 +201,10 @@ def _write_fake_cifar(root, per_batch=30, n_test=20):
         data[:, 1, 0, 0] = 160
         data = data.reshape(size, 3072)
         with (folder / name).open("wb") as fh:
-            pickle.dump({b"data": data, b"labels": labels.tolist(), b"batch_label": b"x"}, fh)
+            dump({b"data": data, b"labels": labels.tolist(), b"batch_label": b"x"}, fh)
     names = [f"class{c}".encode() for c in range(10)]
     with (folder / "batches.meta").open("wb") as fh:
-        pickle.dump({b"label_names": names, b"num_cases_per_batch": per_batch}, fh)
+        dump({b"label_names": names, b"num_cases_per_batch": per_batch}, fh)
     del rng
     return folder
 
@@ -202,6 +242,45 @@ def test_cifar10_loader_errors(tmp_path):
         load_cifar10(tmp_path, pool=5)
     with pytest.raises(ValueError, match="classes"):
         load_cifar10(tmp_path, classes=[1, 1])
+
+
+def test_cifar10_loader_reads_python2_pickles(tmp_path):
+    """The real files were written by Python 2: str records, numpy.core names."""
+    _write_fake_cifar(tmp_path / "py3")
+    _write_fake_cifar(tmp_path / "py2", dump=_python2_dump)
+    raw = (tmp_path / "py2" / "cifar-10-batches-py" / "test_batch").read_bytes()
+    assert b"numpy.core.multiarray\n_reconstruct" in raw and b"_codecs" not in raw
+    new = load_cifar10(tmp_path / "py3", n_train=40, n_test=10, pool=8)
+    old = load_cifar10(tmp_path / "py2", n_train=40, n_test=10, pool=8)
+    np.testing.assert_array_equal(old.X_train, new.X_train)
+    np.testing.assert_array_equal(old.y_test, new.y_test)
+    assert old.class_names == new.class_names == [f"class{c}" for c in range(10)]
+
+
+@pytest.mark.parametrize("victim", ["data_batch_3", "batches.meta"])
+def test_cifar10_loader_refuses_code_in_the_files(tmp_path, victim):
+    folder = _write_fake_cifar(tmp_path)
+    marker = tmp_path / "payload-ran"
+    with (folder / victim).open("wb") as fh:
+        pickle.dump({b"data": WritesAFile(marker), b"labels": [0]}, fh)
+    with pytest.raises(ValueError, match=f"{victim}: refused to read .* can run code"):
+        load_cifar10(tmp_path, n_train=10, n_test=10)
+    assert not marker.exists()
+
+
+def test_cifar10_loader_checks_the_batches(tmp_path):
+    folder = _write_fake_cifar(tmp_path)
+    with (folder / "data_batch_2").open("wb") as fh:
+        pickle.dump({b"data": np.zeros((3, 3072), np.uint8), b"labels": [0, 1]}, fh)
+    with pytest.raises(ValueError, match="data_batch_2: labels must be 3 integers"):
+        load_cifar10(tmp_path)
+    with (folder / "data_batch_2").open("wb") as fh:
+        pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, fh)
+    with pytest.raises(ValueError, match=r"labels must be in 0..9"):
+        load_cifar10(tmp_path)
+    (folder / "data_batch_2").write_bytes(b"\x80\x02}q\x00(")
+    with pytest.raises(ValueError, match="data_batch_2: not a readable CIFAR-10 batch"):
+        load_cifar10(tmp_path)
 
 
 def test_digits_task_shapes():

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from interplay.spectral import schema
 from interplay.spectral import subsets as sub
 from interplay.spectral.indices import (
     BASES,
@@ -15,6 +16,7 @@ from interplay.spectral.indices import (
     mobius_weights,
 )
 from interplay.spectral.jsonio import JSONDocument
+from interplay.spectral.names import check_names
 
 __all__ = ["Interactions", "Term", "check_feature_names"]
 
@@ -23,13 +25,14 @@ _VERSION = 1
 
 
 def check_feature_names(feature_names: Any, n: int) -> list[str]:
-    """The n feature names as strings (``"x0", "x1", ...`` when None); a wrong count raises."""
+    """The n feature names (``"x0", "x1", ...`` when None).
+
+    Raises a one-line ValueError for a wrong count, a name that is not a string or is blank,
+    and a repeated name (see :func:`~interplay.spectral.names.check_names`).
+    """
     if feature_names is None:
         return [f"x{i}" for i in range(n)]
-    names = [str(x) for x in feature_names]
-    if len(names) != n:
-        raise ValueError(f"{len(names)} feature names given for {n} features")
-    return names
+    return check_names(feature_names, n, argument="feature_names", of="features")
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,10 @@ class Interactions(JSONDocument):
             )
         if not np.all(np.isfinite(coefficients)):
             raise ValueError("coefficients must be finite")
-        self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
+        with np.errstate(over="ignore"):
+            self._idx, self._coef = sub.canonical_sum(idx, coefficients, n)
+        if not np.all(np.isfinite(self._coef)):
+            raise ValueError("coefficients of a repeated subset add up beyond the float range")
         self.n_features = n
         self.basis = basis
         self.feature_names = check_feature_names(feature_names, n)
@@ -389,24 +395,54 @@ class Interactions(JSONDocument):
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> Interactions:
-        """Rebuild from :meth:`to_dict` output, checking the format."""
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise ValueError(f"not an interplay interactions document (format != {_FORMAT!r})")
-        if data.get("version") != _VERSION:
-            raise ValueError(f"unsupported interactions format version {data.get('version')!r}")
-        terms = data["terms"]
-        return cls(
-            [t[0] for t in terms],
-            [t[1] for t in terms],
-            n_features=data["n_features"],
-            basis=data["basis"],
-            feature_names=data["feature_names"],
-            n_queries=data.get("n_queries"),
-            method=data.get("method"),
-            order=data.get("order"),
-            metadata=data.get("metadata") or {},
+    def from_dict(cls, data: dict, *, max_table: int = schema.TABLE_CELLS) -> Interactions:
+        """Rebuild from :meth:`to_dict` output, checking every field first.
+
+        Parameters
+        ----------
+        data : dict
+            A parsed document (untrusted: types, ranges and sizes are checked).
+        max_table : int
+            Largest padded table (terms × largest subset) the document may ask for;
+            :meth:`load` allows more for longer files.
+
+        Raises
+        ------
+        ValueError
+            One line naming the first field that is missing, of the wrong type or out of
+            range (``terms[3][0]: feature must be in 0..4, got 7``).
+        """
+        data = schema.check_header(data, _FORMAT, _VERSION, "interactions")
+        n = schema.read_int(schema.field(data, "n_features"), "n_features", low=1)
+        # the names are in the file, so checking their count bounds n by the file's length
+        names = schema.read_list(schema.field(data, "feature_names"), "feature_names")
+        names = check_feature_names(names, n)
+        basis = schema.field(data, "basis")
+        if basis not in BASES:
+            raise ValueError(f"basis must be one of {', '.join(BASES)}; got {basis!r}")
+        terms = schema.read_list(schema.field(data, "terms"), "terms")
+        schema.read_tuples(terms, "terms[{}]", size=2, form="a [subset, coefficient] pair")
+        subsets = [t[0] for t in terms]
+        _, sizes = schema.read_index_rows(subsets, "terms[{}][0]", high=n, what="feature")
+        width = max(int(sizes.max(initial=0)), 1)
+        schema.check_table_size(len(terms), width, limit=max_table, name="terms")
+        coefficients = schema.read_numbers([t[1] for t in terms], "terms[{}][1]")
+        result = cls(
+            subsets,
+            coefficients,
+            n_features=n,
+            basis=basis,
+            feature_names=names,
+            n_queries=schema.read_optional_int(data, "n_queries", low=0),
+            method=schema.read_optional_str(data, "method"),
+            order=schema.read_optional_int(data, "order", low=1),
+            metadata=schema.read_dict(data, "metadata"),
         )
+        if len(result) != len(terms):
+            raise schema.repeated_key(
+                [frozenset(s) for s in subsets], "terms[{}]", "subset"
+            )
+        return result
 
     # ------------------------------------------------------------- arithmetic
     def allclose(self, other: Interactions, *, atol: float = 1e-9) -> bool:

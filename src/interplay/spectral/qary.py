@@ -20,10 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from interplay.spectral import schema
 from interplay.spectral.interactions import Interactions, Term, check_feature_names
 from interplay.spectral.jsonio import JSONDocument
+from interplay.spectral.names import check_names
 
 __all__ = [
+    "MAX_Q",
     "QaryInteractions",
     "QaryTerm",
     "canonical_spectrum",
@@ -33,6 +36,9 @@ __all__ = [
 
 _FORMAT = "interplay.qary_interactions"
 _VERSION = 1
+
+#: Largest number of states: frequencies are stored as int16.
+MAX_Q = 2**15
 
 
 @dataclass(frozen=True)
@@ -223,8 +229,8 @@ class QaryInteractions(JSONDocument):
         q = int(q)
         if n < 1:
             raise ValueError(f"n_features must be positive, got {n_features}")
-        if q < 2:
-            raise ValueError(f"q must be at least 2, got {q}")
+        if not 2 <= q <= MAX_Q:
+            raise ValueError(f"q must be at least 2 and at most {MAX_Q}, got {q}")
         coef = np.asarray(coefficients, dtype=np.complex128).ravel()
         freq = self._frequency_matrix(frequencies, n)
         if freq.shape[0] != coef.shape[0]:
@@ -233,16 +239,20 @@ class QaryInteractions(JSONDocument):
             )
         if not np.all(np.isfinite(coef)):
             raise ValueError("coefficients must be finite")
-        self._freq, self._coef = canonical_spectrum(freq, coef, q)
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._freq, self._coef = canonical_spectrum(freq, coef, q)
+        if not np.all(np.isfinite(self._coef)):
+            raise ValueError(
+                "coefficients of a repeated frequency vector add up beyond the float range"
+            )
         self.n_features = n
         self.q = q
         self.feature_names = check_feature_names(feature_names, n)
         if state_names is None:
             state_names = [str(a) for a in range(q)]
-        state_names = [str(s) for s in state_names]
-        if len(state_names) != q:
-            raise ValueError(f"{len(state_names)} state names given for q={q} states")
-        self.state_names = state_names
+        self.state_names = check_names(
+            state_names, q, argument="state_names", of=f"states (q={q})"
+        )
         self.n_queries = None if n_queries is None else int(n_queries)
         self.method = method
         self.metadata = dict(metadata or {})
@@ -573,25 +583,56 @@ class QaryInteractions(JSONDocument):
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> QaryInteractions:
-        """Rebuild from :meth:`to_dict` output, checking the format."""
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
-            raise ValueError(
-                f"not an interplay q-ary interactions document (format != {_FORMAT!r})"
-            )
-        if data.get("version") != _VERSION:
-            raise ValueError(
-                f"unsupported q-ary interactions format version {data.get('version')!r}"
-            )
-        terms = data["terms"]
-        return cls(
-            [{int(p): int(v) for p, v in t[0]} for t in terms],
-            [complex(t[1], t[2]) for t in terms],
-            n_features=data["n_features"],
-            q=data["q"],
-            feature_names=data["feature_names"],
-            state_names=data.get("state_names"),
-            n_queries=data.get("n_queries"),
-            method=data.get("method"),
-            metadata=data.get("metadata") or {},
+    def from_dict(cls, data: dict, *, max_table: int = schema.TABLE_CELLS) -> QaryInteractions:
+        """Rebuild from :meth:`to_dict` output, checking every field first.
+
+        Parameters
+        ----------
+        data : dict
+            A parsed document (untrusted: types, ranges and sizes are checked).
+        max_table : int
+            Largest dense frequency table (terms × n_features) the document may ask for;
+            :meth:`load` allows more for longer files.
+
+        Raises
+        ------
+        ValueError
+            One line naming the first field that is missing, of the wrong type or out of
+            range (``terms[2][0][1][1]: frequency must be in 0..3, got 4``).
+        """
+        data = schema.check_header(data, _FORMAT, _VERSION, "q-ary interactions")
+        n = schema.read_int(schema.field(data, "n_features"), "n_features", low=1)
+        q = schema.read_int(schema.field(data, "q"), "q", low=2, high=MAX_Q)
+        # both name lists are in the file: checking their counts bounds n and q by its length
+        names = schema.read_list(schema.field(data, "feature_names"), "feature_names")
+        names = check_feature_names(names, n)
+        states = schema.read_list(schema.field(data, "state_names"), "state_names")
+        states = check_names(states, q, argument="state_names", of=f"states (q={q})")
+        terms = schema.read_list(schema.field(data, "terms"), "terms")
+        schema.check_table_size(len(terms), n, limit=max_table, name="terms")
+        schema.read_tuples(terms, "terms[{}]", size=3, form="[[[position, k], ...], re, im]")
+        rows = [t[0] for t in terms]
+        for r, row in enumerate(rows):
+            schema.read_list(row, f"terms[{r}][0]")
+            schema.read_tuples(row, f"terms[{r}][0][{{}}]", size=2, form="a [position, k] pair")
+        positions = [[entry[0] for entry in row] for row in rows]
+        schema.read_index_rows(positions, "terms[{}][0]", high=n, what="position")
+        values = [[entry[1] for entry in row] for row in rows]
+        schema.read_index_rows(values, "terms[{}][0]", high=q, what="frequency", distinct=False)
+        real = schema.read_numbers([t[1] for t in terms], "terms[{}][1]")
+        imag = schema.read_numbers([t[2] for t in terms], "terms[{}][2]")
+        result = cls(
+            [dict(row) for row in rows],
+            real + 1j * imag,
+            n_features=n,
+            q=q,
+            feature_names=names,
+            state_names=states,
+            n_queries=schema.read_optional_int(data, "n_queries", low=0),
+            method=schema.read_optional_str(data, "method"),
+            metadata=schema.read_dict(data, "metadata"),
         )
+        if len(result) != len(terms):
+            keys = [frozenset((p, v) for p, v in row if v) for row in rows]
+            raise schema.repeated_key(keys, "terms[{}]", "frequency vector")
+        return result

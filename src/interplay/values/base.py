@@ -60,6 +60,14 @@ def check_masks(masks: Any, n: int, alphabet_size: int = 2) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def _as_complex(value: Any) -> complex:
+    """``complex(value)``; an integer beyond the float range becomes ±inf (refused later)."""
+    try:
+        return complex(value)
+    except OverflowError:
+        return complex(np.inf if value > 0 else -np.inf)
+
+
 def _non_numeric_rows(column: np.ndarray) -> np.ndarray:
     """Rows of a (N,) object array that are not a real number (str, bytes, None, ...)."""
 
@@ -67,7 +75,7 @@ def _non_numeric_rows(column: np.ndarray) -> np.ndarray:
         if isinstance(v, (str, bytes)) or v is None:
             return True
         try:
-            complex(v)  # real numbers, numpy/torch scalars; complex is judged afterwards
+            _as_complex(v)  # real numbers, numpy/torch scalars; complex is judged afterwards
         except (TypeError, ValueError):
             return True
         return False
@@ -94,13 +102,21 @@ def check_outputs(values: Any, n_rows: int) -> np.ndarray:
     ValueError
         For a wrong shape; for non-numeric output (strings, bytes, ``None``, objects that
         are not numbers — numeric strings such as ``"1.5"`` are refused too); for complex
-        values with a non-zero imaginary part; for NaN or infinite values. The messages
-        name the offending rows of the batch.
+        values with a non-zero imaginary part; for NaN or infinite values (integers and long
+        doubles beyond the float64 range included); for masked (missing) entries of a
+        masked array. The messages name the offending rows of the batch. Nothing else is
+        raised for any array-like output.
     """
     if values is None:
         raise ValueError(
             f"the value function returned None for {n_rows} masks (a missing return "
             "statement?); it must return one float per mask"
+        )
+    if np.ma.isMaskedArray(values) and np.ma.getmaskarray(values).any():
+        masked = np.flatnonzero(np.ma.getmaskarray(values).reshape(-1))
+        raise ValueError(
+            f"the value function returned masked (missing) values (rows {_rows_text(masked)} "
+            "of this batch); it must return one float per mask"
         )
     try:
         raw = np.asarray(values)
@@ -129,7 +145,7 @@ def check_outputs(values: Any, n_rows: int) -> np.ndarray:
                 f"the value function returned non-numeric values for {bad.size} of {n_rows} "
                 f"masks (rows {_rows_text(bad)} of this batch); it must return one float per mask"
             )
-        raw = np.array([complex(v) for v in raw])
+        raw = np.array([_as_complex(v) for v in raw])
         kind = raw.dtype.kind
     if kind == "c":
         bad = np.flatnonzero(raw.imag != 0)
@@ -139,7 +155,8 @@ def check_outputs(values: Any, n_rows: int) -> np.ndarray:
                 f"(rows {_rows_text(bad)} of this batch); it must return real numbers"
             )
         raw = raw.real
-    arr = np.asarray(raw, dtype=np.float64)
+    with np.errstate(over="ignore"):  # a long double beyond float64 becomes inf: refused below
+        arr = np.asarray(raw, dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         kinds = "NaN" if np.isnan(arr[bad]).all() else "non-finite (NaN or inf)"

@@ -14,13 +14,13 @@ is a function of the mask alone (to about 1e-7, whatever the batch or the warm s
 refitted mask by mask.
 
 Data: :func:`load_digits_task` (scikit-learn's digits, offline) and :func:`load_cifar10`
-(a local copy of CIFAR-10 in torchvision's python-pickle layout).
+(a local copy of CIFAR-10 in torchvision's python-pickle layout, read without running code
+from the files).
 """
 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +30,7 @@ import numpy as np
 
 from interplay.solvers.base import check_random_state
 from interplay.values.base import check_masks
+from interplay.values.plain_pickle import load_plain_pickle
 
 __all__ = [
     "DataAttributionValue",
@@ -122,18 +123,22 @@ def load_digits_task(n_train: int = 500, *, n_test: int = 200, random_state: Any
 
 
 def _read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    if not path.is_file():
-        raise FileNotFoundError(f"CIFAR-10 batch {path} not found")
-    with path.open("rb") as fh:
-        batch = pickle.load(fh, encoding="bytes")
+    batch = load_plain_pickle(path, what="CIFAR-10 batch")
+    if not isinstance(batch, dict):
+        raise ValueError(f"{path} is not a CIFAR-10 batch (not a dict)")  # noqa: TRY004
     data = batch.get(b"data", batch.get("data"))
     labels = batch.get(b"labels", batch.get("labels"))
     if data is None or labels is None:
         raise ValueError(f"{path} is not a CIFAR-10 batch (no data/labels)")
-    data = np.asarray(data, dtype=np.uint8)
-    if data.ndim != 2 or data.shape[1] != 3072:
-        raise ValueError(f"{path}: data must be (N, 3072) uint8, got {data.shape}")
-    return data, np.asarray(labels, dtype=np.int64)
+    data = np.asarray(data)
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise ValueError(f"{path}: data must be (N, 3072) uint8, got {data.dtype} {data.shape}")
+    labels = np.asarray(labels)
+    if labels.shape != (data.shape[0],) or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{path}: labels must be {data.shape[0]} integers, one per image")
+    if labels.size and labels.min() < 0:
+        raise ValueError(f"{path}: labels must not be negative")
+    return data, labels.astype(np.int64)
 
 
 def load_cifar10(
@@ -149,7 +154,10 @@ def load_cifar10(
 
     Reads ``cifar-10-batches-py/data_batch_1`` … ``data_batch_5`` and ``test_batch`` (python
     pickles with ``data`` (10000, 3072) uint8 rows in R, G, B plane order and ``labels``) and
-    ``batches.meta`` (``label_names``) when present. Nothing is downloaded.
+    ``batches.meta`` (``label_names``) when present. Nothing is downloaded. The pickles are
+    read without running code from them: only plain data (dicts, lists, bytes, numbers,
+    numpy arrays) is accepted, and a file that names any other function or class is refused
+    with a ValueError (see :func:`~interplay.values.plain_pickle.load_plain_pickle`).
 
     Parameters
     ----------
@@ -185,11 +193,12 @@ def load_cifar10(
     names = [str(c) for c in range(10)]
     meta = folder / "batches.meta"
     if meta.is_file():
-        with meta.open("rb") as fh:
-            info = pickle.load(fh, encoding="bytes")
-        raw = info.get(b"label_names", info.get("label_names"))
+        info = load_plain_pickle(meta, what="CIFAR-10 batches.meta")
+        raw = info.get(b"label_names", info.get("label_names")) if isinstance(info, dict) else None
         if raw is not None:
             names = [x.decode() if isinstance(x, bytes) else str(x) for x in raw]
+    if max(train_y.max(initial=0), test_y.max(initial=0)) >= len(names):
+        raise ValueError(f"{folder}: labels must be in 0..{len(names) - 1} (one per class name)")
     if classes is not None:
         classes = [int(c) for c in classes]
         if len(set(classes)) < 2 or min(classes) < 0 or max(classes) >= len(names):

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
+from interplay.spectral.names import unique_names
 from interplay.values.base import check_masks, check_outputs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -194,10 +195,7 @@ class TextFeatures:
         for piece in self.pieces:
             flat = " ".join(piece.split())
             out.append(flat if len(flat) <= width else flat[: width - 1] + "…")
-        counts: dict[str, int] = {}
-        for name in out:
-            counts[name] = counts.get(name, 0) + 1
-        return [f"{name}[{i}]" if counts[name] > 1 else name for i, name in enumerate(out)]
+        return unique_names(out)
 
     def lengths(self) -> np.ndarray:
         """(n,) int array: number of characters of each piece with its separator."""

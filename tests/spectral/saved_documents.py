@@ -1,0 +1,36 @@
+"""Two small valid saved documents (a binary and a q-ary result) that tests change or damage."""
+
+from __future__ import annotations
+
+import json
+
+from interplay.spectral.interactions import Interactions
+from interplay.spectral.qary import QaryInteractions
+
+
+def binary_document() -> dict:
+    result = Interactions(
+        [(), (0,), (1, 2)],
+        [0.5, -1.0, 2.0],
+        n_features=3,
+        basis="mobius",
+        feature_names=["a", "b", "c"],
+        n_queries=8,
+        method="spex",
+        metadata={"budget": 8},
+    )
+    return json.loads(result.to_json())
+
+
+def qary_document() -> dict:
+    result = QaryInteractions(
+        [{}, {0: 1}, {0: 3}, {1: 2, 2: 1}],
+        [1.0, 0.5 + 0.25j, 0.5 - 0.25j, 2.0],
+        n_features=3,
+        q=4,
+        feature_names=["p0", "p1", "p2"],
+        state_names=list("ACGU"),
+        n_queries=64,
+        method="qsft",
+    )
+    return json.loads(result.to_json())
