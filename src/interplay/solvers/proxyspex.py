@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
-from interplay.solvers.regression import all_masks, draw_distinct, uniform_masks
+from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier, interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -222,16 +222,18 @@ class ProxySPEX(Solver):
         if self.max_terms is not None and int(self.max_terms) < 1:
             raise ValueError(f"max_terms must be positive, got {self.max_terms}")
         budget = max(1000, 4 * n) if self.budget is None else int(self.budget)
-        if n <= 24:
-            budget = min(budget, 2**n)
-        if budget < MIN_BUDGET and not (n <= 24 and budget == 2**n):
+        if budget < MIN_BUDGET:
             raise BudgetError(
-                f"proxyspex needs at least {MIN_BUDGET} queries to fit and validate trees, "
-                f"got budget={budget}"
+                f"proxyspex needs at least {MIN_BUDGET} distinct random masks to fit gradient-"
+                f"boosted trees and validate them on a held-out split, got budget={budget}"
             )
         return budget
 
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
+    def planned_queries(self, n: int) -> int:
+        """The budget (default ``max(1000, 4 n)``): that many distinct random masks."""
+        return self._check(int(n))
+
+    def fit_sampled(self, value_function: CheckedValueFunction, n: int) -> Interactions:
         """Query random masks, fit the tree proxy, return its truncated, refitted transform.
 
         Parameters
@@ -256,10 +258,7 @@ class ProxySPEX(Solver):
         times: dict[str, float] = {}
 
         tic = time.perf_counter()
-        if n <= 24 and budget >= 2**n:
-            masks = all_masks(n)
-        else:
-            masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
+        masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
         values = value_function(masks)
         big_n = masks.shape[0]
         times["query_s"] = time.perf_counter() - tic

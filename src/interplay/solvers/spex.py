@@ -307,7 +307,11 @@ class SPEX(Solver):
             )
         return design
 
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
+    def planned_queries(self, n: int) -> int:
+        """Queries of :meth:`design` (an upper bound: duplicate masks are sent once)."""
+        return self.design(n).n_queries
+
+    def fit_sampled(self, value_function: CheckedValueFunction, n: int) -> Interactions:
         """Sample, transform, decode, peel and refit; see the class docstring."""
         design = self.design(n)
         rng = check_random_state(self.random_state)
