@@ -316,7 +316,7 @@ class QSFT(Solver):
                 f"function is less sparse than {design.n_bins} bins per group resolve, or very "
                 "noisy. Raise the budget (or sparsity=), use delays='robust' for noise, or "
                 "complete_order=1 or 2 for dense low-order effects.",
-                stacklevel=3,
+                stacklevel=4,
             )
 
         metadata = {

@@ -325,7 +325,7 @@ class WeightedRegression(Solver):
                 f"{self.name}: {n_queries} queries for {p + 1} unknowns; the least-squares "
                 "problem is under-determined and the minimum-norm solution is returned "
                 f"(raise the budget to at least {p + 1} or set alpha > 0)",
-                stacklevel=2,
+                stacklevel=3,
             )
         if constrained:
             full = np.flatnonzero(masks.all(axis=1))[0]

@@ -364,7 +364,7 @@ class SPEX(Solver):
                 "the function is less sparse than this budget can resolve (about "
                 f"{sum(2**b for b in design.log2_bins) // 3} coefficients). Raise the budget, "
                 "or use method='proxyspex', which degrades gracefully.",
-                stacklevel=3,
+                stacklevel=4,
             )
 
         subsets = [tuple(int(i) for i in s if i >= 0) for s in supports]
