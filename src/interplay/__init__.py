@@ -3,7 +3,7 @@
 The public API::
 
     import interplay
-    result = interplay.explain(value_function, n)  # ProxySPEX, 800 queries
+    result = interplay.explain(value_function, n)  # ProxySPEX, 800 queries by default
     result.top(10)
 """
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence  # noqa: UP035
 
 import numpy as np
 
-from interplay.solvers import get_solver
+from interplay.solvers import DEFAULT_BUDGET, DEFAULT_METHOD, get_solver
 from interplay.spectral.interactions import Interactions, check_feature_names
 from interplay.values.base import as_value_function
 
@@ -20,11 +20,6 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BUDGET", "DEFAULT_METHOD", "explain"]
 
-#: The method used when none is named: ProxySPEX needs the fewest queries for a faithful
-#: explanation of real models and degrades gracefully when the budget is short.
-DEFAULT_METHOD = "proxyspex"
-#: Queries spent when no budget is given (all 2^n masks, and an exact answer, when n <= 9).
-DEFAULT_BUDGET = 800
 
 
 def explain(
@@ -32,7 +27,7 @@ def explain(
     n: int,
     *,
     method: str = DEFAULT_METHOD,
-    budget: int | None = DEFAULT_BUDGET,
+    budget: int | None = None,
     max_order: int = 5,
     random_state: int | np.random.Generator | None = None,
     feature_names: Sequence[str] | None = None,
@@ -54,8 +49,9 @@ def explain(
         ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, or a baseline:
         ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``, ``"faith_shap"``.
     budget : int, optional
-        Largest number of queries to spend (:data:`DEFAULT_BUDGET` = 800 by default).
-        ``None`` lets the method pick its own default design. When every mask fits (2^n <=
+        Largest number of queries to spend. ``None``: the method's own default; for the
+        default method, ProxySPEX, that is :data:`DEFAULT_BUDGET` = 800 queries, as on the
+        command line. When every mask fits (2^n <=
         budget, q^n for q-ary methods) or the method's design would cost as many, all masks
         are queried once and the exact expansion is returned (``metadata["exact"]``).
     max_order : int
