@@ -183,7 +183,9 @@ def test_max_order_is_not_applied_to_the_exact_expansion_and_metadata_says_so():
     [
         ("spex", 100, "the smallest design needs"),
         ("proxyspex", 10, "needs at least 20 distinct random masks"),
-        ("qsft", 10, "needs at least"),
+        ("qsft", 10, "the smallest design needs"),
+        ("kernelshap", 1, "the smallest design is 2 queries"),
+        ("faith_shap", 1, "the smallest design is 2 queries"),
     ],
 )
 def test_below_exactness_the_error_names_the_smallest_design_and_the_exact_budget(

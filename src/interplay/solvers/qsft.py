@@ -234,8 +234,10 @@ class QSFT(Solver):
             fits = [b for b in range(1, b_cap + 1) if cost(b) <= int(self.budget)]
             if not fits:
                 raise BudgetError(
-                    f"q-SFT with q={q}, n={n}, {c} groups and {self.delays} delays needs at "
-                    f"least {cost(1)} queries (b=1); the budget is {self.budget}"
+                    f"budget {self.budget} is too small for q-SFT with q={q}, n={n}: the "
+                    f"smallest design needs {cost(1)} queries ({c} random subsamplings into "
+                    f"{q} bins, each bin read at {n_delays} {self.delays} delays, the points "
+                    "the groups share counted once)"
                 )
             b = fits[-1]
         if self.budget is not None and cost(b) > int(self.budget):

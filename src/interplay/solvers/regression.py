@@ -37,7 +37,7 @@ import numpy as np
 import scipy.linalg
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
-from interplay.solvers.exact import all_states
+from interplay.solvers.exact import all_states, exact_budget_hint
 from interplay.solvers.tree_fourier import interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -282,6 +282,11 @@ class WeightedRegression(Solver):
         n = int(n)
         order = self._check(n)
         p = n if order == 1 else n + n * (n - 1) // 2
+        if self.kernel == "shapley" and self.budget is not None and int(self.budget) < 2:
+            raise BudgetError(
+                f"budget {self.budget} is too small for {self.name}: the smallest design is 2 "
+                "queries, the empty and the full mask (the Shapley kernel fixes both ends)"
+            )
         return self._default_budget(n, p, order) if self.budget is None else int(self.budget)
 
     # -------------------------------------------------------------------- fit
@@ -324,8 +329,9 @@ class WeightedRegression(Solver):
             warnings.warn(
                 f"{self.name}: {n_queries} queries for {p + 1} unknowns; the least-squares "
                 "problem is under-determined and the minimum-norm solution is returned "
-                f"(raise the budget to at least {p + 1} or set alpha > 0)",
-                stacklevel=3,
+                f"(raise the budget to at least {p + 1} or set alpha > 0; "
+                f"{exact_budget_hint(n)})",
+                stacklevel=4,
             )
         if constrained:
             full = np.flatnonzero(masks.all(axis=1))[0]
@@ -379,11 +385,7 @@ class WeightedRegression(Solver):
             masks, counts = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
             return masks, counts.astype(np.float64)
         if self.kernel == "shapley":
-            if budget < 3 or n < 2:
-                if budget < 2:
-                    raise BudgetError(
-                        f"{self.name} needs at least 2 queries (the empty and the full mask)"
-                    )
+            if budget < 3 or n < 2:  # the empty and the full mask only (budget >= 2)
                 return np.zeros((0, n), dtype=bool), np.zeros(0)
             masks, counts = draw_distinct(
                 lambda k: shapley_kernel_masks(rng, k, n, paired=bool(self.paired)),

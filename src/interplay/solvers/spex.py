@@ -297,8 +297,10 @@ class SPEX(Solver):
         if min(sizes) < min(_MIN_LOG2_BINS, n) or max(sizes) > n:
             raise BudgetError(
                 f"budget {self.budget} is too small for SPEX with n={n}, max_order={t}: "
-                f"the smallest design needs {minimum} queries ({self.n_groups} groups × "
-                f"{2 ** min(_MIN_LOG2_BINS, n)} bins × {n_delays} delays)"
+                f"the smallest design needs {minimum} queries ({self.n_groups} random "
+                f"subsamplings into {2 ** min(_MIN_LOG2_BINS, n)} bins, each bin read "
+                f"{n_delays} times: once plain and once for each of the {n_delays - 1} parity "
+                f"checks that name the features of an interaction of up to {t})"
             )
         design = SPEXDesign(n, sizes, t, n_delays)
         if self.budget is not None and design.n_queries > int(self.budget):
