@@ -196,7 +196,7 @@ def test_budget_is_respected_and_too_small_budget_refused():
     result = interplay.explain(f, n, method="qsft", q=q, budget=5000, random_state=0)
     assert result.n_queries <= 5000
     assert result.metadata["design"]["max_queries"] <= 5000
-    with pytest.raises(BudgetError, match="smallest design needs .* 3\^15 = 14348907"):
+    with pytest.raises(BudgetError, match=r"smallest design needs .* 3\^15 = 14348907"):
         interplay.explain(f, n, method="qsft", q=q, budget=50)
 
 
