@@ -13,7 +13,7 @@ result does not depend on the scale of the values, and the result records the ma
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
 from typing import Any
 
 import numpy as np
@@ -92,7 +92,8 @@ class Solver(ABC):
     """Base class of all solvers.
 
     Subclasses store their parameters in ``__init__`` (keyword-only, no work), say what
-    their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`.
+    their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`
+    (registered solvers do; a subclass overriding :meth:`fit` itself keeps working).
     :meth:`fit` (shared) returns an :class:`~interplay.Interactions` whose ``n_queries`` is
     the number of distinct masks the value function really received.
     """
@@ -123,19 +124,24 @@ class Solver(ABC):
         """Number of states q of each feature (2: bool masks)."""
         return 2
 
-    @abstractmethod
     def planned_queries(self, n: int) -> int:
         """Queries the method's own design would send for n features (an upper bound).
 
-        Checks the parameters; raises :class:`BudgetError`, naming the smallest design in
-        plain words, when the budget is below it.
+        Subclasses check their parameters here and raise :class:`BudgetError`, naming the
+        smallest design in plain words, when the budget is below it. The default is the
+        budget itself (0 without one: then only a budget of q^n makes the fit exact).
         """
+        return 0 if self.budget is None else int(self.budget)
 
-    @abstractmethod
     def fit_sampled(
         self, value_function: NormalisedValueFunction, n: int
     ) -> Interactions | QaryInteractions:
-        """Run the method's own design (values on a unit scale); see :meth:`fit`."""
+        """Run the method's own design (values on a unit scale); see :meth:`fit`.
+
+        Every registered solver implements it; a subclass may instead override :meth:`fit`
+        itself (it then forgoes the shared exact path and scaling).
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements neither fit nor fit_sampled")
 
     def fit(
         self, value_function: CheckedValueFunction, n: int
