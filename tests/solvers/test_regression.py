@@ -169,7 +169,8 @@ def test_order_two_refused_for_large_n_and_underdetermined_warns():
     with pytest.raises(ValueError, match="n <= 128"):
         FaithShap(budget=10_000).fit(vf, 129)
     vf = as_value_function(lambda m: m.sum(axis=1).astype(float), 20)
-    with pytest.warns(UserWarning, match="under-determined"):
+    exact_hint = r"2\^20 = 1048576 queries covers every mask"
+    with pytest.warns(UserWarning, match=f"under-determined.*{exact_hint}"):
         interplay.explain(vf, 20, method="faith_banzhaf", budget=100, random_state=0)
     # first order works at any n
     res = interplay.explain(lambda m: m.sum(axis=1).astype(float), 300, method="banzhaf",
