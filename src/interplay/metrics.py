@@ -222,7 +222,8 @@ def faithfulness(
     Parameters
     ----------
     explanation : Interactions
-        A Fourier or Möbius(-like) expansion (anything with ``predict``).
+        A Fourier or Möbius(-like) expansion of binary features (anything with ``predict``
+        and ``n_features``).
     value_function : callable or None
         ``f(masks) -> values``; not called when ``values`` are given.
     n_masks : int

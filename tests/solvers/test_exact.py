@@ -273,3 +273,9 @@ def test_qsft_known_noise_level_is_read_in_the_values_units():
     assert len(scaled) == len(reference)
     np.testing.assert_allclose(scaled.predict(states) / 1e6, reference.predict(states),
                                rtol=1e-6, atol=1e-9)
+
+
+def test_no_exact_offer_beyond_two_to_the_24_masks():
+    with pytest.raises(BudgetError, match="the smallest design needs") as info:
+        interplay.explain(TableFunction(np.zeros(2)), 30, method="spex", budget=10)
+    assert "covers every mask" not in str(info.value)

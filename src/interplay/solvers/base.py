@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.solvers.exact import exact_budget_hint, exact_expansion
+from interplay.solvers.exact import MAX_EXACT_MASKS, exact_budget_hint, exact_expansion
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions
@@ -149,7 +149,8 @@ class Solver(ABC):
         """Query ``value_function`` and return the expansion it recovers.
 
         When all q^n masks fit in the budget, or the method's design would cost at least as
-        many queries, every mask is queried once and the exact expansion is returned
+        many queries (and q^n <= 2^24), every mask is queried once and the exact expansion is
+        returned
         (``metadata["exact"]`` is True; ``max_order`` is not applied, see :mod:`.exact`).
         Otherwise the method's own design runs.
 
@@ -181,14 +182,17 @@ class Solver(ABC):
         checked = as_value_function(value_function, n, alphabet_size=q)
         size = q**n
         budget = None if self.budget is None else int(self.budget)
+        enumerable = size <= MAX_EXACT_MASKS
         try:
             planned = self.planned_queries(n)
         except BudgetError as exc:
+            if not enumerable:
+                raise
             if budget is None or size > budget:
                 raise BudgetError(f"{exc}; {exact_budget_hint(n, q)}") from None
             planned = size
         view = NormalisedValueFunction(checked)
-        if size <= max(planned, budget or 0):
+        if enumerable and size <= max(planned, budget or 0):
             result = exact_expansion(
                 view, n, q=q, basis=self.exact_basis, max_order=int(self.max_order),
                 method=self.name,

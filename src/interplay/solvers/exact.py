@@ -1,7 +1,7 @@
 """The exact path every solver takes when all masks fit in the budget.
 
 When every one of the q^n masks (q-ary states) can be queried within the budget — or the
-method's own design would cost as much — sampling and decoding only add error: the solver
+method's own design would cost as much — and q^n <= 2^24, sampling and decoding only add error: the solver
 queries each mask once and returns the exact expansion by a fast transform (Walsh–Hadamard
 for Fourier methods, Möbius for the regression baselines, the q-ary FFT for q > 2).
 
@@ -49,9 +49,12 @@ def all_states(n: int, q: int = 2) -> np.ndarray:
 
 
 def exact_budget_hint(n: int, q: int = 2) -> str:
-    """A plain sentence: the budget that makes any method exact (all q^n masks)."""
+    """A plain sentence: the budget that makes any method exact (all q^n masks).
+
+    Meant for q^n <= :data:`MAX_EXACT_MASKS`, where the exact path is offered.
+    """
     size = int(q) ** int(n)
-    count = f"{q}^{n} = {size}" if size < 10**15 else f"{q}^{n}"
+    count = f"{q}^{n} = {size}"
     return (
         f"a budget of {count} queries covers every mask, and then every method returns "
         "the exact expansion"

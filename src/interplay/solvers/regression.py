@@ -37,7 +37,7 @@ import numpy as np
 import scipy.linalg
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
-from interplay.solvers.exact import all_states, exact_budget_hint
+from interplay.solvers.exact import MAX_EXACT_MASKS, all_states, exact_budget_hint
 from interplay.solvers.tree_fourier import interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -329,8 +329,8 @@ class WeightedRegression(Solver):
             warnings.warn(
                 f"{self.name}: {n_queries} queries for {p + 1} unknowns; the least-squares "
                 "problem is under-determined and the minimum-norm solution is returned "
-                f"(raise the budget to at least {p + 1} or set alpha > 0; "
-                f"{exact_budget_hint(n)})",
+                f"(raise the budget to at least {p + 1} or set alpha > 0"
+                + (f"; {exact_budget_hint(n)})" if 2**n <= MAX_EXACT_MASKS else ")"),
                 stacklevel=4,
             )
         if constrained:
