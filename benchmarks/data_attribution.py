@@ -28,7 +28,7 @@ import time
 import numpy as np
 
 import interplay
-from interplay.metrics import r2_score
+from interplay.metrics import faithfulness, r2_score
 from interplay.runtime import QueryEngine
 from interplay.values.data import (
     DataAttributionValue,
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         retrain_s = engine.stats.model_seconds - before
         masks, values = recorder.data()
         linear = linear_datamodel(masks, values)
-        r2_p = r2_score(test_values, result.predict(test_masks))
+        r2_p = faithfulness(result, None, masks=test_masks, values=test_values).r2
         r2_l = r2_score(test_values, linear.predict(test_masks.astype(np.float64)))
         print(
             f"{budget:>7} {result.n_queries:>8} {r2_p:>13.3f} {r2_l:>10.3f} {len(result):>6} "

@@ -173,7 +173,7 @@ def test_masks(n: int) -> dict[str, np.ndarray]:
 
 def run_ours(method: str, f: Any, n: int, budget: int, masks: dict, values: dict) -> dict:
     import interplay
-    from interplay.metrics import r2_score
+    from interplay.metrics import faithfulness
 
     counted = Counting(f, n)
     tic = time.perf_counter()
@@ -188,8 +188,9 @@ def run_ours(method: str, f: Any, n: int, budget: int, masks: dict, values: dict
         "cpu_seconds": cpu,
         "queries": int(result.n_queries),
         "distinct_sent": len(counted.seen),
-        "r2": r2_score(values["uniform"], result.predict(masks["uniform"])),
-        "r2_few_removed": r2_score(values["few_removed"], result.predict(masks["few_removed"])),
+        "r2": faithfulness(result, None, masks=masks["uniform"], values=values["uniform"]).r2,
+        "r2_few_removed": faithfulness(result, None, masks=masks["few_removed"],
+                                       values=values["few_removed"]).r2,
         "seconds": seconds,
         "terms": len(result),
     }

@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 import interplay
-from interplay.metrics import r2_score
+from interplay.metrics import faithfulness, r2_score
 from interplay.values.heads import (
     AttentionHeadValue,
     marginal_removal_order,
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     tic = time.perf_counter()
     test_values = engine(test_masks)
     test_s = time.perf_counter() - tic
-    r2_proxy = r2_score(test_values, result.predict(test_masks))
+    r2_proxy = faithfulness(result, None, masks=test_masks, values=test_values).r2
     r2_linear = r2_score(test_values, intercept + test_masks @ beta)
     print(
         f"faithfulness R² on {n_test} fresh random masks ({test_s:.1f} s): "

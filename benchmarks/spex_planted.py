@@ -24,7 +24,7 @@ RUN_OURS = textwrap.dedent(
     t_start = time.perf_counter()
     import numpy as np
     import interplay
-    from interplay.metrics import r2_score
+    from interplay.metrics import faithfulness
     from interplay.values.planted import PlantedFunction, random_sparse_fourier
 
     n, terms, degree, budget, seed, snr, log2_bins = {args}
@@ -37,15 +37,15 @@ RUN_OURS = textwrap.dedent(
         t = time.perf_counter(); out = f(masks); query_seconds += time.perf_counter() - t
         return out
     opts = {{}} if log2_bins is None else {{"log2_bins": log2_bins}}
-    result = interplay.explain(timed, n, budget=budget, max_order=degree, random_state=seed,
-                               solver_options=opts)
+    result = interplay.explain(timed, n, method="spex", budget=budget, max_order=degree,
+                               random_state=seed, solver_options=opts)
     total = time.perf_counter() - t_start
     masks = np.random.default_rng(10_000 + seed).random((2000, n)) < 0.5
     found = {{s for s, c in zip(result.subsets, result.coefficients) if abs(c) > 1e-6}}
     planted = set(truth.subsets) - {{()}}
     print(json.dumps(dict(
         queries=result.n_queries,
-        r2=r2_score(truth.predict(masks), result.predict(masks)),
+        r2=faithfulness(result, None, masks=masks, values=truth.predict(masks)).r2,
         recall=len(planted & found) / len(planted),
         seconds=total - query_seconds,
     )))

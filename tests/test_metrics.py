@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 
 import numpy as np
 import pytest
 
+import interplay
 from interplay import Interactions
 from interplay.metrics import (
     faithfulness,
@@ -16,7 +18,28 @@ from interplay.metrics import (
     support_recovery,
     top_removal,
 )
+from interplay.solvers.queried_masks import QueriedMasks
 from interplay.values.planted import PlantedFunction, random_hierarchical
+
+
+def test_r2_of_a_constant_target_is_one_when_fitted_and_never_minus_infinity():
+    y = np.full(6, 3.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert r2_score(y, y + 1e-15) == 1.0  # round-off of a perfect fit
+        assert r2_score(y, y + np.array([0, 0, 0, 0, 0, 1.0])) == 0.0  # finite, not -inf
+        assert r2_score(np.zeros(4), np.zeros(4)) == 1.0
+        assert r2_score(1e6 + np.array([0, 1e-11, 0, 0]), np.full(4, 1e6)) == 1.0
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e-320])
+def test_r2_is_scale_free(scale):
+    rng = np.random.default_rng(0)
+    y, y_hat = rng.normal(size=50), rng.normal(size=50)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert r2_score(scale * y, scale * (y + 0.1 * y_hat)) == pytest.approx(
+            r2_score(y, y + 0.1 * y_hat), rel=1e-6 if scale > 1e-310 else 1e-2)
 
 
 def test_r2_score():
@@ -45,12 +68,14 @@ def test_sample_masks_distributions():
 def test_faithfulness_of_truth_and_of_a_constant():
     truth = random_hierarchical(30, 5, random_state=0)
     f = PlantedFunction(truth)
-    assert faithfulness(truth, f, random_state=1) == pytest.approx(1.0)
-    assert faithfulness(truth, f, distribution="few_removed", random_state=1) == pytest.approx(1.0)
+    assert faithfulness(truth, f, random_state=1).r2 == pytest.approx(1.0)
+    few = faithfulness(truth, f, distribution="few_removed", random_state=1)
+    assert few.r2 == pytest.approx(1.0)
     constant = Interactions([()], [truth.to_fourier().baseline], n_features=30)
-    assert faithfulness(constant, f, n_masks=4000, random_state=2) == pytest.approx(0.0, abs=0.05)
+    assert faithfulness(constant, f, n_masks=4000, random_state=2).r2 == pytest.approx(0.0,
+                                                                                      abs=0.05)
     masks = sample_masks(30, 100, random_state=3)
-    assert faithfulness(truth, None, masks=masks, values=f(masks)) == pytest.approx(1.0)
+    assert faithfulness(truth, None, masks=masks, values=f(masks)).r2 == pytest.approx(1.0)
     with pytest.raises(ValueError, match="values"):
         faithfulness(truth, None, masks=masks, values=np.zeros(5))
 
@@ -107,3 +132,93 @@ def test_support_recovery_and_nmse():
     assert nmse(mob, mob.to_fourier()) == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(ValueError, match="features"):
         nmse(Interactions([()], [0.0], n_features=3), truth)
+
+
+# ---------------------------------------------------------------- honest faithfulness
+class Recorder:
+    """A planted function remembering every mask it was asked for."""
+
+    def __init__(self, truth):
+        self.inner = PlantedFunction(truth)
+        self.seen = []
+
+    def __call__(self, masks):
+        self.seen.append(np.asarray(masks, dtype=bool).copy())
+        return self.inner(masks)
+
+    def asked(self):
+        return {m.tobytes() for m in np.concatenate(self.seen)}
+
+
+def test_heldout_masks_of_a_ten_word_text_are_never_training_masks():
+    """Observed: 50 of 64 "held-out" masks of a 10-word text were training masks."""
+    truth = random_hierarchical(10, 4, max_degree=3, random_state=0)
+    f = Recorder(truth)
+    result = interplay.explain(f, 10, method="proxyspex", budget=800, random_state=0)
+    training = f.asked()
+    fit = faithfulness(result, f, n_masks=64, random_state=7)
+    assert fit.kind == "held-out" and fit.n_in_sample == 0 and fit.n_masks == 64
+    assert not {m.tobytes() for m in fit.masks} & training
+    assert len({m.tobytes() for m in fit.masks}) == 64  # drawn without replacement
+    assert "none of which the solver queried" in fit.note
+
+
+def test_heldout_set_smaller_than_asked_when_few_masks_are_left():
+    truth = random_hierarchical(10, 4, max_degree=3, random_state=0)
+    result = interplay.explain(PlantedFunction(truth), 10, method="proxyspex", budget=1000,
+                               random_state=0)
+    fit = faithfulness(result, PlantedFunction(truth), n_masks=64, random_state=7)
+    assert fit.n_masks == 24 and fit.kind == "held-out"
+    assert "only 24 masks were never queried" in fit.note
+
+
+@pytest.mark.parametrize("n", [1, 3, 6])
+def test_no_heldout_set_exists_when_every_mask_was_queried(n):
+    truth = random_hierarchical(n, min(n, 2), max_degree=min(n, 2), random_state=n)
+    result = interplay.explain(PlantedFunction(truth), n, method="spex", budget=2**n)
+    fit = faithfulness(result, PlantedFunction(truth), n_masks=64, random_state=0)
+    assert fit.kind == "in-sample" and fit.n_masks == min(64, 2**n) == fit.n_in_sample
+    assert "no held-out set exists" in fit.note and "in-sample" in fit.note
+    assert fit.r2 == pytest.approx(1.0)
+
+
+def test_a_loaded_result_is_unchecked_and_given_masks_are_counted(tmp_path):
+    truth = random_hierarchical(30, 4, random_state=1)
+    f = Recorder(truth)
+    result = interplay.explain(f, 30, method="banzhaf", budget=200, random_state=0)
+    loaded = Interactions.load(result.save(tmp_path / "r.json"))
+    fit = faithfulness(loaded, f, n_masks=50, random_state=0)
+    assert fit.kind == "unchecked" and fit.n_in_sample is None and "no record" in fit.note
+    training = np.concatenate(f.seen[:1])[:10]
+    given = np.concatenate([training, sample_masks(30, 20, random_state=5)])
+    mixed = faithfulness(result, f, masks=given)
+    assert mixed.kind == "partly in-sample" and mixed.n_in_sample == 10
+    assert faithfulness(result, f, masks=given, queried=result.queried_masks).n_in_sample == 10
+
+
+@pytest.mark.parametrize("distribution", ["uniform", "few_removed"])
+def test_heldout_masks_at_a_thousand_features_and_ten_thousand_queries(distribution):
+    n = 1000
+    rng = np.random.default_rng(0)
+    queried = QueriedMasks(n)
+    training = sample_masks(n, 10_000, distribution=distribution, random_state=rng)
+    queried.add(training)
+    distinct = np.unique(np.packbits(training, axis=1), axis=0).shape[0]
+    assert len(queried) == distinct and queried.sorted_fingerprints.nbytes == 8 * distinct
+    assert queried.contains(training).all()
+    explanation = Interactions([(), (3,)], [1.0, 2.0], n_features=n)
+    fit = faithfulness(explanation, explanation.predict, n_masks=500, queried=queried,
+                       distribution=distribution, random_state=1)
+    assert fit.kind == "held-out" and fit.n_masks == 500
+    assert not queried.contains(fit.masks).any()
+
+
+def test_few_removed_masks_all_queried_fall_back_to_in_sample():
+    n = 6  # few_removed with max_removed 0.1 reaches the 6 masks missing one feature
+    reach = ~np.eye(n, dtype=bool)
+    queried = QueriedMasks(n)
+    queried.add(reach)
+    explanation = Interactions([()], [1.0], n_features=n)
+    fit = faithfulness(explanation, explanation.predict, n_masks=20, queried=queried,
+                       distribution="few_removed", random_state=0)
+    assert fit.kind == "in-sample" and "every mask the test draws reach" in fit.note

@@ -3,7 +3,7 @@
 The public API::
 
     import interplay
-    result = interplay.explain(value_function, n, method="spex", budget=10_000)
+    result = interplay.explain(value_function, n)  # ProxySPEX, 800 queries by default
     result.top(10)
 """
 

@@ -1,4 +1,8 @@
-"""The public entry point: :func:`explain`."""
+"""The public entry point: :func:`explain`, and the library's one default method and budget.
+
+The command line (``interplay explain``) uses the same :data:`DEFAULT_METHOD` and
+:data:`DEFAULT_BUDGET`.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +11,22 @@ from typing import TYPE_CHECKING, Any, Callable, Sequence  # noqa: UP035
 
 import numpy as np
 
-from interplay.solvers import get_solver
+from interplay.solvers import DEFAULT_BUDGET, DEFAULT_METHOD, get_solver
 from interplay.spectral.interactions import Interactions, check_feature_names
 from interplay.values.base import as_value_function
 
 if TYPE_CHECKING:
     from interplay.runtime.engine import EngineOptions
 
-__all__ = ["explain"]
+__all__ = ["DEFAULT_BUDGET", "DEFAULT_METHOD", "explain"]
+
 
 
 def explain(
     value_function: Callable[[np.ndarray], Any],
     n: int,
     *,
-    method: str = "spex",
+    method: str = DEFAULT_METHOD,
     budget: int | None = None,
     max_order: int = 5,
     random_state: int | np.random.Generator | None = None,
@@ -41,10 +46,14 @@ def explain(
     n : int
         Number of features.
     method : str
-        ``"spex"`` (default), ``"proxyspex"``, ``"qsft"``, or a baseline: ``"lime"``,
-        ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``, ``"faith_shap"``.
+        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, or a baseline:
+        ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``, ``"faith_shap"``.
     budget : int, optional
-        Largest number of queries to spend. ``None`` lets the method pick a default design.
+        Largest number of queries to spend. ``None``: the method's own default; for the
+        default method, ProxySPEX, that is :data:`DEFAULT_BUDGET` = 800 queries, as on the
+        command line. When every mask fits (2^n <=
+        budget, q^n for q-ary methods) or the method's design would cost as many, all masks
+        are queried once and the exact expansion is returned (``metadata["exact"]``).
     max_order : int
         Largest interaction size looked for.
     random_state : None, int or numpy Generator
@@ -64,7 +73,8 @@ def explain(
     Returns
     -------
     Interactions
-        The sparse expansion, with ``n_queries`` and ``method`` recorded. For
+        The sparse expansion, with ``n_queries`` and ``method`` recorded, and
+        ``queried_masks`` (the masks sent, for :func:`interplay.metrics.faithfulness`). For
         ``method="qsft"`` with ``q > 2`` it is a :class:`~interplay.spectral.qary.QaryInteractions`
         (frequency vectors in Z_q^n) with the same reading methods.
     """

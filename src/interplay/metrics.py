@@ -1,7 +1,7 @@
-"""Faithfulness and recovery metrics (DESIGN §6).
+"""Faithfulness and recovery metrics.
 
-- :func:`faithfulness`: R² of an explanation's predictions on fresh masks (uniform, or masks
-  with at most a fraction of the features removed).
+- :func:`faithfulness`: R² of an explanation's predictions on held-out masks — masks the
+  solver never queried — drawn uniformly, or with at most a fraction of the features removed.
 - :func:`top_removal`: the r features whose removal the explanation says moves the output
   most, and the true change their removal causes.
 - :func:`support_recovery` and :func:`nmse`: comparison with a known (planted) expansion.
@@ -9,16 +9,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
 from interplay.solvers.base import check_random_state
+from interplay.solvers.exact import all_states
+from interplay.solvers.queried_masks import QueriedMasks
 from interplay.spectral import subsets as sub
 from interplay.spectral.interactions import Interactions
 
 __all__ = [
+    "Faithfulness",
     "RemovalResult",
     "faithfulness",
     "nmse",
@@ -30,18 +33,45 @@ __all__ = [
 
 MaskDistribution = Literal["uniform", "few_removed"]
 MASK_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "few_removed")
+#: Largest n whose 2^n masks are enumerated to draw held-out masks from the exact complement.
+ENUMERATE_MAX_FEATURES = 16
+#: Rounds of draw-and-reject before giving up on finding more never-queried masks.
+_MAX_ROUNDS = 64
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
-    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)²; 1.0 when y is constant and predicted exactly."""
+    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², on any scale, never −inf.
+
+    Both arrays are first divided by one power of two near their largest magnitude, so values
+    near 1e±300 neither overflow nor vanish. A target that does not vary (its spread is below
+    round-off, std ≤ 1e-12 · max|y|) has no variance to explain: R² is then 1.0 when the
+    prediction matches it to round-off (rms error ≤ 1e-9 · max|y|) and 0.0 otherwise (no
+    better than the constant itself).
+
+    Parameters
+    ----------
+    y_true, y_pred : (N,) float arrays, N >= 1
+
+    Returns
+    -------
+    float
+    """
     y_true = np.asarray(y_true, dtype=np.float64)
     y_pred = np.asarray(y_pred, dtype=np.float64)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"shapes differ: {y_true.shape} vs {y_pred.shape}")
+    if y_true.size == 0:
+        raise ValueError("R² needs at least one value")
+    peak = max(float(np.abs(y_true).max()), float(np.abs(y_pred).max()))
+    if peak == 0.0:
+        return 1.0
+    scale = float(np.ldexp(1.0, int(np.frexp(peak)[1])))
+    y_true, y_pred = y_true / scale, y_pred / scale
     resid = float(np.sum((y_true - y_pred) ** 2))
     total = float(np.sum((y_true - y_true.mean()) ** 2))
-    if total == 0.0:
-        return 1.0 if resid == 0.0 else -np.inf
+    size = float(np.abs(y_true).max())
+    if total <= y_true.size * (1e-12 * size) ** 2:
+        return 1.0 if resid <= y_true.size * (1e-9 * size) ** 2 else 0.0
     return 1.0 - resid / total
 
 
@@ -90,6 +120,85 @@ def sample_masks(
     return ranks >= removed[:, None]
 
 
+@dataclass(frozen=True)
+class Faithfulness:
+    """R² of an explanation against the model, and the masks it was measured on.
+
+    Attributes
+    ----------
+    r2 : float
+        1 − Σ(f − f̂)² / Σ(f − mean f)² (see :func:`r2_score`).
+    n_masks : int
+        Number of masks N behind ``r2``.
+    n_in_sample : int or None
+        How many of them the solver had queried (0: truly held out). None when the
+        explanation carries no record of its queried masks (a result loaded from a file).
+    note : str
+        The measurement in plain words.
+    masks : (N, n) bool array
+    values : (N,) float array
+        The model's values at ``masks``.
+    """
+
+    r2: float
+    n_masks: int
+    n_in_sample: int | None
+    note: str
+    masks: np.ndarray = field(repr=False, compare=False)
+    values: np.ndarray = field(repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """``"held-out"``, ``"in-sample"``, ``"partly in-sample"`` or ``"unchecked"``."""
+        if self.n_in_sample is None:
+            return "unchecked"
+        if self.n_in_sample == 0:
+            return "held-out"
+        return "in-sample" if self.n_in_sample == self.n_masks else "partly in-sample"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (no masks): r2, n_masks, n_in_sample, kind, note."""
+        return {"r2": self.r2, "n_masks": self.n_masks, "n_in_sample": self.n_in_sample,
+                "kind": self.kind, "note": self.note}
+
+
+def _draw_masks(
+    n: int,
+    n_masks: int,
+    queried: QueriedMasks | None,
+    distribution: MaskDistribution,
+    max_removed: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Test masks from the chosen distribution, restricted to masks never queried.
+
+    Uniform masks on at most ``ENUMERATE_MAX_FEATURES`` features are drawn without
+    replacement from the exact complement; otherwise masks are drawn and the queried ones
+    rejected, for at most ``_MAX_ROUNDS`` rounds. Returns (M, n) with 0 <= M <= n_masks
+    (M = 0: every mask the distribution reaches was queried).
+    """
+    if queried is None:
+        return sample_masks(n, n_masks, distribution=distribution, max_removed=max_removed,
+                            random_state=rng)
+    if distribution == "uniform" and n <= ENUMERATE_MAX_FEATURES:
+        every = all_states(n)
+        fresh = every[~queried.contains(every)]
+        if fresh.shape[0] > n_masks:
+            fresh = fresh[np.sort(rng.choice(fresh.shape[0], n_masks, replace=False))]
+        return fresh
+    found: list[np.ndarray] = []
+    count = 0
+    for _ in range(_MAX_ROUNDS):
+        draw = sample_masks(n, 2 * max(n_masks - count, 8), distribution=distribution,
+                            max_removed=max_removed, random_state=rng)
+        fresh = draw[~queried.contains(draw)]
+        found.append(fresh)
+        count += fresh.shape[0]
+        if count >= n_masks:
+            break
+    return np.concatenate(found)[:n_masks]
+
+
 def faithfulness(
     explanation: Interactions,
     value_function: Any,
@@ -99,34 +208,54 @@ def faithfulness(
     max_removed: float = 0.1,
     masks: np.ndarray | None = None,
     values: np.ndarray | None = None,
+    queried: QueriedMasks | None = None,
     random_state: Any = None,
-) -> float:
-    """R² of the explanation's predictions against the value function on fresh masks.
+) -> Faithfulness:
+    """R² of the explanation's predictions against the value function on held-out masks.
+
+    The one faithfulness measurement of the library (CLI, report and benchmarks use it).
+    Test masks are never masks the solver queried: they are drawn from the complement of
+    ``queried`` (by default the record ``explanation.queried_masks`` that every solver's
+    ``fit`` attaches). When no mask is left — the solver queried all 2^n masks — there is no
+    held-out set: R² is then measured on the queried masks and labelled in-sample.
 
     Parameters
     ----------
     explanation : Interactions
-        A Fourier or Möbius(-like) expansion (anything with ``predict``).
+        A Fourier or Möbius(-like) expansion of binary features (anything with ``predict``
+        and ``n_features``).
     value_function : callable or None
         ``f(masks) -> values``; not called when ``values`` are given.
-    n_masks, distribution, max_removed, random_state
+    n_masks : int
+        Number of test masks wanted (fewer when fewer masks were never queried).
+    distribution, max_removed, random_state
         How to draw test masks (see :func:`sample_masks`); ignored when ``masks`` is given.
     masks : (N, n) bool array, optional
-        Test masks to use (share them across methods to compare on the same points).
+        Test masks to use as they are (share them across methods to compare on the same
+        points); those the solver queried are counted in ``n_in_sample``.
     values : (N,) float array, optional
         ``value_function(masks)``, when already known.
+    queried : QueriedMasks, optional
+        The solver's queried masks, when the explanation does not carry them.
 
     Returns
     -------
-    float
-        1 − Σ(f − f̂)² / Σ(f − mean f)².
+    Faithfulness
+        ``r2``, the masks, and whether they were held out (``kind``, ``note``).
     """
     n = explanation.n_features
+    if queried is None:
+        queried = getattr(explanation, "queried_masks", None)
     if masks is None:
-        masks = sample_masks(
-            n, n_masks, distribution=distribution, max_removed=max_removed,
-            random_state=random_state,
-        )
+        if int(n_masks) < 1:
+            raise ValueError(f"n_masks must be a positive number of masks, got {n_masks}")
+        rng = check_random_state(random_state)
+        masks = _draw_masks(n, int(n_masks), queried, distribution, max_removed, rng)
+        if masks.shape[0] == 0:  # every reachable mask was queried: measure in-sample
+            masks = sample_masks(n, int(n_masks), distribution=distribution,
+                                 max_removed=max_removed, random_state=rng)
+            if queried is not None and queried.covers_all and 2**n <= int(n_masks):
+                masks = all_states(n)
     masks = np.asarray(masks, dtype=bool)
     if masks.ndim != 2 or masks.shape[1] != n:
         raise ValueError(f"masks must have shape (N, {n}), got {masks.shape}")
@@ -137,7 +266,25 @@ def faithfulness(
     values = np.asarray(values, dtype=np.float64).ravel()
     if values.shape[0] != masks.shape[0]:
         raise ValueError(f"{values.shape[0]} values for {masks.shape[0]} masks")
-    return r2_score(values, explanation.predict(masks))
+    r2 = r2_score(values, explanation.predict(masks))
+    in_sample = None if queried is None else int(queried.contains(masks).sum())
+    size = masks.shape[0]
+    if in_sample is None:
+        note = (f"R² {r2:.3f} on {size} random masks; the explanation carries no record of "
+                "the masks its solver queried (a result loaded from a file?), so some of "
+                "them may be masks it was fitted to")
+    elif in_sample == 0:
+        note = f"R² {r2:.3f} on {size} held-out masks, none of which the solver queried"
+        if size < int(n_masks):
+            note += f" (only {size} masks were never queried; {n_masks} were asked for)"
+    elif in_sample == size:
+        reach = f"all {2**n} masks" if queried.covers_all else "every mask the test draws reach"
+        note = (f"no held-out set exists: the solver queried {reach}, so R² {r2:.3f} on "
+                f"{size} masks is in-sample (measured on masks it was fitted to)")
+    else:
+        note = (f"R² {r2:.3f} on {size} masks, {in_sample} of which the solver queried: "
+                "partly in-sample")
+    return Faithfulness(r2, size, in_sample, note, masks, values)
 
 
 @dataclass(frozen=True)

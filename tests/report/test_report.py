@@ -11,7 +11,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from interplay.report import heldout_r2, network_png, render_report, write_report
+import interplay
+from interplay.metrics import faithfulness
+from interplay.report import LOW_R2, network_png, render_report, write_report
+from interplay.solvers.queried_masks import QueriedMasks
 from interplay.spectral.interactions import Interactions
 from interplay.values.text import TextFeatures
 
@@ -69,12 +72,44 @@ def test_network_png_and_errors(features):
         render_report(result, basis="shapley")
 
 
-def test_heldout_r2_is_one_for_exact_and_lower_for_wrong(features):
+def test_good_heldout_r2_is_the_headline(features):
     result = _result(features)
-    r2, masks, _ = heldout_r2(result, result.predict, n_masks=50, random_state=3)
-    assert r2 == pytest.approx(1.0) and masks.shape == (50, features.n_features)
+    nothing_queried = QueriedMasks(features.n_features)  # a hand-made result queried nothing
+    fit = faithfulness(result, result.predict, n_masks=50, queried=nothing_queried,
+                       random_state=3)
+    page = render_report(result, features=features, r2=fit)
+    assert '<div class="r2">1.000</div>' in page and "50 held-out masks" in page
+    assert 'class="warn"' not in page
+    unchecked = faithfulness(result, result.predict, n_masks=50, random_state=3)
+    page = render_report(result, features=features, r2=unchecked)
+    assert '<div class="r2">' not in page and "unchecked R² 1.000" in page
+
+
+@pytest.mark.parametrize("r2", [-0.2, 0.0, LOW_R2 - 0.01])
+def test_low_or_negative_r2_is_a_warning_not_a_headline(features, r2):
+    """Observed: a report printed R² −0.20 in big type like a good score."""
+    page = render_report(_result(features), features=features, r2=r2, n_heldout=64)
+    assert '<div class="r2">' not in page
+    assert 'class="warn"' in page and f"R² = {r2:.3f}" in page and "caution" in page
+
+
+def test_wrong_explanation_on_heldout_masks_is_a_warning(features):
+    result = _result(features)
     wrong = Interactions([(3, 4)], [1.0], n_features=features.n_features, basis="mobius")
-    assert heldout_r2(wrong, result.predict, n_masks=50, random_state=3)[0] < 0.5
+    fit = faithfulness(wrong, result.predict, n_masks=50, random_state=3)
+    assert fit.r2 < LOW_R2
+    page = render_report(wrong, features=features, r2=fit)
+    assert 'class="warn"' in page and '<div class="r2">' not in page
+
+
+def test_in_sample_figure_is_labelled_and_not_a_headline():
+    n = 4
+    result = interplay.explain(lambda m: m[:, 0] * 2.0 - m[:, 1] * m[:, 2], n, budget=16)
+    fit = faithfulness(result, lambda m: m[:, 0] * 2.0 - m[:, 1] * m[:, 2], n_masks=64)
+    assert fit.kind == "in-sample"
+    page = render_report(result, r2=fit)
+    assert '<div class="r2">' not in page
+    assert "in-sample R² 1.000" in page and "no held-out set exists" in page
 
 
 def _chromium() -> str | None:

@@ -11,6 +11,7 @@ import pytest
 import interplay
 from interplay.solvers import BudgetError
 from interplay.solvers.base import check_random_state
+from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft import QSFT
 from interplay.solvers.qsft_design import (
     delay_matrix,
@@ -195,7 +196,7 @@ def test_budget_is_respected_and_too_small_budget_refused():
     result = interplay.explain(f, n, method="qsft", q=q, budget=5000, random_state=0)
     assert result.n_queries <= 5000
     assert result.metadata["design"]["max_queries"] <= 5000
-    with pytest.raises(BudgetError, match="needs at least"):
+    with pytest.raises(BudgetError, match=r"smallest design needs .* 3\^15 = 14348907"):
         interplay.explain(f, n, method="qsft", q=q, budget=50)
 
 
@@ -280,7 +281,9 @@ def test_small_n_design_is_deduplicated_exactly():
         seen.append(states.copy())
         return np.cos(states @ np.array([1.0, 2.0, 0.5]))
 
-    result = QSFT(q=3, b=2, random_state=0).fit(as_value_function(f, 3, 3), 3)
+    # fit_sampled: the design itself (fit would query all 27 states: the design costs more)
+    view = NormalisedValueFunction(as_value_function(f, 3, 3))
+    result = QSFT(q=3, b=2, random_state=0).fit_sampled(view, 3)
     batch = np.concatenate(seen)
     assert len({r.tobytes() for r in batch}) == batch.shape[0]  # no state twice
     assert result.n_queries == batch.shape[0] <= 27

@@ -76,13 +76,19 @@ def test_banzhaf_methods_equal_brute_force_banzhaf(game, method):
     np.testing.assert_allclose(result.banzhaf_values(), banz, atol=1e-10)
 
 
-def test_kernelshap_first_order_model_is_the_shapley_values(game):
+def test_kernelshap_with_every_mask_is_the_exact_expansion(game):
     f, table = game
-    shap, _ = _brute_values(table, N_SMALL)
     result = interplay.explain(f, N_SMALL, method="kernelshap", budget=2**N_SMALL)
-    coefs = _as_dict(result)
-    np.testing.assert_allclose([coefs.get((i,), 0.0) for i in range(N_SMALL)], shap, atol=1e-10)
-    assert coefs[()] == pytest.approx(table[(False,) * N_SMALL])
+    assert result.metadata["exact"] is True and result.basis == "mobius"
+    masks = all_masks(N_SMALL)
+    np.testing.assert_allclose(result.predict(masks), f(masks), atol=1e-10)
+    assert _as_dict(result)[()] == pytest.approx(table[(False,) * N_SMALL])
+
+
+def test_kernelshap_below_every_mask_is_a_first_order_shapley_surrogate(game):
+    f, _ = game
+    result = interplay.explain(f, N_SMALL, method="kernelshap", budget=40, random_state=0)
+    assert "exact" not in result.metadata
     assert result.metadata["index"] == "shapley"
     assert result.degrees.max() == 1
 
@@ -92,7 +98,8 @@ def test_faith_banzhaf_is_uniform_least_squares_on_all_pairs(game):
     masks = all_masks(N_SMALL)
     x, names = _design2(masks)
     beta, *_ = np.linalg.lstsq(x, f(masks), rcond=None)
-    result = _as_dict(interplay.explain(f, N_SMALL, method="faith_banzhaf", budget=64))
+    exact = interplay.explain(f, N_SMALL, method="faith_banzhaf", budget=64)
+    result = _as_dict(exact.index("FBII", 2))
     np.testing.assert_allclose([result.get(s, 0.0) for s in names], beta, atol=1e-10)
 
 
@@ -110,9 +117,10 @@ def test_faith_shap_is_kernel_least_squares_with_exact_ends(game):
     sw = np.sqrt(w)[:, None]
     beta, *_ = np.linalg.lstsq(x * sw, f(masks) * sw[:, 0], rcond=None)
     result = interplay.explain(f, n, method="faith_shap", budget=64)
-    got = _as_dict(result)
+    got = _as_dict(result.index("FSII", 2))
     np.testing.assert_allclose([got.get(s, 0.0) for s in names], beta, atol=1e-6)
-    assert result.metadata["index"] == "FSII"
+    sampled = interplay.explain(f, n, method="faith_shap", budget=40, random_state=0)
+    assert sampled.metadata["index"] == "FSII"
 
 
 def test_sampled_estimates_approach_the_truth():
@@ -161,7 +169,8 @@ def test_order_two_refused_for_large_n_and_underdetermined_warns():
     with pytest.raises(ValueError, match="n <= 128"):
         FaithShap(budget=10_000).fit(vf, 129)
     vf = as_value_function(lambda m: m.sum(axis=1).astype(float), 20)
-    with pytest.warns(UserWarning, match="under-determined"):
+    exact_hint = r"2\^20 = 1048576 queries covers every mask"
+    with pytest.warns(UserWarning, match=f"under-determined.*{exact_hint}"):
         interplay.explain(vf, 20, method="faith_banzhaf", budget=100, random_state=0)
     # first order works at any n
     res = interplay.explain(lambda m: m.sum(axis=1).astype(float), 300, method="banzhaf",

@@ -121,3 +121,27 @@ def test_constructor_is_keyword_only_stores_and_fit_does_not_mutate(method, trut
     after = vars(solver)
     for key, value in before.items():
         assert key in after and repr(after[key]) == repr(value), f"fit changed {key}"
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_every_mask_within_budget_gives_the_exact_expansion(method):
+    _solver_or_skip(method)
+    n = 6
+    table = np.random.default_rng(0).normal(size=2**n)
+    masks = ((np.arange(2**n)[:, None] >> np.arange(n)) & 1).astype(bool)
+
+    def f(m):
+        return table[m.astype(np.int64) @ (1 << np.arange(n))]
+
+    result = interplay.explain(f, n, method=method, budget=2**n, max_order=MAX_ORDER)
+    assert result.metadata["exact"] is True and result.n_queries == 2**n
+    np.testing.assert_allclose(result.predict(masks), table, atol=1e-9)
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_the_result_records_every_mask_it_queried(method, truth):
+    _solver_or_skip(method)
+    f = Recorder(truth)
+    result = _run(method, f)
+    assert len(result.queried_masks) == result.n_queries == f.distinct()
+    assert result.queried_masks.contains(np.concatenate(f.seen).astype(bool)).all()

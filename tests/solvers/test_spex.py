@@ -18,7 +18,8 @@ def _fresh_masks(n, count=2000, seed=123):
 def test_recovers_planted_function_exactly_at_n_1000():
     truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=11)
     f = PlantedFunction(truth)
-    result = interplay.explain(f, 1000, budget=12_000, max_order=4, random_state=0)
+    result = interplay.explain(f, 1000, method="spex", budget=12_000, max_order=4,
+                               random_state=0)
     assert result.n_queries <= 12_000
     assert result.n_queries == f.n_rows  # every query counted, each distinct mask once
     assert f.n_calls == 1  # one batch
@@ -35,7 +36,8 @@ def test_noisy_planted_function_at_20_db():
     truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=12)
     sd = PlantedFunction.noise_sd_for_snr(truth, 20.0)
     f = PlantedFunction(truth, noise_sd=sd, random_state=3)
-    result = interplay.explain(f, 1000, budget=12_000, max_order=4, random_state=1)
+    result = interplay.explain(f, 1000, method="spex", budget=12_000, max_order=4,
+                               random_state=1)
     masks = _fresh_masks(1000, seed=7)
     assert r2_score(truth.predict(masks), result.predict(masks)) >= 0.95
     # and against the noisy function itself, as a user would measure it
@@ -50,8 +52,10 @@ def test_small_n_matches_brute_force_transform():
     # brute-force WHT from the definition
     signs = 1 - 2 * ((table_masks.astype(int) @ table_masks.T.astype(int)) % 2)
     brute = signs @ values / 2**n
-    result = interplay.explain(lambda m: truth.predict(m), n, budget=2000, max_order=3,
-                               random_state=5)
+    # 1000 < 2^10: SPEX's own design (a budget of 1024 would query every mask: exact)
+    result = interplay.explain(lambda m: truth.predict(m), n, method="spex", budget=1000,
+                               max_order=3, random_state=5)
+    assert "exact" not in result.metadata
     recovered = np.zeros(2**n)
     support = result.support_matrix()
     rows = support.astype(int) @ (1 << np.arange(n))[::-1]
@@ -63,7 +67,8 @@ def test_small_n_matches_brute_force_transform():
 def test_budget_too_small_names_the_minimum():
     minimum = SPEXDesign.minimum_budget(1000, 4)
     with pytest.raises(interplay.BudgetError, match=str(minimum)):
-        interplay.explain(lambda m: np.zeros(len(m)), 1000, budget=minimum - 1, max_order=4)
+        interplay.explain(lambda m: np.zeros(len(m)), 1000, method="spex", budget=minimum - 1,
+                          max_order=4)
     design = SPEX(budget=minimum, max_order=4).design(1000)
     assert design.n_queries <= minimum
 
@@ -71,14 +76,15 @@ def test_budget_too_small_names_the_minimum():
 def test_budget_is_respected_and_seed_reproducible():
     truth = random_sparse_fourier(300, 20, max_degree=3, random_state=6)
     runs = [
-        interplay.explain(PlantedFunction(truth), 300, budget=5000, max_order=3, random_state=9)
+        interplay.explain(PlantedFunction(truth), 300, method="spex", budget=5000, max_order=3,
+                          random_state=9)
         for _ in range(2)
     ]
     assert runs[0].n_queries <= 5000
     assert runs[0].subsets == runs[1].subsets
     np.testing.assert_array_equal(runs[0].coefficients, runs[1].coefficients)
-    other_seed = interplay.explain(PlantedFunction(truth), 300, budget=5000, max_order=3,
-                                   random_state=10)
+    other_seed = interplay.explain(PlantedFunction(truth), 300, method="spex", budget=5000,
+                                   max_order=3, random_state=10)
     assert other_seed.metadata["log2_bins"] == runs[0].metadata["log2_bins"]
 
 
@@ -89,17 +95,18 @@ def test_bad_value_function_output_is_a_clear_error():
         return out
 
     with pytest.raises(ValueError, match="NaN"):
-        interplay.explain(nan_at_row_3, 50, budget=3000, max_order=2)
+        interplay.explain(nan_at_row_3, 50, method="spex", budget=3000, max_order=2)
     with pytest.raises(ValueError, match="shape"):
-        interplay.explain(lambda m: np.zeros((len(m), 2)), 50, budget=3000, max_order=2)
+        interplay.explain(lambda m: np.zeros((len(m), 2)), 50, method="spex", budget=3000,
+                          max_order=2)
 
 
 def test_solver_options_are_checked():
     f = lambda m: np.zeros(len(m))
     with pytest.raises(ValueError, match="repeats max_order"):
-        interplay.explain(f, 20, solver_options={"max_order": 3})
+        interplay.explain(f, 20, method="spex", solver_options={"max_order": 3})
     with pytest.raises(ValueError, match="no option chase_dept"):
-        interplay.explain(f, 20, solver_options={"chase_dept": 3})
+        interplay.explain(f, 20, method="spex", solver_options={"chase_dept": 3})
 
 
 def test_wrong_feature_names_fail_before_any_query():
@@ -110,5 +117,6 @@ def test_wrong_feature_names_fail_before_any_query():
         return np.zeros(len(masks))
 
     with pytest.raises(ValueError, match="2 feature names given for 20 features"):
-        interplay.explain(f, 20, budget=3000, max_order=2, feature_names=["a", "b"])
+        interplay.explain(f, 20, method="spex", budget=3000, max_order=2,
+                          feature_names=["a", "b"])
     assert calls == []

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from interplay.explain import DEFAULT_BUDGET, DEFAULT_METHOD
+
 __all__ = ["default_method", "load_model", "register", "run"]
 
 EMBEDDED_LM = "smollm2"
@@ -27,14 +29,8 @@ EMBEDDED_CLASSIFIER = "sentiment"
 
 
 def default_method() -> str:
-    """``proxyspex`` (fewest queries) when installed, else ``spex``."""
-    from interplay.solvers import get_solver
-
-    try:
-        get_solver("proxyspex")
-        return "proxyspex"
-    except (ImportError, AttributeError):
-        return "spex"
+    """The library's default method, the same as :func:`interplay.explain`'s."""
+    return DEFAULT_METHOD
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:
@@ -78,9 +74,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
 
     alg = p.add_argument_group("explanation")
     alg.add_argument("--method", default=None,
-                     help="solver (default: proxyspex if available, else spex)")
+                     help=f"solver (default: {DEFAULT_METHOD})")
     alg.add_argument("--budget", type=int, default=None,
-                     help="model queries to spend (default: 800)")
+                     help=f"model queries to spend (default: {DEFAULT_BUDGET})")
     alg.add_argument("--max-order", type=int, default=4)
     alg.add_argument("--seed", type=int, default=0)
     alg.add_argument("--heldout", type=int, default=64,
@@ -189,7 +185,8 @@ def _print_table(result: Any, top: int, file: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Execute ``interplay explain`` with parsed arguments; return the exit code."""
     import interplay
-    from interplay.report import heldout_r2, write_report
+    from interplay.metrics import faithfulness
+    from interplay.report import write_report
     from interplay.values.text import ClassifierValue, GenerativeValue, TextFeatures
 
     log = sys.stderr
@@ -208,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     n = features.n_features
     method = args.method or default_method()
-    budget = args.budget if args.budget is not None else 800
+    budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     print(f"{n} features ({args.unit}s); method {method}, budget {budget}, "
           f"max order {args.max_order}", file=log)
 
@@ -259,10 +256,10 @@ def run(args: argparse.Namespace) -> int:
                                    max_order=args.max_order, random_state=args.seed,
                                    feature_names=features.names())
         t_explain = time.perf_counter() - t0
-        r2 = None
+        fit = None
         if args.heldout > 0:
-            r2, _, _ = heldout_r2(result, query_fn, n_masks=args.heldout,
-                                  random_state=args.seed + 7919)
+            fit = faithfulness(result, query_fn, n_masks=args.heldout,
+                               random_state=args.seed + 7919)
     finally:
         if engine is not None:
             engine.close()
@@ -274,8 +271,9 @@ def run(args: argparse.Namespace) -> int:
         "explained": explained,
         "features": features.to_dict(),
         "mask_mode": value.mask_mode,
-        "heldout_r2": r2,
-        "n_heldout": args.heldout,
+        "heldout_r2": None if fit is None or fit.kind != "held-out" else fit.r2,
+        "n_heldout": 0 if fit is None else fit.n_masks,
+        "faithfulness": None if fit is None else fit.to_dict(),
         "seconds": {"load": round(t_load, 2), "explain": round(t_explain, 2),
                     "total": round(total, 2)},
     })
@@ -294,15 +292,14 @@ def run(args: argparse.Namespace) -> int:
         details["model evaluations"] = engine.stats.n_evaluated
     kind = "answer" if model.kind == "generative" else "classification"
     report_path = write_report(
-        args.out / "report.html", result, features=features, r2=r2, n_heldout=args.heldout,
+        args.out / "report.html", result, features=features, r2=fit,
         answer=explained, details=details, title=f"interplay: what drives the model's {kind}",
     )
 
     out = sys.stdout
     print(f"\nExplained: {explained}", file=out)
     print(f"{result.n_queries} queries, {len(result)} terms, {total:.1f} s", end="", file=out)
-    print(f"; faithfulness R² on {args.heldout} held-out masks: {r2:.3f}" if r2 is not None
-          else "", file=out)
+    print(f"; faithfulness: {fit.note}" if fit is not None else "", file=out)
     _print_table(result, args.top, out)
     effects = result.banzhaf_values()
     order = np.argsort(-np.abs(effects))[: min(8, n)]

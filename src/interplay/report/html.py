@@ -18,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from interplay.report.faithfulness import faithfulness_html
 from interplay.report.network import network_png
 
 if TYPE_CHECKING:  # pragma: no cover
+    from interplay.metrics import Faithfulness
     from interplay.spectral.interactions import Interactions
     from interplay.values.text import TextFeatures
 
@@ -117,7 +119,7 @@ def render_report(
     *,
     features: TextFeatures | None = None,
     title: str = "interplay explanation",
-    r2: float | None = None,
+    r2: Faithfulness | float | None = None,
     n_heldout: int | None = None,
     answer: str | None = None,
     details: Mapping[str, Any] | None = None,
@@ -136,8 +138,9 @@ def render_report(
         are shown as a row of names.
     title : str
         Page heading.
-    r2 : float, optional
-        Faithfulness R² of the explanation on held-out masks.
+    r2 : Faithfulness or float, optional
+        Faithfulness of the explanation (:func:`interplay.metrics.faithfulness`; a float is
+        an R² on held-out masks). Below 0.5 it is shown as a warning, not a headline.
     n_heldout : int, optional
         Number of held-out masks behind ``r2``.
     answer : str, optional
@@ -213,14 +216,7 @@ def render_report(
         f"<tr><td><b>{html.escape(str(k))}</b></td><td>{html.escape(str(v))}</td></tr>"
         for k, v in (details or {}).items()
     )
-    if r2 is None:
-        r2_html = '<div class="r2">–</div><div class="small">not measured</div>'
-    else:
-        held = f" on {n_heldout} held-out random masks" if n_heldout else " on held-out masks"
-        r2_html = (
-            f'<div class="r2">{r2:.3f}</div><div class="small">faithfulness R²{held}: '
-            "1 − Σ(f − f̂)² / Σ(f − f̄)², f the model, f̂ the explanation</div>"
-        )
+    r2_html = faithfulness_html(r2, n_heldout)
     answer_html = (
         f'<h2>Output explained</h2><div class="answer">{html.escape(answer)}</div>'
         if answer is not None

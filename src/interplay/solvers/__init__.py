@@ -23,6 +23,15 @@ REGISTRY: dict[str, str] = {
 }
 
 
+#: The method used when none is named (``explain()`` and ``interplay explain``): ProxySPEX
+#: needs the fewest queries for a faithful explanation of real models and degrades gracefully
+#: when the budget is short.
+DEFAULT_METHOD = "proxyspex"
+#: ProxySPEX's budget when none is given, and the command line's for every method (all 2^n
+#: masks, hence an exact answer, for n <= 9).
+DEFAULT_BUDGET = 800
+
+
 def available_methods() -> list[str]:
     """Names accepted as ``method=``."""
     return sorted(REGISTRY)
@@ -39,6 +48,8 @@ def get_solver(method: str) -> type[Solver]:
 
 
 __all__ = [
+    "DEFAULT_BUDGET",
+    "DEFAULT_METHOD",
     "REGISTRY",
     "BudgetError",
     "Solver",

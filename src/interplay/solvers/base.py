@@ -1,16 +1,33 @@
-"""What every solver shares: the constructor contract, seeding and query bookkeeping."""
+"""What every solver shares: the constructor contract, seeding, the exact path, scaling.
+
+:meth:`Solver.fit` is the one entry point. It checks the parameters, and then either
+
+- queries all q^n masks once and returns the exact expansion (:mod:`.exact`), when they fit
+  in the budget or the method's own design would cost as much; or
+- runs the method's own design (:meth:`Solver.fit_sampled`).
+
+Either way the solver sees values divided by one power of two (:mod:`.normalised`), so its
+result does not depend on the scale of the values, and the result records the masks queried
+(``result.queried_masks``) so that faithfulness can be measured on masks never queried.
+"""
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import ABC
 from typing import Any
 
 import numpy as np
 
+from interplay.solvers.exact import MAX_EXACT_MASKS, exact_budget_hint, exact_expansion
+from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.spectral.interactions import Interactions
-from interplay.values.base import CheckedValueFunction
+from interplay.spectral.qary import QaryInteractions
+from interplay.values.base import CheckedValueFunction, as_value_function
 
-__all__ = ["BudgetError", "Solver", "check_random_state", "query_unique"]
+__all__ = ["VALUE_UNIT_METADATA", "BudgetError", "Solver", "check_random_state", "query_unique"]
+
+#: Solver metadata in the units of the values (key -> power): scaled back after a fit.
+VALUE_UNIT_METADATA: dict[str, int] = {"noise_var": 2, "noise_sd_per_query": 1, "val_mse": 2}
 
 
 class BudgetError(ValueError):
@@ -34,16 +51,57 @@ def query_unique(value_function: CheckedValueFunction, masks: np.ndarray) -> np.
     return values[inverse.ravel()]
 
 
+def _rescale_metadata(value: Any, scale: float) -> Any:
+    """Copy of solver metadata with the entries named in VALUE_UNIT_METADATA scaled back."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if key in VALUE_UNIT_METADATA and isinstance(item, (int, float)):
+                # repeated products: a variance of values near 1e300 is +inf, not an error
+                for _ in range(VALUE_UNIT_METADATA[key]):
+                    item = float(item) * scale
+                out[key] = item
+            else:
+                out[key] = _rescale_metadata(item, scale)
+        return out
+    if isinstance(value, list):
+        return [_rescale_metadata(v, scale) for v in value]
+    return value
+
+
+def _rescaled(
+    result: Interactions | QaryInteractions, scale: float
+) -> Interactions | QaryInteractions:
+    """The result with every coefficient multiplied by ``scale`` (a power of two: exact)."""
+    if scale == 1.0:
+        return result
+    metadata = _rescale_metadata(result.metadata, scale)
+    if isinstance(result, QaryInteractions):
+        return QaryInteractions(
+            result.frequencies, result.coefficients * scale, n_features=result.n_features,
+            q=result.q, n_queries=result.n_queries, method=result.method, metadata=metadata,
+        )
+    return Interactions(
+        result.support_matrix(), result.coefficients * scale, n_features=result.n_features,
+        basis=result.basis, n_queries=result.n_queries, method=result.method,
+        order=result.order, metadata=metadata,
+    )
+
+
 class Solver(ABC):
     """Base class of all solvers.
 
-    Subclasses store their parameters in ``__init__`` (keyword-only, no work) and do
-    everything in :meth:`fit`, which returns an :class:`~interplay.Interactions` whose
-    ``n_queries`` is the number of distinct masks the value function really received.
+    Subclasses store their parameters in ``__init__`` (keyword-only, no work), say what
+    their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`
+    (registered solvers do; a subclass overriding :meth:`fit` itself keeps working).
+    :meth:`fit` (shared) returns an :class:`~interplay.Interactions` whose ``n_queries`` is
+    the number of distinct masks the value function really received.
     """
 
     #: The name used as ``method=`` in :func:`interplay.explain`.
     name: str = ""
+    #: Basis of the exact expansion returned when all masks fit in the budget.
+    exact_basis: str = "fourier"
 
     def __init__(
         self,
@@ -62,6 +120,85 @@ class Solver(ABC):
         if int(self.max_order) < 1:
             raise ValueError(f"max_order must be at least 1, got {self.max_order}")
 
-    @abstractmethod
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
-        """Query ``value_function`` and return the sparse expansion it recovers."""
+    def alphabet_size(self) -> int:
+        """Number of states q of each feature (2: bool masks)."""
+        return 2
+
+    def planned_queries(self, n: int) -> int:
+        """Queries the method's own design would send for n features (an upper bound).
+
+        Subclasses check their parameters here and raise :class:`BudgetError`, naming the
+        smallest design in plain words, when the budget is below it. The default is the
+        budget itself (0 without one: then only a budget of q^n makes the fit exact).
+        """
+        return 0 if self.budget is None else int(self.budget)
+
+    def fit_sampled(
+        self, value_function: NormalisedValueFunction, n: int
+    ) -> Interactions | QaryInteractions:
+        """Run the method's own design (values on a unit scale); see :meth:`fit`.
+
+        Every registered solver implements it; a subclass may instead override :meth:`fit`
+        itself (it then forgoes the shared exact path and scaling).
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements neither fit nor fit_sampled")
+
+    def fit(
+        self, value_function: CheckedValueFunction, n: int
+    ) -> Interactions | QaryInteractions:
+        """Query ``value_function`` and return the expansion it recovers.
+
+        When all q^n masks fit in the budget, or the method's design would cost at least as
+        many queries (and q^n <= 2^24), every mask is queried once and the exact expansion is
+        returned
+        (``metadata["exact"]`` is True; ``max_order`` is not applied, see :mod:`.exact`).
+        Otherwise the method's own design runs.
+
+        Parameters
+        ----------
+        value_function : CheckedValueFunction or callable
+            ``f(masks) -> values``; masks are (N, n) bool arrays (int states for q > 2).
+        n : int
+            Number of features.
+
+        Returns
+        -------
+        Interactions or QaryInteractions
+            With ``n_queries`` and ``queried_masks`` (a
+            :class:`~interplay.solvers.queried_masks.QueriedMasks`: the masks sent, kept as
+            fingerprints; not saved to JSON).
+
+        Raises
+        ------
+        BudgetError
+            When the budget is below the method's smallest design and below q^n; the
+            message names both.
+        """
+        self._check_common()
+        if int(n) != n or int(n) < 1:
+            raise ValueError(f"n must be a positive number of features, got {n}")
+        n = int(n)
+        q = self.alphabet_size()
+        checked = as_value_function(value_function, n, alphabet_size=q)
+        size = q**n
+        budget = None if self.budget is None else int(self.budget)
+        enumerable = size <= MAX_EXACT_MASKS
+        try:
+            planned = self.planned_queries(n)
+        except BudgetError as exc:
+            if not enumerable:
+                raise
+            if budget is None or size > budget:
+                raise BudgetError(f"{exc}; {exact_budget_hint(n, q)}") from None
+            planned = size
+        view = NormalisedValueFunction(checked)
+        if enumerable and size <= max(planned, budget or 0):
+            result = exact_expansion(
+                view, n, q=q, basis=self.exact_basis, max_order=int(self.max_order),
+                method=self.name,
+            )
+        else:
+            result = self.fit_sampled(view, n)
+        result = _rescaled(result, view.value_scale)
+        result.queried_masks = view.queried
+        return result

@@ -22,8 +22,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
-from interplay.solvers.regression import all_masks, draw_distinct, uniform_masks
+from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier, interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -141,7 +142,8 @@ class ProxySPEX(Solver):
     Parameters
     ----------
     budget : int, optional
-        Distinct random masks to query (default ``max(1000, 4 n)``, at most 2^n).
+        Distinct random masks to query (default :data:`~interplay.solvers.DEFAULT_BUDGET`,
+        800). A budget of 2^n or more queries every mask once and is exact.
     max_order : int
         Largest interaction size kept.
     random_state : None, int or Generator
@@ -221,17 +223,19 @@ class ProxySPEX(Solver):
             raise ValueError("max_rounds and early_stopping must be positive")
         if self.max_terms is not None and int(self.max_terms) < 1:
             raise ValueError(f"max_terms must be positive, got {self.max_terms}")
-        budget = max(1000, 4 * n) if self.budget is None else int(self.budget)
-        if n <= 24:
-            budget = min(budget, 2**n)
-        if budget < MIN_BUDGET and not (n <= 24 and budget == 2**n):
+        budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
+        if budget < MIN_BUDGET:
             raise BudgetError(
-                f"proxyspex needs at least {MIN_BUDGET} queries to fit and validate trees, "
-                f"got budget={budget}"
+                f"proxyspex needs at least {MIN_BUDGET} distinct random masks to fit gradient-"
+                f"boosted trees and validate them on a held-out split, got budget={budget}"
             )
         return budget
 
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
+    def planned_queries(self, n: int) -> int:
+        """The budget (default 800): that many distinct random masks."""
+        return self._check(int(n))
+
+    def fit_sampled(self, value_function: CheckedValueFunction, n: int) -> Interactions:
         """Query random masks, fit the tree proxy, return its truncated, refitted transform.
 
         Parameters
@@ -256,10 +260,7 @@ class ProxySPEX(Solver):
         times: dict[str, float] = {}
 
         tic = time.perf_counter()
-        if n <= 24 and budget >= 2**n:
-            masks = all_masks(n)
-        else:
-            masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
+        masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
         values = value_function(masks)
         big_n = masks.shape[0]
         times["query_s"] = time.perf_counter() - tic

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft_design import (
     DelayDesign,
     QsftDesign,
@@ -65,7 +66,7 @@ from interplay.solvers.qsft_peel import _Peeler
 from interplay.solvers.qsft_points import _DesignPoints, unique_rows
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions, canonical_spectrum
-from interplay.values.base import CheckedValueFunction, as_value_function
+from interplay.values.base import CheckedValueFunction
 
 __all__ = [
     "QSFT",
@@ -233,8 +234,10 @@ class QSFT(Solver):
             fits = [b for b in range(1, b_cap + 1) if cost(b) <= int(self.budget)]
             if not fits:
                 raise BudgetError(
-                    f"q-SFT with q={q}, n={n}, {c} groups and {self.delays} delays needs at "
-                    f"least {cost(1)} queries (b=1); the budget is {self.budget}"
+                    f"budget {self.budget} is too small for q-SFT with q={q}, n={n}: the "
+                    f"smallest design needs {cost(1)} queries ({c} random subsamplings into "
+                    f"{q} bins, each bin read at {n_delays} {self.delays} delays, the points "
+                    "the groups share counted once)"
                 )
             b = fits[-1]
         if self.budget is not None and cost(b) > int(self.budget):
@@ -243,13 +246,24 @@ class QSFT(Solver):
             )
         return QsftDesign(q, n, b, c, self.delays, repeats, cost(b))
 
+    def alphabet_size(self) -> int:
+        """q, the number of states of each feature."""
+        self._check_params()
+        return int(self.q)
+
+    def planned_queries(self, n: int) -> int:
+        """The most queries :meth:`plan`'s design sends."""
+        return self.plan(n).max_queries
+
     # --------------------------------------------------------------------- fit
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions | QaryInteractions:
+    def fit_sampled(
+        self, value_function: NormalisedValueFunction, n: int
+    ) -> Interactions | QaryInteractions:
         """Query ``value_function`` on the q-SFT design and return the sparse spectrum.
 
         Parameters
         ----------
-        value_function : CheckedValueFunction or callable
+        value_function : NormalisedValueFunction
             Takes (N, n) int arrays of states in ``0..q-1`` (bool masks for q = 2).
         n : int
             Number of features.
@@ -257,7 +271,7 @@ class QSFT(Solver):
         t_start = time.perf_counter()
         design = self.plan(n)
         q, n, b = design.q, design.n, design.b
-        vf = as_value_function(value_function, n, alphabet_size=q)
+        vf = value_function
         logger.info(
             "q-SFT design: q=%d, n=%d, b=%d (%d bins), %d groups, %d delays: at most %d queries",
             q,
@@ -275,7 +289,9 @@ class QSFT(Solver):
         values, n_unique, query_seconds = self._query(vf, groups, delays, q, b)
         bins = qary_bin_transform(values, q, b, axis=1)  # (C, B, P)
 
-        peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), self.noise_sd, n)
+        # values reach the solver divided by vf.value_scale; a known noise level follows them
+        noise_sd = None if self.noise_sd is None else float(self.noise_sd) / vf.value_scale
+        peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), noise_sd, n)
         freq, coef = peel.run(int(self.max_iter))
         if self.refit:
             # The mean (k = 0) is always refit; complete_order adds every low-order term.
@@ -302,7 +318,7 @@ class QSFT(Solver):
                 f"function is less sparse than {design.n_bins} bins per group resolve, or very "
                 "noisy. Raise the budget (or sparsity=), use delays='robust' for noise, or "
                 "complete_order=1 or 2 for dense low-order effects.",
-                stacklevel=3,
+                stacklevel=4,
             )
 
         metadata = {

@@ -232,6 +232,8 @@ class _Peeler:
         """R² of the expansion on every sample, computed in the bin domain (Parseval).
 
         Only the bins the expansion touches are recomputed; the others keep their power.
+        Samples that do not vary give 1.0 when fitted to round-off and 0.0 otherwise, as
+        :func:`interplay.metrics.r2_score` does (never −inf).
         """
         power = self.original_energy * self.n_delays  # (C, B): sum over delays of |U|^2
         untouched = np.ones(power.shape, dtype=bool)
@@ -245,7 +247,7 @@ class _Peeler:
         total = float(np.sum(power[:, 1:]))
         total += float(np.sum(np.abs(dc - dc.mean()) ** 2))
         if total <= self.floor:
-            return 1.0 if resid <= self.floor else -math.inf
+            return 1.0 if resid <= self.floor else 0.0
         return 1.0 - resid / total
 
     # ------------------------------------------------------------------ refit

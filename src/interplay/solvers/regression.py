@@ -19,9 +19,9 @@ method                    masks drawn                            weight / constr
 ``faith_shap``            size s ∝ 1/(s(n−s)), paired, order 2    exact at ∅ and full mask
 ========================  =====================================  ===========================
 
-When the budget covers all 2^n masks the solvers enumerate them with the exact weights, so
-KernelSHAP returns the Shapley values, Banzhaf the Banzhaf values, and the order-2 methods the
-Faith-Shapley (FSII) and Faith-Banzhaf (FBII) indices exactly.
+When the budget covers all 2^n masks every solver returns the function's exact Möbius
+expansion instead (see :mod:`interplay.solvers.exact`): ``shapley_values()``,
+``banzhaf_values()`` and ``index("FSII", 2)`` / ``index("FBII", 2)`` of it are then exact.
 
 The result is the fitted surrogate itself, in the Möbius basis (an additive model that
 ``predict`` evaluates); its ``shapley_values()`` / ``index("FSII", 2)`` return the estimates.
@@ -35,9 +35,9 @@ from typing import Any, Literal
 
 import numpy as np
 import scipy.linalg
-from scipy.special import comb
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.exact import MAX_EXACT_MASKS, all_states, exact_budget_hint
 from interplay.solvers.tree_fourier import interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -102,9 +102,7 @@ def lime_masks(rng: np.random.Generator, size: int, n: int) -> np.ndarray:
 
 def all_masks(n: int) -> np.ndarray:
     """(2^n, n) bool array of every mask (row r is the binary expansion of r)."""
-    if n > 24:
-        raise ValueError(f"refusing to enumerate 2^{n} masks")
-    return ((np.arange(2**n)[:, None] >> np.arange(n)[None, :]) & 1).astype(bool)
+    return all_states(n, 2)
 
 
 def draw_distinct(
@@ -187,13 +185,6 @@ def _weighted_lstsq(x: np.ndarray, y: np.ndarray, w: np.ndarray, alpha: float) -
     return beta
 
 
-def _shapley_kernel_weight(sizes: np.ndarray, n: int) -> np.ndarray:
-    s = np.asarray(sizes, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = (n - 1) / (comb(n, s) * s * (n - s))
-    return np.where((s > 0) & (s < n), w, 0.0)
-
-
 def _lime_weight(masks: np.ndarray, width: float) -> np.ndarray:
     """LIME's kernel sqrt(exp(−d²/width²)) on the cosine distance to the full mask."""
     kept = masks.sum(axis=1).astype(np.float64)
@@ -237,6 +228,7 @@ class WeightedRegression(Solver):
     """
 
     name = "weighted_regression"
+    exact_basis = "mobius"
 
     def __init__(
         self,
@@ -285,9 +277,21 @@ class WeightedRegression(Solver):
         want = 2 * (p + 1) if order == 1 else (3 * (p + 1)) // 2
         return want if n > 30 else min(2**n, want)
 
+    def planned_queries(self, n: int) -> int:
+        """The budget, or the default design's size (see ``budget``)."""
+        n = int(n)
+        order = self._check(n)
+        p = n if order == 1 else n + n * (n - 1) // 2
+        if self.kernel == "shapley" and self.budget is not None and int(self.budget) < 2:
+            raise BudgetError(
+                f"budget {self.budget} is too small for {self.name}: the smallest design is 2 "
+                "queries, the empty and the full mask (the Shapley kernel fixes both ends)"
+            )
+        return self._default_budget(n, p, order) if self.budget is None else int(self.budget)
+
     # -------------------------------------------------------------------- fit
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
-        """Query masks, fit the weighted surrogate, return it in the Möbius basis.
+    def fit_sampled(self, value_function: CheckedValueFunction, n: int) -> Interactions:
+        """Query sampled masks, fit the weighted surrogate, return it in the Möbius basis.
 
         Parameters
         ----------
@@ -307,27 +311,14 @@ class WeightedRegression(Solver):
         order = self._check(n)
         rng = check_random_state(self.random_state)
         p = n if order == 1 else n + n * (n - 1) // 2
-        budget = self._default_budget(n, p, order) if self.budget is None else int(self.budget)
+        budget = self.planned_queries(n)
         constrained = self.kernel == "shapley"
-        exact = n <= 24 and 2**n <= budget
-
-        if exact:
-            masks = all_masks(n)
-            kept = masks.sum(axis=1)
-            if self.kernel == "shapley":
-                weight = _shapley_kernel_weight(kept, n)
-            elif self.kernel == "lime":
-                weight = _lime_weight(masks, self.kernel_width)
-            else:
-                weight = np.ones(masks.shape[0])
-        else:
-            masks, weight = self._sample(rng, budget, n, constrained)
+        masks, weight = self._sample(rng, budget, n, constrained)
         if constrained:
             ends = np.zeros((2, n), dtype=bool)
             ends[1] = True
-            if not exact:
-                masks = np.concatenate([ends, masks])
-                weight = np.concatenate([[0.0, 0.0], weight])
+            masks = np.concatenate([ends, masks])
+            weight = np.concatenate([[0.0, 0.0], weight])
         values = value_function(masks)
         n_queries = masks.shape[0]
 
@@ -338,8 +329,9 @@ class WeightedRegression(Solver):
             warnings.warn(
                 f"{self.name}: {n_queries} queries for {p + 1} unknowns; the least-squares "
                 "problem is under-determined and the minimum-norm solution is returned "
-                f"(raise the budget to at least {p + 1} or set alpha > 0)",
-                stacklevel=2,
+                f"(raise the budget to at least {p + 1} or set alpha > 0"
+                + (f"; {exact_budget_hint(n)})" if 2**n <= MAX_EXACT_MASKS else ")"),
+                stacklevel=4,
             )
         if constrained:
             full = np.flatnonzero(masks.all(axis=1))[0]
@@ -381,7 +373,6 @@ class WeightedRegression(Solver):
                 "index": index_name,
                 "order": order,
                 "kernel": self.kernel,
-                "exact_enumeration": bool(exact),
                 "unknowns": int(n_unknowns),
             },
         )
@@ -394,11 +385,7 @@ class WeightedRegression(Solver):
             masks, counts = draw_distinct(lambda k: uniform_masks(rng, k, n), budget)
             return masks, counts.astype(np.float64)
         if self.kernel == "shapley":
-            if budget < 3 or n < 2:
-                if budget < 2:
-                    raise BudgetError(
-                        f"{self.name} needs at least 2 queries (the empty and the full mask)"
-                    )
+            if budget < 3 or n < 2:  # the empty and the full mask only (budget >= 2)
                 return np.zeros((0, n), dtype=bool), np.zeros(0)
             masks, counts = draw_distinct(
                 lambda k: shapley_kernel_masks(rng, k, n, paired=bool(self.paired)),

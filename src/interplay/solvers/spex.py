@@ -297,8 +297,10 @@ class SPEX(Solver):
         if min(sizes) < min(_MIN_LOG2_BINS, n) or max(sizes) > n:
             raise BudgetError(
                 f"budget {self.budget} is too small for SPEX with n={n}, max_order={t}: "
-                f"the smallest design needs {minimum} queries ({self.n_groups} groups × "
-                f"{2 ** min(_MIN_LOG2_BINS, n)} bins × {n_delays} delays)"
+                f"the smallest design needs {minimum} queries ({self.n_groups} random "
+                f"subsamplings into {2 ** min(_MIN_LOG2_BINS, n)} bins, each bin read "
+                f"{n_delays} times: once plain and once for each of the {n_delays - 1} parity "
+                f"checks that name the features of an interaction of up to {t})"
             )
         design = SPEXDesign(n, sizes, t, n_delays)
         if self.budget is not None and design.n_queries > int(self.budget):
@@ -307,7 +309,11 @@ class SPEX(Solver):
             )
         return design
 
-    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
+    def planned_queries(self, n: int) -> int:
+        """Queries of :meth:`design` (an upper bound: duplicate masks are sent once)."""
+        return self.design(n).n_queries
+
+    def fit_sampled(self, value_function: CheckedValueFunction, n: int) -> Interactions:
         """Sample, transform, decode, peel and refit; see the class docstring."""
         design = self.design(n)
         rng = check_random_state(self.random_state)
@@ -360,7 +366,7 @@ class SPEX(Solver):
                 "the function is less sparse than this budget can resolve (about "
                 f"{sum(2**b for b in design.log2_bins) // 3} coefficients). Raise the budget, "
                 "or use method='proxyspex', which degrades gracefully.",
-                stacklevel=3,
+                stacklevel=4,
             )
 
         subsets = [tuple(int(i) for i in s if i >= 0) for s in supports]
