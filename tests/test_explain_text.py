@@ -160,4 +160,5 @@ def test_notebook_workflow_on_the_embedded_model():
     assert "Marie Curie was born in Warsaw in 1867." in page and "smollm2" in page
     assert QUERY in page
     labels = [t for t in ax.texts if t.get_gid() == "label"]
-    assert labels and all(t.get_text() in r.feature_names for t in labels)
+    shown = [t.get_text().rstrip("…") for t in labels]  # long names are cut to fit
+    assert shown and all(any(name.startswith(s) for name in r.feature_names) for s in shown)
