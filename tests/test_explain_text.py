@@ -8,13 +8,13 @@ import matplotlib
 import numpy as np
 import pytest
 
-matplotlib.use("Agg")
+import interplay
+from interplay.explain_text import context_features
+from interplay.models import embedded
+from interplay.models.base import FunctionClassifier, FunctionLanguageModel
+from interplay.models.resolve import describe_model, resolve_model
 
-import interplay  # noqa: E402
-from interplay.explain_text import context_features  # noqa: E402
-from interplay.models import embedded  # noqa: E402
-from interplay.models.base import FunctionClassifier, FunctionLanguageModel  # noqa: E402
-from interplay.models.resolve import describe_model, resolve_model  # noqa: E402
+matplotlib.use("Agg")
 
 CONTEXT = ("Marie Curie was born in Warsaw in 1867. She moved to Paris in 1891. "
            "She won two Nobel prizes. Her husband was Pierre Curie.")

@@ -9,16 +9,15 @@ import sys
 import matplotlib
 import numpy as np
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from interplay import Interactions
+from interplay.display import displayed_expansion, plain_text, safe_html
+from interplay.spectral.qary import QaryInteractions
+from interplay.values.text import TextFeatures
 
 matplotlib.use("Agg")
-
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from interplay import Interactions  # noqa: E402
-from interplay.display import displayed_expansion, plain_text, safe_html  # noqa: E402
-from interplay.spectral.qary import QaryInteractions  # noqa: E402
-from interplay.values.text import TextFeatures  # noqa: E402
 
 HOSTILE = "The movie was not <b>good</b> & $5 \x1b[31mred\x1b[0m \u202eevil\u202c dull."
 

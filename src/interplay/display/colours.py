@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NEGATIVE_RGB", "POSITIVE_RGB", "colour_strength", "signed_rgba"]
+__all__ = [
+    "NEGATIVE",
+    "NEGATIVE_RGB",
+    "POSITIVE",
+    "POSITIVE_RGB",
+    "colour_strength",
+    "signed_rgba",
+]
 
 POSITIVE_RGB: tuple[int, int, int] = (33, 102, 172)
 NEGATIVE_RGB: tuple[int, int, int] = (178, 24, 43)
+POSITIVE = "#" + "".join(f"{c:02x}" for c in POSITIVE_RGB)
+NEGATIVE = "#" + "".join(f"{c:02x}" for c in NEGATIVE_RGB)
 _MAX_ALPHA = 0.75
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from interplay.display.colours import NEGATIVE_RGB, POSITIVE_RGB, signed_rgba
+from interplay.display.colours import NEGATIVE, POSITIVE, signed_rgba
 from interplay.display.label_layout import spread_positions
 from interplay.display.quantity import displayed_expansion, output_description
 from interplay.display.safe_text import plain_text
@@ -26,9 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from interplay.spectral.interactions import Interactions
 
 __all__ = ["plot_network", "plot_text", "plot_waterfall"]
-
-POSITIVE = "#%02x%02x%02x" % POSITIVE_RGB
-NEGATIVE = "#%02x%02x%02x" % NEGATIVE_RGB
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:

@@ -20,7 +20,7 @@ from interplay.spectral.indices import check_index_name
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.spectral.interactions import Interactions
 
-__all__ = ["DisplayedExpansion", "QUANTITY_NAMES", "displayed_expansion", "output_description"]
+__all__ = ["QUANTITY_NAMES", "DisplayedExpansion", "displayed_expansion", "output_description"]
 
 #: How each basis is named in a display (singular, of one term).
 QUANTITY_NAMES: dict[str, str] = {
