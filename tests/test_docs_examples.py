@@ -17,8 +17,9 @@ matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-_BLOCK = re.compile(r"(?:<!--\s*no-run:?(?P<reason>[^>]*)-->\s*\n)?```python\n(?P<code>.*?)```",
-                    re.DOTALL)
+_BLOCK = re.compile(
+    r"(?:<!--[ \t]*no-run:?(?P<reason>[^\n]*?)-->[ \t]*\n)?```python\n(?P<code>.*?)```", re.DOTALL
+)
 
 
 def code_blocks(text: str) -> list[tuple[int, str, str | None]]:
@@ -34,8 +35,8 @@ def code_blocks(text: str) -> list[tuple[int, str, str | None]]:
 
 def test_the_marker_is_read():
     blocks = code_blocks(
-        "<!-- no-run: needs a server -->\n```python\nx = 1\n```\n\n```python\ny = 2\n```\n")
-    assert blocks == [(2, "x = 1\n", "needs a server"), (6, "y = 2\n", None)]
+        "<!-- no-run: needs Python >= 3.12 -->\n```python\nx = 1\n```\n\n```python\ny = 2\n```\n")
+    assert blocks == [(2, "x = 1\n", "needs Python >= 3.12"), (6, "y = 2\n", None)]
 
 
 @pytest.mark.slow
