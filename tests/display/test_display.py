@@ -175,6 +175,13 @@ def test_plot_network_artists_and_no_label_overlap():
     renderer = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(renderer) for t in labels]
     assert _overlaps(boxes) == []
+    # no label covers a node: node discs from their centres and marker areas (points²)
+    centres = ax.transData.transform(nodes[0].get_offsets())
+    radii = np.sqrt(nodes[0].get_sizes()) / 2 * fig.dpi / 72
+    for box in boxes:
+        nearest_x = np.clip(centres[:, 0], box.x0, box.x1)
+        nearest_y = np.clip(centres[:, 1], box.y0, box.y1)
+        assert np.all(np.hypot(centres[:, 0] - nearest_x, centres[:, 1] - nearest_y) > radii)
     # the legend is at the labels' size, and says which quantity is drawn
     legend = ax.get_legend()
     assert {t.get_fontsize() for t in legend.get_texts()} == {labels[0].get_fontsize()}

@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["plot_network", "plot_text", "plot_waterfall"]
 
+_LABEL_COLUMN = 1.16  # |x| of the label columns, in circle radii (nodes reach about 1.1)
+
 
 def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is not None:
@@ -68,8 +70,9 @@ def plot_network(
     Features are nodes on a circle in input order, sized and coloured by their order-1
     value; a pair is an edge, a larger interaction a diamond hub joined to its members.
     Width follows ``|value|``, colour the sign (blue raises the output, red lowers it).
-    Labels sit outside the circle, left or right of it, spread vertically so that none
-    overlaps another; the legend uses the labels' font size.
+    Labels stand in two columns outside the circle, spread vertically so that none
+    overlaps another or a node, each joined to its node by a thin line; the legend uses
+    the labels' font size.
 
     Parameters
     ----------
@@ -144,23 +147,24 @@ def plot_network(
 
 
 def _place_labels(ax: Axes, xy: np.ndarray, labels: list[str], fontsize: float) -> None:
-    """Labels outside the circle, right-aligned on its left half and left-aligned on its
-    right half, spread vertically (in pixels) so that no two overlap; a thin leader line
-    joins a label to its node when the label had to move."""
+    """Labels in two columns just outside the circle (left-aligned on the right of it,
+    right-aligned on the left), each as near its node's height as the others allow, so
+    that no label overlaps another or a node; a thin leader line joins label and node."""
     from matplotlib.lines import Line2D
 
-    right = xy[:, 0] >= -1e-9
-    texts = []
-    for (x, y), label, is_right in zip(xy, labels, right, strict=True):
-        texts.append(ax.text(1.18 * x + (0.06 if is_right else -0.06), 1.12 * y, label,
-                             fontsize=fontsize, ha="left" if is_right else "right",
-                             va="center", zorder=4, gid="label", parse_math=False))
-    if not texts:
+    if not labels:
         return
+    right = xy[:, 0] >= -1e-9
+    column = np.where(right, _LABEL_COLUMN, -_LABEL_COLUMN)
+    texts = [
+        ax.text(x, y, label, fontsize=fontsize, ha="left" if is_right else "right",
+                va="center", zorder=4, gid="label", parse_math=False)
+        for x, y, label, is_right in zip(column, xy[:, 1], labels, right, strict=True)
+    ]
     ax.apply_aspect()  # the equal aspect resizes the box at draw time: fix it before measuring
     to_pixels = ax.transData
     heights = np.array([t.get_window_extent().height for t in texts])
-    wanted = to_pixels.transform(np.array([t.get_position() for t in texts]))
+    wanted = to_pixels.transform(np.column_stack([column, xy[:, 1]]))
     for side in (right, ~right):
         rows = np.flatnonzero(side)
         if rows.size == 0:
@@ -169,9 +173,9 @@ def _place_labels(ax: Axes, xy: np.ndarray, labels: list[str], fontsize: float) 
         for r, cy in zip(rows, centres, strict=True):
             x_data, y_data = to_pixels.inverted().transform((wanted[r, 0], cy))
             texts[r].set_position((x_data, y_data))
-            if abs(cy - wanted[r, 1]) > 0.5 * heights[r]:
-                ax.add_line(Line2D([xy[r, 0], x_data], [xy[r, 1], y_data], color="#999999",
-                                   lw=0.6, zorder=0, gid="leader"))
+            end = x_data - np.sign(x_data) * 0.02
+            ax.add_line(Line2D([xy[r, 0], end], [xy[r, 1], y_data], color="#aaaaaa", lw=0.6,
+                               zorder=0, gid="leader"))
 
 
 # ---------------------------------------------------------------- waterfall
