@@ -119,6 +119,11 @@ def test_repr_html_one_quantity_escaped_and_self_contained():
     assert "Question: is it good?</div>" in page
 
 
+def test_repr_names_the_output():
+    assert repr(_text_result()).endswith(", output=\"logit of class 'positive'\")")
+    assert repr(Interactions([(0,)], [1.0], n_features=1)).endswith("n_queries=None)")
+
+
 def test_repr_html_without_text_and_qary():
     plain = Interactions([(0,), (0, 1)], [1.0, -2.0], n_features=3, basis="mobius",
                          feature_names=["<a>", "b", "c"])

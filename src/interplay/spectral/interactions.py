@@ -356,9 +356,11 @@ class Interactions(JSONDocument):
 
     def __repr__(self) -> str:
         max_deg = int(self.degrees.max(initial=0))
+        output = self.metadata.get("output")  # what was explained, when explain_text knows
         return (
             f"Interactions(basis={self.basis!r}, n_features={self.n_features}, terms={len(self)}, "
-            f"max_degree={max_deg}, method={self.method!r}, n_queries={self.n_queries})"
+            f"max_degree={max_deg}, method={self.method!r}, n_queries={self.n_queries}"
+            + (f", output={output!r})" if isinstance(output, str) else ")")
         )
 
     def __str__(self) -> str:
