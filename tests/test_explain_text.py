@@ -94,6 +94,8 @@ def test_documents_one_feature_each_or_cut_inside():
         ({"documents": ["a", " "]}, ValueError, "non-empty"),
         ({"context": CONTEXT, "budget": 0}, ValueError, "budget"),
         ({"context": CONTEXT, "method": "magic"}, ValueError, "unknown method"),
+        ({"context": CONTEXT, "method": "spex", "budget": 50}, interplay.BudgetError,
+         "too small for SPEX"),
         ({"context": CONTEXT, "api_model": "m"}, ValueError, "endpoint URL"),
         ({"context": CONTEXT, "model_options": {"devcie": "cpu"}}, ValueError, "devcie"),
     ],

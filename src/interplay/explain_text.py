@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -92,6 +93,25 @@ def _check_budget(budget: Any) -> int | None:
     return int(budget)
 
 
+class _FirstQuery(Exception):
+    """Raised by the probe of :func:`_check_design` at the solver's first query."""
+
+
+def _check_design(n: int, method: str, budget: int | None, max_order: int,
+                  random_state: Any) -> None:
+    """Run the solver up to its first query on a probe, so that a budget too small for its
+    design (a :class:`~interplay.BudgetError`) is reported before the model is loaded."""
+
+    def probe(masks: np.ndarray) -> np.ndarray:
+        raise _FirstQuery
+
+    try:
+        explain(probe, n, method=method, budget=budget, max_order=max_order,
+                random_state=copy.deepcopy(random_state))
+    except _FirstQuery:
+        return
+
+
 def explain_text(
     model: Any = None,
     context: str | None = None,
@@ -157,6 +177,13 @@ def explain_text(
         ``features`` (the text and how it was cut), ``model_name`` (the model as given),
         ``model`` (its identity, for caches), ``kind``, ``mask_mode`` and ``query``.
         Displays: ``to_pandas()``, notebook HTML, ``plot_network()``, ``plot_text()``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad text, unit, budget, method or options, and
+        :class:`~interplay.BudgetError` for a budget too small for the method's design:
+        all before the model is loaded or queried.
     """
     from interplay.models.resolve import describe_model, resolve_model
     from interplay.values.text import ClassifierValue, GenerativeValue
@@ -165,6 +192,7 @@ def explain_text(
     features = context_features(context, documents=documents, query=query, unit=unit)
     get_solver(method)
     budget = _check_budget(budget)
+    _check_design(features.n_features, method, budget, max_order, random_state)
     options = dict(model_options or {})
     unknown = sorted(set(options) - {"tokenizer", "api_key", "api_mode", "device", "batch_size"})
     if unknown:
