@@ -20,20 +20,27 @@ from interplay.spectral.indices import check_index_name
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.spectral.interactions import Interactions
 
-__all__ = ["QUANTITY_NAMES", "DisplayedExpansion", "displayed_expansion", "output_description"]
+__all__ = [
+    "BASIS_NAMES",
+    "QUANTITY_NAMES",
+    "DisplayedExpansion",
+    "displayed_expansion",
+    "output_description",
+]
 
-#: How each basis is named in a display (singular, of one term).
-QUANTITY_NAMES: dict[str, str] = {
-    "mobius": "Möbius coefficient",
-    "fourier": "Fourier coefficient",
-    "shapley": "Shapley value",
-    "banzhaf": "Banzhaf value",
-    "SII": "Shapley interaction index",
-    "BII": "Banzhaf interaction index",
-    "STII": "Shapley-Taylor interaction index",
-    "FSII": "Faith-Shapley interaction index",
-    "FBII": "Faith-Banzhaf interaction index",
+#: How each basis is named: one of its values in words, and its name in shapiq.
+BASIS_NAMES: dict[str, tuple[str, str]] = {
+    "mobius": ("Möbius coefficient", "Moebius"),
+    "fourier": ("Fourier coefficient", "Fourier"),
+    "shapley": ("Shapley value", "SV"),
+    "banzhaf": ("Banzhaf value", "BV"),
+    "SII": ("Shapley interaction index", "SII"),
+    "BII": ("Banzhaf interaction index", "BII"),
+    "STII": ("Shapley-Taylor interaction index", "STII"),
+    "FSII": ("Faith-Shapley interaction index", "FSII"),
+    "FBII": ("Faith-Banzhaf interaction index", "FBII"),
 }
+QUANTITY_NAMES: dict[str, str] = {basis: words for basis, (words, _) in BASIS_NAMES.items()}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from interplay.display.quantity import displayed_expansion
+from interplay.display.quantity import BASIS_NAMES, displayed_expansion
 
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.spectral.interactions import Interactions
@@ -30,17 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SHAPIQ_INDEX", "from_shapiq", "import_shapiq", "to_shapiq"]
 
 #: interplay basis -> shapiq index name
-SHAPIQ_INDEX: dict[str, str] = {
-    "mobius": "Moebius",
-    "fourier": "Fourier",
-    "shapley": "SV",
-    "banzhaf": "BV",
-    "SII": "SII",
-    "BII": "BII",
-    "STII": "STII",
-    "FSII": "FSII",
-    "FBII": "FBII",
-}
+SHAPIQ_INDEX: dict[str, str] = {basis: name for basis, (_, name) in BASIS_NAMES.items()}
 _FROM_SHAPIQ = {v: k for k, v in SHAPIQ_INDEX.items()}
 
 
