@@ -362,9 +362,11 @@ class Interactions(JSONDocument):
 
     def __repr__(self) -> str:
         max_deg = int(self.degrees.max(initial=0))
+        output = self.metadata.get("output")  # what was explained, when explain_text knows
         return (
             f"Interactions(basis={self.basis!r}, n_features={self.n_features}, terms={len(self)}, "
-            f"max_degree={max_deg}, method={self.method!r}, n_queries={self.n_queries})"
+            f"max_degree={max_deg}, method={self.method!r}, n_queries={self.n_queries}"
+            + (f", output={output!r})" if isinstance(output, str) else ")")
         )
 
     def __str__(self) -> str:
@@ -377,6 +379,49 @@ class Interactions(JSONDocument):
             if len(self) > 11:
                 lines.append(f"  … {len(self) - 11} more terms")
         return "\n".join(lines)
+
+    # ------------------------------------------- display (see interplay.display)
+    def to_pandas(self, index: str | None = None, order: int | None = None) -> Any:
+        """One row per term (features, names, order, value, index); default Möbius basis."""
+        from interplay.display.frames import interactions_frame
+
+        return interactions_frame(self, index, order)
+
+    def _repr_html_(self) -> str:
+        from interplay.display.html import interactions_html
+
+        return interactions_html(self)
+
+    def plot_network(self, **kwargs: Any) -> Any:
+        """The strongest interactions as a network (see :func:`interplay.display.plot_network`)."""
+        from interplay.display.plots import plot_network
+
+        return plot_network(self, **kwargs)
+
+    def plot_waterfall(self, **kwargs: Any) -> Any:
+        """The top terms added up (see :func:`interplay.display.plot_waterfall`)."""
+        from interplay.display.plots import plot_waterfall
+
+        return plot_waterfall(self, **kwargs)
+
+    def plot_text(self, **kwargs: Any) -> Any:
+        """The input text coloured by feature (see :func:`interplay.display.plot_text`)."""
+        from interplay.display.plots import plot_text
+
+        return plot_text(self, **kwargs)
+
+    def to_shapiq(self, index: str | None = None, order: int | None = None) -> Any:
+        """A ``shapiq.InteractionValues`` (see :func:`interplay.display.to_shapiq`)."""
+        from interplay.display.shapiq_io import to_shapiq
+
+        return to_shapiq(self, index, order)
+
+    @classmethod
+    def from_shapiq(cls, values: Any, **kwargs: Any) -> Interactions:
+        """From a ``shapiq.InteractionValues`` (see :func:`interplay.display.from_shapiq`)."""
+        from interplay.display.shapiq_io import from_shapiq
+
+        return from_shapiq(values, **kwargs)
 
     # --------------------------------------------------------------- JSON I/O
     def to_dict(self) -> dict:

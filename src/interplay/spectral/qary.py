@@ -562,6 +562,18 @@ class QaryInteractions(JSONDocument):
             lines.append(f"  variance {term.value:>10.4g}  {' × '.join(term.names)}")
         return "\n".join(lines)
 
+    # ------------------------------------------- display (see interplay.display)
+    def to_pandas(self) -> Any:
+        """One row per frequency term (features, names, order, frequency, value, amplitude)."""
+        from interplay.display.frames import qary_frame
+
+        return qary_frame(self)
+
+    def _repr_html_(self) -> str:
+        from interplay.display.html import qary_html
+
+        return qary_html(self)
+
     # --------------------------------------------------------------- JSON I/O
     def to_dict(self) -> dict:
         """A JSON-serialisable dict (see :meth:`from_dict`)."""
