@@ -190,3 +190,26 @@ def test_a_factory_that_fails_is_reported(ray_cluster, rng):
     with pytest.raises(Exception, match="weights not found"):
         engine(rng.random((4, N_FEATURES)) < 0.5)
     engine.close()
+
+
+def test_no_cluster_at_the_address_is_one_clear_error_within_seconds():
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "from interplay.runtime.ray_backend import connect_ray\n"
+        "for address in ['auto', '127.0.0.1:1', 'ray://127.0.0.1:1', 'not an address']:\n"
+        "    try:\n"
+        "        connect_ray(address)\n"
+        "    except ConnectionError as exc:\n"
+        "        print(exc)\n"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, env={**__import__("os").environ, "RAY_ADDRESS": ""})
+    lines = out.stdout.splitlines()
+    assert time.perf_counter() - start < 60
+    assert len(lines) == 4, out.stderr
+    assert all("Ray" in line for line in lines)
+    assert "ray start --head" in lines[1] and "'ray://127.0.0.1:1'" in lines[2]
