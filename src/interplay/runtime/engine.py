@@ -12,7 +12,9 @@ call it
    restarted re-queries nothing it already has,
 5. retries failing batches with exponential backoff, then splits them in halves to isolate
    the rows that fail, finishes every other batch, and raises :class:`ModelQueryError`
-   naming the failed rows,
+   naming the failed rows; a model that keeps failing for ``max_retry_time`` seconds, or
+   raises :class:`~interplay.errors.ModelUnavailableError` (a dead server), stops the call at
+   once,
 
 and returns the values in the order of the masks asked.
 """
@@ -31,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from interplay.runtime.cache import CacheError, CacheWarning, MaskCache, mask_keys, resolve_cache_path
+from interplay.errors import ModelUnavailableError
+from interplay.runtime.cache import (
+    CacheError,
+    CacheWarning,
+    MaskCache,
+    mask_keys,
+    resolve_cache_path,
+)
 from interplay.runtime.progress import ProgressBar
 from interplay.values.base import check_masks, check_outputs
 
@@ -690,6 +699,10 @@ class QueryEngine:
         stats = self.stats
 
         def fail(job: _Job, error: BaseException | str) -> None:
+            if isinstance(error, ModelUnavailableError):  # the adapter has retried already
+                raise ModelQueryError(
+                    str(error), np.zeros(0, dtype=np.intp), masks[:0], [_describe(error)]
+                ) from error
             now = time.perf_counter()
             if self._failing_since is None:
                 self._failing_since = now
