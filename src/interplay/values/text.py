@@ -11,6 +11,13 @@ either dropped or replaced by a mask string. The value of a masked prompt is
 
 Both value functions expose ``fingerprint()`` (for caches) and ``cost(masks)`` (an estimate
 of the length of each masked prompt, for batching by length).
+
+Input limits are explicit: when the model reports a context limit, the longest prompt (plus,
+for an LM, the answer) is measured in the model's own tokens before any query. Past the limit
+the model would silently cut the text (the last features would then "change nothing"), so
+this is a :class:`ContextLengthError` naming the limit and the excess; with
+``truncate=True`` the features that do not fit are cut instead, with a warning listing them,
+and are excluded from the explanation (``features_cut``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -31,11 +39,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ClassifierValue",
+    "ContextLengthError",
     "GenerativeValue",
     "MaskMode",
     "TextFeatures",
     "TextValueFunction",
     "Unit",
+    "fit_to_context",
     "split_text",
 ]
 
@@ -259,6 +269,104 @@ class TextFeatures:
         }
 
 
+class ContextLengthError(ValueError):
+    """The prompt does not fit in the model's context (it would be cut silently)."""
+
+
+def _prompt_tokens(model: TextModel, features: TextFeatures, mask_string: str | None) -> int:
+    """Tokens of the longest masked prompt: every feature kept, or (replacing) every one
+    replaced, whichever is longer."""
+    n = features.n_features
+    rows = np.ones((1, n), bool) if mask_string is None else np.array([[True] * n, [False] * n])
+    return max(model.count_tokens(text) for text in features.render(rows, mask_string))
+
+
+def _first_features(features: TextFeatures, k: int) -> TextFeatures:
+    """The first ``k`` features, with the same fixed text around them."""
+    return TextFeatures(
+        features.pieces[:k],
+        features.separators[:k] + features.separators[-1:],
+        features.unit,
+        features.prefix,
+        features.suffix,
+    )
+
+
+def fit_to_context(
+    model: TextModel,
+    features: TextFeatures,
+    *,
+    mask_string: str | None = None,
+    reserve: int = 0,
+    truncate: bool = False,
+) -> tuple[TextFeatures, tuple[str, ...]]:
+    """Check that every masked prompt fits in the model's context; cut features if allowed.
+
+    Parameters
+    ----------
+    model : TextModel
+        Its ``context_limit()`` (``None``: nothing to check) and ``count_tokens(text)``.
+    features : TextFeatures
+        The prompt's features.
+    mask_string : str, optional
+        Replacement of masked features (``None``: removed).
+    reserve : int
+        Tokens needed after the prompt (an LM's answer).
+    truncate : bool
+        Past the limit, keep the longest run of leading features that fits (with a
+        ``UserWarning`` listing those cut) instead of raising.
+
+    Returns
+    -------
+    features : TextFeatures
+        ``features``, or its first k features when some were cut.
+    cut : tuple of str
+        Names of the features cut (empty when everything fits).
+
+    Raises
+    ------
+    ContextLengthError
+        When the prompt is too long (without ``truncate``), or when even the text around the
+        features leaves no room.
+    """
+    context_limit = getattr(model, "context_limit", None)
+    limit = context_limit() if callable(context_limit) else None
+    if limit is None:
+        return features, ()
+    used = _prompt_tokens(model, features, mask_string) + int(reserve)
+    if used <= limit:
+        return features, ()
+    n = features.n_features
+    lo, hi = 0, n  # the first lo features fit (0: checked below), the first hi do not
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        fits = _prompt_tokens(model, _first_features(features, mid), mask_string) + reserve
+        lo, hi = (mid, hi) if fits <= limit else (lo, mid)
+    answer = f" ({used - reserve} for the text + {reserve} for the answer)" if reserve else ""
+    what = (
+        f"the prompt needs {used} tokens{answer}, over the model's limit of {limit} by "
+        f"{used - limit}"
+    )
+    if lo == 0:
+        raise ContextLengthError(f"{what}; even its first feature does not fit: shorten the text")
+    if not truncate:
+        raise ContextLengthError(
+            f"{what}; the model would silently ignore the end of the text. Shorten it, or "
+            f"pass truncate=True (CLI: --truncate) to explain only the first {lo} of {n} "
+            "features"
+        )
+    cut = tuple(features.names()[lo:])
+    listed = [repr(name) for name in cut]
+    shown = ", ".join(listed if len(cut) <= 10 else [*listed[:5], "...", *listed[-5:]])
+    warnings.warn(
+        f"{what}: the last {len(cut)} of {n} features are cut and excluded from the "
+        f"explanation: {shown}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return _first_features(features, lo), cut
+
+
 def _check_mask_mode(mask_mode: str, mask_string: str | None, model: TextModel) -> str | None:
     """Resolve ``(mask_mode, mask_string)`` into the replacement string (None: remove)."""
     if mask_mode not in _MASK_MODES:
@@ -292,6 +400,7 @@ class TextValueFunction:
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
         if isinstance(features, str):
             features = TextFeatures.from_text(features, unit)
@@ -303,8 +412,19 @@ class TextValueFunction:
         self.features = features
         self.mask_string = _check_mask_mode(mask_mode, mask_string, model)
         self.mask_mode = "remove" if self.mask_string is None else "replace"
+        self.truncate = bool(truncate)
+        #: names of the features cut because they did not fit in the model's context
+        self.features_cut: tuple[str, ...] = ()
         self.n_calls = 0
         self.n_rows = 0
+
+    def _fit_to_context(self, reserve: int = 0) -> None:
+        """Check the prompt against the model's context before any query (see
+        :func:`fit_to_context`); keep only the features that fit when truncating."""
+        self.features, self.features_cut = fit_to_context(
+            self.model, self.features, mask_string=self.mask_string, reserve=reserve,
+            truncate=self.truncate,
+        )
 
     @property
     def n_features(self) -> int:
@@ -398,6 +518,10 @@ class ClassifierValue(TextValueFunction):
         ``auto`` takes the model's default (``replace`` with its mask token when it has one).
     mask_string : str, optional
         Replacement text for ``mask_mode="replace"``.
+    truncate : bool
+        When the prompt is longer than the model reads, explain only the features that fit
+        (with a warning naming those cut, see ``features_cut``) instead of raising
+        :class:`ContextLengthError`.
 
     Attributes
     ----------
@@ -419,10 +543,13 @@ class ClassifierValue(TextValueFunction):
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
-        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string)
+        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string,
+                         truncate=truncate)
         if output not in _OUTPUTS:
             raise ValueError(f"unknown output {output!r}; valid: {', '.join(_OUTPUTS)}")
+        self._fit_to_context()
         self.output = output
         self.full_logits = self._logits([self.features.text])[0]
         labels = list(getattr(model, "labels", []) or [])
@@ -472,11 +599,15 @@ class GenerativeValue(TextValueFunction):
     features : TextFeatures or str
         The prompt's features (a str is split at ``unit``).
     answer : str, optional
-        The answer to explain; default: generated once, greedily, on the full prompt.
+        The answer to explain; default: generated once, greedily, on the full prompt. A given
+        answer is scored on the same token ids as the model's own generation of it (see
+        ``LanguageModel.prepare_answer``).
     max_new_tokens : int
         Length limit of the generated answer.
-    unit, mask_mode, mask_string
-        As in :class:`ClassifierValue` (``auto`` removes masked features for most LMs).
+    unit, mask_mode, mask_string, truncate
+        As in :class:`ClassifierValue` (``auto`` removes masked features for most LMs); the
+        room the answer needs (its tokens, or ``max_new_tokens`` before it is generated)
+        counts against the context.
 
     Attributes
     ----------
@@ -498,14 +629,23 @@ class GenerativeValue(TextValueFunction):
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
-        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string)
-        if answer is None:
-            if int(max_new_tokens) < 1:
-                raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
-            answer = model.generate(self.features.text, max_new_tokens=int(max_new_tokens))
-        if not isinstance(answer, str):
+        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string,
+                         truncate=truncate)
+        if int(max_new_tokens) < 1:
+            raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
+        if answer is not None and not isinstance(answer, str):
             raise TypeError(f"answer must be a str, got {type(answer).__name__}")
+        if answer is None:
+            self._fit_to_context(reserve=int(max_new_tokens))
+            answer = model.generate(self.features.text, max_new_tokens=int(max_new_tokens))
+        elif answer.strip():
+            own_ids = getattr(model, "answer_token_ids", None)
+            self._fit_to_context(reserve=len(own_ids(answer)) if callable(own_ids) else 0)
+            prepare = getattr(model, "prepare_answer", None)
+            if callable(prepare):
+                prepare(self.features.text, answer, max_new_tokens=int(max_new_tokens))
         if not answer.strip():
             raise ValueError(
                 "the answer to explain is empty (the model generated nothing); "
