@@ -89,8 +89,8 @@ def test_smollm2_from_gguf_with_dequantized_cache(tmp_path):
 
 
 REVIEW_408 = " ".join(
-    ["The film opens slowly, and the first hour lingers on the town, its people and their "
-     "small routines, with long shots of the harbour at dawn."] * 15
+    [("The film opens slowly, and the first hour lingers on the town, its people and their "
+      "small routines, with long shots of the harbour at dawn.")] * 15
     + ["The music is loud and the actors shout most of their lines.", "In the end I hated it."]
 )
 

@@ -149,8 +149,9 @@ def test_a_given_answer_is_scored_on_the_ids_the_model_generates(arch, request):
     assert other.full_value == pytest.approx(_reference_logprob(fresh, QUESTION, ids), abs=1e-4)
 
 
-def _long_text(n_words: int) -> str:
-    words = "the film was good but the ending was bad and slow".split()
+def long_text(n_words: int) -> str:
+    """A text of ``n_words`` words (one or two tokens each for the tiny tokenizer)."""
+    words = ["the", "film", "was", "good", "but", "the", "ending", "was", "bad", "and", "slow"]
     return " ".join(words[i % len(words)] for i in range(n_words))
 
 
@@ -161,19 +162,22 @@ def test_a_text_past_the_classifier_context_is_refused_before_any_query(tiny_ber
     clf.predict_logits = lambda texts: calls.append(len(texts)) or forward(texts)
     assert clf.context_limit() == 256
     with pytest.raises(ValueError, match=r"limit of 256 by \d+.*--truncate"):
-        ClassifierValue(clf, _long_text(400))
+        ClassifierValue(clf, long_text(400))
     assert calls == []
     with pytest.warns(UserWarning, match="features are cut"):
-        value = ClassifierValue(clf, _long_text(400), truncate=True)
+        value = ClassifierValue(clf, long_text(400), truncate=True)
     assert 100 < value.n_features < 256 and len(value.features_cut) == 400 - value.n_features
-    assert clf.count_tokens(value.features.text) <= 256  # the model reads every kept feature
+    # the model reads every kept feature, whatever the mask ([MASK] replaces masked words)
+    masks = np.random.default_rng(0).random((300, value.n_features)) < 0.5
+    masks[0], masks[1] = True, False
+    assert max(clf.count_tokens(t) for t in value.render(masks)) <= 256
 
 
 def test_a_prompt_and_answer_past_the_lm_context_is_refused(tiny_llama):
     lm = HFCausalLM(tiny_llama, device="cpu")
     assert lm.context_limit() == 256
     with pytest.raises(ValueError, match=r"\+ 24 for the answer\), over the model's limit of 256"):
-        GenerativeValue(lm, _long_text(300), max_new_tokens=24)
+        GenerativeValue(lm, long_text(300), max_new_tokens=24)
     with pytest.warns(UserWarning, match="cut"):
-        value = GenerativeValue(lm, _long_text(300), max_new_tokens=24, truncate=True)
+        value = GenerativeValue(lm, long_text(300), max_new_tokens=24, truncate=True)
     assert lm.count_tokens(value.features.text) + 24 <= 256

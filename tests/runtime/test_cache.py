@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import subprocess
 
 import numpy as np
 import pytest
-from runtime_support import RecordingModel, planted
+from runtime_support import RecordingModel, planted, read_only
 
 from interplay.runtime import QueryEngine
 from interplay.runtime.cache import (
@@ -106,25 +104,6 @@ def _filled_cache(path, rng, n=20, count=3000):
         cache.store(keys[start : start + 500], values[start : start + 500])
     cache.close()
     return keys, values
-
-
-@contextlib.contextmanager
-def read_only(*paths):
-    """Make paths really read-only, for root too (immutable flag), then restore them."""
-    as_root = os.geteuid() == 0
-    for p in paths:
-        if as_root:
-            subprocess.run(["chattr", "+i", str(p)], check=True)
-        else:
-            p.chmod(p.stat().st_mode & ~0o222)
-    try:
-        yield
-    finally:
-        for p in paths:
-            if as_root:
-                subprocess.run(["chattr", "-i", str(p)], check=True)
-            else:
-                p.chmod(p.stat().st_mode | 0o200)
 
 
 def test_a_read_only_cache_serves_its_hits(rng, tmp_path):

@@ -163,6 +163,7 @@ class HFClassifier(_HFBase, TextClassifier):
         # the tokenizer adds no special tokens of its own
         blank = self.tokenizer.pad_token or self.tokenizer.eos_token or "."
         texts = [t if t.strip() else blank for t in texts]
+        max_length = min(self.max_length, self.context_limit() or self.max_length)
         out = np.zeros((len(texts), len(self.labels)))
         order = np.argsort([len(t) for t in texts], kind="stable")
         with torch.inference_mode():
@@ -172,7 +173,7 @@ class HFClassifier(_HFBase, TextClassifier):
                     [texts[i] for i in rows],
                     padding=True,
                     truncation=True,
-                    max_length=self.max_length,
+                    max_length=max_length,
                     return_tensors="pt",
                 ).to(self.device)
                 logits = self.model(**enc).logits

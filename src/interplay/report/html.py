@@ -105,7 +105,7 @@ def _colour(value: float, scale: float) -> str:
 
 #: bidi marks, embeddings, overrides and isolates, and C0/C1 controls other than tab and newlines
 _CONTROLS = (
-    *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+    *range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
     0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
 )
 _VISIBLE_CONTROLS = {code: f"[U+{code:04X}]" for code in _CONTROLS}

@@ -273,12 +273,30 @@ class ContextLengthError(ValueError):
     """The prompt does not fit in the model's context (it would be cut silently)."""
 
 
-def _prompt_tokens(model: TextModel, features: TextFeatures, mask_string: str | None) -> int:
-    """Tokens of the longest masked prompt: every feature kept, or (replacing) every one
-    replaced, whichever is longer."""
+def _token_budget(
+    model: TextModel, features: TextFeatures, mask_string: str | None
+) -> tuple[int, np.ndarray]:
+    """Tokens of the text around the features, and the most each feature can add.
+
+    Returns
+    -------
+    fixed : int
+        Tokens of the prompt with every feature removed (template, special tokens, prefix).
+    extra : (n,) int array
+        Feature i's share: the tokens it adds kept, or replaced by ``mask_string``, whichever
+        is more. ``fixed + extra.sum()`` bounds every masked prompt: tokenisers split at the
+        white space between features, so a prompt's tokens are the sum of its parts.
+    """
     n = features.n_features
-    rows = np.ones((1, n), bool) if mask_string is None else np.array([[True] * n, [False] * n])
-    return max(model.count_tokens(text) for text in features.render(rows, mask_string))
+    fixed = model.count_tokens(features.render(np.zeros((1, n), bool))[0])
+    alone = features.render(np.eye(n, dtype=bool))
+    extra = np.array([model.count_tokens(text) for text in alone]) - fixed
+    if mask_string is not None:
+        masks_only = TextFeatures((mask_string,) * n, features.separators, features.unit,
+                                  features.prefix, features.suffix)
+        replaced = masks_only.render(np.eye(n, dtype=bool))
+        extra = np.maximum(extra, np.array([model.count_tokens(t) for t in replaced]) - fixed)
+    return int(fixed), np.maximum(extra, 0)
 
 
 def _first_features(features: TextFeatures, k: int) -> TextFeatures:
@@ -333,19 +351,18 @@ def fit_to_context(
     limit = context_limit() if callable(context_limit) else None
     if limit is None:
         return features, ()
-    used = _prompt_tokens(model, features, mask_string) + int(reserve)
+    reserve = int(reserve)
+    fixed, extra = _token_budget(model, features, mask_string)
+    needed = fixed + reserve + np.cumsum(extra)  # the longest prompt with the first k features
+    used = int(needed[-1])
     if used <= limit:
         return features, ()
     n = features.n_features
-    lo, hi = 0, n  # the first lo features fit (0: checked below), the first hi do not
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        fits = _prompt_tokens(model, _first_features(features, mid), mask_string) + reserve
-        lo, hi = (mid, hi) if fits <= limit else (lo, mid)
+    lo = int(np.searchsorted(needed, limit, side="right"))  # the first lo features fit
     answer = f" ({used - reserve} for the text + {reserve} for the answer)" if reserve else ""
     what = (
-        f"the prompt needs {used} tokens{answer}, over the model's limit of {limit} by "
-        f"{used - limit}"
+        f"the longest masked prompt needs {used} tokens{answer}, over the model's limit of "
+        f"{limit} by {used - limit}"
     )
     if lo == 0:
         raise ContextLengthError(f"{what}; even its first feature does not fit: shorten the text")
