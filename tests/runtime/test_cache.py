@@ -172,10 +172,9 @@ def test_a_damaged_cache_is_named_and_rebuilt_without_losing_rows(rng, tmp_path,
     found = cache.lookup(keys)
     # every row salvaged is a true row; a damaged middle page costs at most the rows after it
     np.testing.assert_array_equal([found[k] for k in found], values[[keys.index(k) for k in found]])
-    if damage == "not-sqlite":
-        assert found == {}
-    else:
-        assert len(found) >= len(keys) // 4
+    # damaged pages are stepped over; a truncated file keeps the rows of its first half
+    least = {"garbage": 3 * len(keys) // 4, "truncated": len(keys) // 4, "not-sqlite": 0}
+    assert len(found) >= least[damage]
     cache.store(keys[:1], [0.5])  # the new file works
     cache.close()
     MaskCache(path, "model", 20).open().close()  # and is sound

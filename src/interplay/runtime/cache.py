@@ -230,26 +230,40 @@ def _readable_image(path: Path) -> sqlite3.Connection:
 
 
 def _salvage_rows(path: Path) -> list[tuple[str, int, int, bytes, float]]:
-    """The (fingerprint, n, q, mask, value) rows that can still be read from ``path``,
-    in the order they were stored, up to the first unreadable page."""
+    """The (fingerprint, n, q, mask, value) rows that can still be read from ``path``, in
+    the order they were stored; damaged pages are stepped over (their rows are lost)."""
     rows: list[tuple[str, int, int, bytes, float]] = []
     try:
         conn = _readable_image(path)
-    except (sqlite3.Error, OSError):
-        return rows
-    try:
         spaces = {
             sid: (fp, int(n), int(q))
             for sid, fp, n, q in conn.execute(
                 "SELECT id, fingerprint, n_features, alphabet_size FROM key_spaces"
             )
         }
-        cursor = conn.execute("SELECT space, mask, value FROM query_values ORDER BY id")
-        for space, mask, value in cursor:
-            if space in spaces and isinstance(mask, bytes):
-                rows.append((*spaces[space], mask, float(value)))
-    except sqlite3.Error:
-        pass  # keep what was read before the damage
+    except (sqlite3.Error, OSError):
+        return rows
+    try:
+        (last_id,) = conn.execute("SELECT max(id) FROM query_values").fetchone()
+    except sqlite3.Error:  # the last pages are gone: read up to the damage
+        last_id = None
+    after, step = 0, 16  # row ids are dense: skip a damaged page 16 ids at a time
+    try:
+        while True:
+            try:
+                cursor = conn.execute(
+                    "SELECT id, space, mask, value FROM query_values WHERE id > ? ORDER BY id",
+                    (after,),
+                )
+                for row_id, space, mask, value in cursor:
+                    after = row_id
+                    if space in spaces and isinstance(mask, bytes):
+                        rows.append((*spaces[space], mask, float(value)))
+                break
+            except sqlite3.Error:
+                if last_id is None or after >= last_id:
+                    break
+                after += step
     finally:
         conn.close()
     return rows

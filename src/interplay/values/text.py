@@ -142,7 +142,7 @@ class TextFeatures:
 
     def __post_init__(self) -> None:
         if len(self.pieces) < 1:
-            raise ValueError("the text has no features to explain (it is empty)")
+            raise ValueError("the text has no features to explain (it is empty); give a non-empty text")
         if len(self.separators) != len(self.pieces) + 1:
             raise ValueError(
                 f"{len(self.separators)} separators for {len(self.pieces)} pieces; "
