@@ -293,3 +293,10 @@ def test_generative_value_over_http(server):
                                                   answer=value.answer).fingerprint()
     with pytest.raises(ValueError, match="mode"):
         OpenAICompatLM(server.url, "toy", mode="responses")
+
+
+def test_a_wrong_path_is_a_404_naming_what_to_check(server):
+    lm = OpenAICompatLM(server.url[: -len("/v1")], "toy")  # the base URL without /v1
+    with pytest.raises(EndpointError, match=r"answered HTTP 404 .*1 try.*check the URL"):
+        lm.generate("hi")
+    assert server.requests == 1
