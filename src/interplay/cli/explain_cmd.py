@@ -413,9 +413,7 @@ def _run(args: argparse.Namespace, log: Any) -> int:
     cache_path = None
     if args.cache is not None:
         cache_path = resolve_cache_path(args.cache)
-        if check_cache_file(cache_path, rebuild=args.rebuild_cache):
-            print(f"cache {cache_path} is read-only: its values are used, new ones are not "
-                  "saved", file=log)
+        check_cache_file(cache_path, rebuild=args.rebuild_cache)  # read-only: a warning later
     if args.backend == "ray":
         from interplay.runtime.ray_backend import connect_ray
 

@@ -51,10 +51,10 @@ def connect_ray(address: str | None = None) -> Any:
         No cluster answers at ``address`` (one line saying what to do).
     """
     ray = import_ray()
+    if address is not None:
+        _probe(address)  # a wrong address is an error even when Ray already runs here
     if ray.is_initialized():
         return ray
-    if address is not None:
-        _probe(address)
     kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
     if address is not None:
         kwargs = {"address": address}
