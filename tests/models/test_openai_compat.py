@@ -18,7 +18,7 @@ import pytest
 
 pytest.importorskip("openai")
 
-from interplay.models.openai_compat import OpenAICompatLM
+from interplay.models.openai_compat import EndpointError, OpenAICompatLM
 from interplay.values.text import GenerativeValue
 
 _TOKEN = re.compile(r"\s*\S+|\s+")
@@ -49,6 +49,7 @@ class ToyServer:
         self.active = 0
         self.max_active = 0
         self.delay = 0.0
+        self.broken = None  # "garbage": not JSON; "empty": no choices; "html": a web page
         self.lock = threading.Lock()
         server = self
 
@@ -68,6 +69,13 @@ class ToyServer:
                     time.sleep(server.delay)
                     if fail:
                         return self._send(500, {"error": {"message": "try again"}})
+                    if server.broken == "garbage":
+                        return self._send_raw(200, b'{"choices": [{"text": "Wars', "json")
+                    if server.broken == "html":
+                        return self._send_raw(200, b"<html><body>Welcome</body></html>", "html")
+                    if server.broken == "empty":
+                        return self._send(200, {"id": "x", "object": "text_completion",
+                                                "created": 0, "model": "toy", "choices": []})
                     if self.path == "/v1/completions":
                         return self._send(200, server.completions(body))
                     if self.path == "/v1/chat/completions":
@@ -78,12 +86,18 @@ class ToyServer:
                         server.active -= 1
 
             def _send(self, code, payload):
-                data = json.dumps(payload).encode()
+                self._send_raw(code, json.dumps(payload).encode(), "json")
+
+            def _send_raw(self, code, data, kind):
                 self.send_response(code)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", f"application/{kind}" if kind == "json"
+                                 else "text/html")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):  # the client gave up
+                    pass
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
@@ -181,12 +195,69 @@ def test_retries_after_server_errors(server):
 
 
 def test_failures_beyond_retries_raise(server):
-    import openai
-
     server.fail_next = 5
-    lm = OpenAICompatLM(server.url, "toy", max_retries=1, timeout=10)
-    with pytest.raises(openai.InternalServerError):
+    lm = OpenAICompatLM(server.url, "toy", max_retries=1, timeout=10, retry_backoff=0.01)
+    with pytest.raises(EndpointError, match=r"answered HTTP 500 .*2 tries.*see its log"):
         lm.answer_logprobs(PROMPTS[:1], " Warsaw")
+    assert server.requests == 2
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [("garbage", "not valid JSON"), ("empty", "without choices"), ("html", "without choices")],
+)
+def test_malformed_answers_are_one_clear_error_without_retries(server, broken, message):
+    server.broken = broken
+    lm = OpenAICompatLM(server.url, "toy")
+    for call in (lambda: lm.generate("hi"), lambda: lm.answer_logprobs(PROMPTS[:3], " x")):
+        with pytest.raises(EndpointError, match=message) as info:
+            call()
+        assert server.url in str(info.value) and "\n" not in str(info.value)
+        assert "OpenAI-compatible" in str(info.value)
+    assert server.requests == 2  # one request each: an answer in the wrong format is final
+
+
+def test_a_dead_or_hung_server_is_given_up_on_in_bounded_time(server):
+    import socket
+
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    start = time.perf_counter()
+    with pytest.raises(EndpointError, match="cannot be reached.*server is running"):
+        OpenAICompatLM(dead, "toy").generate("hi")  # default retry settings
+    assert time.perf_counter() - start < 15
+    server.delay = 3.0
+    lm = OpenAICompatLM(server.url, "toy", timeout=0.5, max_retry_time=1.0, retry_backoff=0.1)
+    start = time.perf_counter()
+    with pytest.raises(EndpointError, match=r"did not answer within 0.5 s.*--timeout"):
+        lm.answer_logprobs(PROMPTS[:1], " Warsaw")
+    assert time.perf_counter() - start < 3.0
+
+
+def test_a_server_dying_mid_run_stops_the_engine_at_once(server):
+    from interplay.runtime import ModelQueryError, QueryEngine
+
+    lm = OpenAICompatLM(server.url, "toy", retry_backoff=0.01, max_retry_time=0.2,
+                        prompts_per_request=4)
+    value = GenerativeValue(lm, "Marie Curie was born in Warsaw. Where was she born?",
+                            answer=" Warsaw")
+    engine = QueryEngine(value, value.n_features, batch_size=4)
+    masks = np.random.default_rng(1).random((64, value.n_features)) < 0.5
+    engine(masks[:8])
+    server.fail_next = 10**6  # the server now fails every request
+    before = server.requests
+    start = time.perf_counter()
+    with pytest.raises(ModelQueryError, match="answered HTTP 500"):
+        engine(masks[8:])
+    assert time.perf_counter() - start < 5 and server.requests - before <= 8
+
+
+@pytest.mark.parametrize("url", ["", "   ", "htp://x/v1", "not a url", "http://:80/v1",
+                                 "http://localhost:99999/v1", None])
+def test_malformed_urls_are_refused_before_any_request(url):
+    with pytest.raises(ValueError, match="endpoint URL"):
+        OpenAICompatLM(url, "toy")
 
 
 def test_concurrency_is_bounded(server):
@@ -222,3 +293,10 @@ def test_generative_value_over_http(server):
                                                   answer=value.answer).fingerprint()
     with pytest.raises(ValueError, match="mode"):
         OpenAICompatLM(server.url, "toy", mode="responses")
+
+
+def test_a_wrong_path_is_a_404_naming_what_to_check(server):
+    lm = OpenAICompatLM(server.url[: -len("/v1")], "toy")  # the base URL without /v1
+    with pytest.raises(EndpointError, match=r"answered HTTP 404 .*1 try.*check the URL"):
+        lm.generate("hi")
+    assert server.requests == 1

@@ -138,3 +138,49 @@ def test_report_in_headless_chromium(features, tmp_path):
                    capture_output=True, timeout=120, check=False)
     data = shot.read_bytes()
     assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a rendered page, not blank
+
+
+def test_bidi_overrides_and_control_characters_are_shown_not_obeyed():
+    # U+202E would show "evil" reversed; ESC[31m would be an ANSI colour code in a terminal
+    text = "a \u202eevil\u202c b \x1b[31mred\x1b[0m c\u2066iso\u2069"
+    features = TextFeatures.from_text(text, "word")
+    n = features.n_features
+    result = Interactions([(i,) for i in range(n)], [1.0] * n, n_features=n, basis="mobius",
+                          feature_names=features.names(), n_queries=1, method="spex")
+    page = render_report(result, features=features, answer="ok \u202edone",
+                         details={"model": "m\u200f"})
+    for code in ("\u202e", "\u202c", "\u2066", "\u2069", "\u200f", "\x1b"):
+        assert code not in page
+    assert "[U+202E]evil[U+202C]" in page and "[U+001B][31mred" in page
+    assert "ok [U+202E]done" in page and "[U+2066]iso[U+2069]" in page
+    blob = re.search(r'<script type="application/json" id="interplay-data">(.*?)</script>',
+                     page, re.DOTALL).group(1)
+    names = [name for term in json.loads(blob)["terms"] for name in term["names"]]
+    assert "[U+202E]evil[U+202C]" in names and not any("\u202e" in x for x in names)
+
+
+def test_a_full_disk_leaves_the_previous_report_whole(features, tmp_path):
+    """The write fails past a file-size limit (EFBIG, as a full disk gives ENOSPC)."""
+    import sys
+
+    path = tmp_path / "report.html"
+    write_report(path, _result(features), features=features, answer="first")
+    before = path.read_bytes()
+    script = (
+        "import resource, signal, sys\n"
+        "sys.path.insert(0, sys.argv[2])\n"
+        "from test_report import TextFeatures, TEXT, _result, write_report\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "features = TextFeatures.from_text(TEXT, 'word')\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n"
+        "    write_report(sys.argv[1], _result(features), features=features, answer='second')\n"
+        "except OSError as exc:\n"
+        "    print('failed', exc.errno)\n"
+    )
+    here = str(__import__("pathlib").Path(__file__).parent)
+    out = subprocess.run([sys.executable, "-c", script, str(path), here], capture_output=True,
+                         text=True, timeout=120, check=False)
+    assert out.stdout.startswith("failed"), out.stderr
+    assert path.read_bytes() == before  # the old report, whole
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]  # no temp file left

@@ -7,8 +7,10 @@ so the tests do not depend on which of the library's solvers are installed.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import subprocess
 import time
 from itertools import combinations
 from pathlib import Path
@@ -237,3 +239,22 @@ class BrokenFactory:
 
     def __call__(self) -> Any:
         raise FileNotFoundError("weights not found: /models/missing.gguf")
+
+
+@contextlib.contextmanager
+def read_only(*paths):
+    """Make paths really read-only, for root too (immutable flag), then restore them."""
+    as_root = os.geteuid() == 0
+    for p in paths:
+        if as_root:
+            subprocess.run(["chattr", "+i", str(p)], check=True)
+        else:
+            p.chmod(p.stat().st_mode & ~0o222)
+    try:
+        yield
+    finally:
+        for p in paths:
+            if as_root:
+                subprocess.run(["chattr", "-i", str(p)], check=True)
+            else:
+                p.chmod(p.stat().st_mode | 0o200)

@@ -6,6 +6,7 @@ import io
 import itertools
 import sqlite3
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -253,11 +254,28 @@ def test_progress_bar_reports_rate_and_eta(rng, capsys):
     assert "q/s" in err and "ETA" in err
     assert f"{_distinct(masks)}/{_distinct(masks)}" in err and err.rstrip().endswith("ETA 0:00")
     stream = io.StringIO()
-    bar = ProgressBar(4, stream=stream, min_interval=0.0)
+    bar = ProgressBar(4, stream=stream, min_interval=0.0, interactive=True)
     bar.update(1)
     bar.update(3)
     bar.close()
+    assert "\r" in stream.getvalue()
     assert "1/4" in stream.getvalue() and "4/4" in stream.getvalue()
+
+
+def test_progress_bar_writes_plain_lines_when_not_a_terminal(rng, capsys):
+    stream = io.StringIO()  # not a terminal
+    bar = ProgressBar(1000, stream=stream, min_interval=0.0, plain_interval=0.05)
+    for _ in range(10):
+        bar.update(100)
+        time.sleep(0.01)
+    bar.close()
+    lines = stream.getvalue().splitlines()
+    assert "\r" not in stream.getvalue() and stream.getvalue().endswith("\n")
+    assert 1 <= len(lines) <= 4 and lines[-1].startswith("queries [") and "1000/1000" in lines[-1]
+    # the engine's bar on a captured (non-terminal) stderr: no carriage returns either
+    QueryEngine(planted(), N_FEATURES, batch_size=10, progress=True)(_masks(rng, 50))
+    err = capsys.readouterr().err
+    assert "\r" not in err and 1 <= err.count("\n") <= 2 and "ETA 0:00" in err
 
 
 def test_engine_options_coerce():
@@ -342,3 +360,33 @@ def test_explain_qsft_with_engine_equals_plain(tmp_path):
     x = np.random.default_rng(0).integers(0, q, size=(50, n))
     np.testing.assert_allclose(cached.predict(x), plain.predict(x), atol=1e-12)
     assert cached.metadata["engine"]["n_evaluated"] == cached.n_queries
+
+
+class _DiesAfter:
+    """A server that answers ``alive`` calls, then fails every call (after ``delay`` s)."""
+
+    def __init__(self, function, alive: int, delay: float = 0.02) -> None:
+        self.function, self.alive, self.delay, self.calls = function, alive, delay, 0
+
+    def __call__(self, masks):
+        self.calls += 1
+        if self.calls > self.alive:
+            time.sleep(self.delay)
+            raise ConnectionError("connection refused")
+        return self.function(masks)
+
+
+def test_a_model_that_dies_mid_run_is_given_up_on_within_max_retry_time(rng):
+    f = planted()
+    dead = _DiesAfter(f, alive=2)
+    engine = QueryEngine(dead, N_FEATURES, batch_size=8, max_retries=2, retry_backoff=0.01,
+                         max_retry_time=0.5)
+    start = time.perf_counter()
+    with pytest.raises(ModelQueryError, match=r"failed on every call for .*connection refused"):
+        engine(_masks(rng, 400))
+    elapsed = time.perf_counter() - start
+    assert elapsed < 2.0, elapsed
+    # without the bound the engine would isolate rows one by one: hundreds of failing calls
+    assert dead.calls < 60
+    with pytest.raises(ValueError, match="max_retry_time"):
+        QueryEngine(f, N_FEATURES, max_retry_time=-1)

@@ -190,3 +190,36 @@ def test_a_factory_that_fails_is_reported(ray_cluster, rng):
     with pytest.raises(Exception, match="weights not found"):
         engine(rng.random((4, N_FEATURES)) < 0.5)
     engine.close()
+
+
+def test_no_cluster_at_the_address_is_one_clear_error_within_seconds():
+    """In a fresh process: the addresses where nothing listens fail in seconds (``ray.init``
+    alone retries them for minutes). "auto" finds any cluster running on this machine (the
+    test's own), so its failure is played by ``ray.init`` raising what Ray raises then."""
+    import subprocess
+    import sys
+    import time
+
+    script = (
+        "import ray\n"
+        "from interplay.runtime.ray_backend import connect_ray\n"
+        "def no_cluster(**kwargs):\n"
+        "    raise ConnectionError('Could not find any running Ray instance.')\n"
+        "for address in ['127.0.0.1:1', 'ray://127.0.0.1:1', 'not an address', 'auto']:\n"
+        "    if address == 'auto':\n"
+        "        ray.init = no_cluster\n"
+        "    try:\n"
+        "        connect_ray(address)\n"
+        "    except ConnectionError as exc:\n"
+        "        print(exc)\n"
+    )
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=120, check=False)
+    lines = out.stdout.splitlines()
+    assert time.perf_counter() - start < 60
+    assert len(lines) == 4, out.stderr
+    assert "no Ray cluster answers at '127.0.0.1:1'" in lines[0]
+    assert "ray start --head" in lines[0] and "'ray://127.0.0.1:1'" in lines[1]
+    assert "is not 'auto', 'host:port'" in lines[2]
+    assert lines[3].startswith("cannot join the Ray cluster at 'auto' (Could not find")

@@ -176,3 +176,68 @@ def test_feature_names_are_unique_and_short():
     names = feats.names(width=10)
     assert names == ["the[0]", "cat[1]", "saw", "the[3]", "xxxxxxxxx…", "cat[5]"]
     assert len(set(names)) == len(names)
+
+
+# ------------------------------------------------------------------ input limits
+class WordLimitedSentiment(FunctionClassifier):
+    """Counts 'good' minus 'bad' words, reading at most ``limit`` words (one token per word,
+    plus a start token), and cuts the rest silently, as real encoders do."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(self._score, labels=["negative", "positive"], name=f"words<{limit}")
+        self.limit = limit
+        self.calls = 0
+
+    def _score(self, texts):
+        self.calls += 1
+        out = []
+        for text in texts:
+            words = text.split()[: self.limit - 1]  # silent truncation
+            out.append(sum(w.startswith("good") for w in words) - sum(w.startswith("bad")
+                                                                     for w in words))
+        return np.array(out, float)
+
+    def context_limit(self) -> int:
+        return self.limit
+
+    def count_tokens(self, text: str) -> int:
+        return 1 + len(text.split())
+
+
+LONG = " ".join(["fine"] * 30 + ["bad", "bad", "good"])  # 33 words: the verdict is at the end
+
+
+def test_a_prompt_past_the_context_is_an_error_before_any_query():
+    model = WordLimitedSentiment(limit=20)
+    with pytest.raises(ValueError, match=r"34 tokens.*limit of 20 by 14.*first 19 of 33"):
+        ClassifierValue(model, LONG)
+    assert model.calls == 0
+    # replacing masked words with a longer mask string is measured too
+    fits = " ".join(["fine"] * 10)
+    ClassifierValue(WordLimitedSentiment(limit=12), fits, mask_mode="replace", mask_string="X")
+    with pytest.raises(ValueError, match="limit of 12"):
+        ClassifierValue(WordLimitedSentiment(limit=12), fits, mask_mode="replace",
+                        mask_string="X Y")
+
+
+def test_truncate_cuts_and_names_the_features_that_do_not_fit():
+    model = WordLimitedSentiment(limit=20)
+    with pytest.warns(UserWarning, match=r"last 14 of 33 features are cut.*'bad\[31\]', 'good'$"):
+        value = ClassifierValue(model, LONG, truncate=True)
+    assert value.n_features == 19 and len(value.features_cut) == 14
+    assert value.features_cut[-1] == "good"
+    assert model.count_tokens(value.features.text) <= model.context_limit()
+    # every mask of the kept features is read in full by the model: the value is exact
+    masks = np.array(list(itertools.product([False, True], repeat=19)))[::997]
+    expected = [sum(w.startswith("good") for w in t.split()) - sum(w.startswith("bad")
+                                                                  for w in t.split())
+                for t in value.render(masks)]
+    np.testing.assert_array_equal(value(masks), expected)
+    # an LM's answer needs room too; the fixed text alone may leave none
+    lm = FunctionLanguageModel(lambda p: "yes", lambda ps, a: np.zeros(len(ps)), name="x")
+    lm.context_limit, lm.count_tokens = (lambda: 20), (lambda t: 1 + len(t.split()))
+    with pytest.raises(ValueError, match=r"21 tokens \(4 for the text \+ 17 for the answer\)"
+                       r".* by 1;.*first 2 of 3"):
+        GenerativeValue(lm, "a b c", max_new_tokens=17)
+    with pytest.raises(ValueError, match="even its first feature"):
+        GenerativeValue(lm, "a b c", max_new_tokens=24, truncate=True)

@@ -7,22 +7,40 @@ Examples::
     interplay explain --model ./my-hf-model --file prompt.txt --unit sentence --budget 2000
     interplay explain --model ./SmolLM2.Q4_1.gguf --text "..."
     interplay explain --endpoint http://127.0.0.1:8000/v1 --api-model qwen --file doc.txt
+
+Every expected failure ends the command with one line on stderr, ``interplay explain: <cause>;
+<what to do>``, and a non-zero exit status (2: a bad argument or input, 1: a failure while
+working). Arguments, the input, the output directory, the cache and the Ray cluster are
+checked before the model is loaded and before any query is spent.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from interplay.explain import DEFAULT_BUDGET, DEFAULT_METHOD
 
-__all__ = ["default_method", "load_model", "register", "run"]
+__all__ = [
+    "UsageError",
+    "check_arguments",
+    "check_output_dir",
+    "default_method",
+    "load_model",
+    "model_kind",
+    "register",
+    "run",
+]
 
 EMBEDDED_LM = "smollm2"
 EMBEDDED_CLASSIFIER = "sentiment"
@@ -50,19 +68,28 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     src.add_argument("--mask", choices=["auto", "remove", "replace"], default="auto",
                      help="how a masked feature is hidden (default: the model's choice)")
     src.add_argument("--mask-string", default=None, help="replacement text for --mask replace")
+    src.add_argument("--truncate", action="store_true",
+                     help="when the text is longer than the model reads, explain only the "
+                          "features that fit (listed in a warning) instead of stopping")
 
     mod = p.add_argument_group("model")
-    mod.add_argument("--model", default=EMBEDDED_LM,
+    mod.add_argument("--model", default=None,
                      help=f"'{EMBEDDED_LM}' (embedded SmolLM2-135M-Instruct, default), "
                      f"'{EMBEDDED_CLASSIFIER}' (embedded MiniLM sentiment classifier), a local "
                      "Hugging Face model directory, or a .gguf file")
     mod.add_argument("--endpoint", help="OpenAI-compatible base URL (e.g. http://host:8000/v1)")
     mod.add_argument("--api-model", help="model name served at --endpoint")
-    mod.add_argument("--api-mode", choices=["completions", "chat"], default="completions",
-                     help="endpoint scoring: completions (exact, echo+logprobs) or chat")
+    mod.add_argument("--api-mode", choices=["completions", "chat"], default=None,
+                     help="endpoint scoring: completions (exact, echo+logprobs; default) or chat")
     mod.add_argument("--api-key", default=None, help="default: $OPENAI_API_KEY")
+    mod.add_argument("--timeout", type=float, default=None,
+                     help="endpoint: seconds one request may take (default: 30)")
+    mod.add_argument("--retry-time", type=float, default=None,
+                     help="seconds a failing endpoint or model is retried before giving up "
+                          "(default: 20 for an endpoint, 30 for a local model)")
     mod.add_argument("--answer", default=None,
-                     help="the answer to explain (default: generated greedily once)")
+                     help="language model: the answer to explain (default: generated greedily "
+                          "once)")
     mod.add_argument("--max-new-tokens", type=int, default=24)
     mod.add_argument("--target", default=None,
                      help="classifier: class to explain (default: the predicted one)")
@@ -86,6 +113,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     out = p.add_argument_group("output")
     out.add_argument("--cache", type=Path, default=None,
                      help="on-disk query cache directory (resume an interrupted run)")
+    out.add_argument("--rebuild-cache", action="store_true",
+                     help="a corrupted --cache file is moved aside (kept, renamed) and a new "
+                          "one is started with the rows that can still be read")
     out.add_argument("--out", type=Path, default=Path("interplay-out"),
                      help="directory for interactions.json and report.html")
     out.add_argument("--no-progress", action="store_true")
@@ -99,20 +129,151 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     run_grp.add_argument("--num-actors", type=int, default=None,
                          help="Ray actors (default: one per GPU, else one per CPU)")
     p.set_defaults(func=run)
+    p.error = _usage_error  # type: ignore[method-assign]
     return p
 
 
-# ---------------------------------------------------------------- building
+def _usage_error(message: str) -> NoReturn:
+    """argparse's errors as one line (not the usage block), exit status 2."""
+    print(f"interplay explain: {_one_line(message)}; see interplay explain --help",
+          file=sys.stderr)
+    sys.exit(2)
+
+
+# ---------------------------------------------------------------- checking
+class UsageError(ValueError):
+    """A bad argument; the message names it and says what to do."""
+
+
 def _is_classifier_dir(path: Path) -> bool:
     import json
 
     config = path / "config.json"
     if not config.is_file():
         return False
-    archs = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
-    return any(a.endswith("ForSequenceClassification") for a in archs)
+    try:
+        archs = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
+    except (ValueError, AttributeError) as exc:
+        raise UsageError(f"{config} is not a valid model config ({exc}); check --model") from None
+    return any(str(a).endswith("ForSequenceClassification") for a in archs)
 
 
+def model_kind(args: argparse.Namespace) -> str:
+    """``"generative"`` or ``"classifier"``: what the arguments name, found without loading."""
+    if args.endpoint is not None:
+        return "generative"
+    name = str(args.model or EMBEDDED_LM)
+    if name == EMBEDDED_LM:
+        return "generative"
+    if name == EMBEDDED_CLASSIFIER:
+        return "classifier"
+    path = Path(name).expanduser()
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise UsageError(f"no GGUF file at {name!r}; check --model")
+        return "generative"
+    if not path.exists():
+        raise UsageError(
+            f"--model {name!r} is neither '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', a local "
+            "model directory nor a .gguf file (interplay never downloads models); check the path"
+        )
+    return "classifier" if _is_classifier_dir(path) else "generative"
+
+
+def _at_least(args: argparse.Namespace, name: str, low: float, what: str) -> None:
+    value = getattr(args, name)
+    if value is not None and not value >= low:
+        flag = "--" + name.replace("_", "-")
+        raise UsageError(f"{flag} must be at least {low:g}, got {value:g}; {what}")
+
+
+def check_arguments(args: argparse.Namespace) -> tuple[str, int]:
+    """Check every argument before any work; return the method and the budget.
+
+    Raises
+    ------
+    UsageError
+        Naming the argument and what to do.
+    """
+    from interplay.solvers import available_methods
+
+    method = args.method or default_method()
+    budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+    if method.lower() not in available_methods():
+        raise UsageError(
+            f"unknown --method {method!r}; choose one of {', '.join(available_methods())}"
+        )
+    _at_least(args, "budget", 1, "give the number of model queries to spend")
+    _at_least(args, "max_order", 1, "give the largest interaction order to look for")
+    _at_least(args, "batch_size", 1, "give the number of masks per model call")
+    _at_least(args, "heldout", 0, "give the number of held-out masks (0 skips the R²)")
+    _at_least(args, "top", 0, "give the number of interactions to print")
+    _at_least(args, "max_new_tokens", 1, "give the longest answer to generate, in tokens")
+    _at_least(args, "threads", 1, "give the number of CPU threads")
+    _at_least(args, "num_actors", 1, "give the number of Ray actors")
+    _at_least(args, "retry_time", 0, "give the seconds a failing model is retried")
+    if args.timeout is not None and not args.timeout > 0:
+        raise UsageError(f"--timeout must be positive, got {args.timeout:g}; give seconds")
+    if args.endpoint is not None:
+        from interplay.models.openai_compat import check_base_url
+
+        try:
+            check_base_url(args.endpoint)
+        except ValueError as exc:
+            raise UsageError(f"--endpoint: {exc}") from None
+        if args.model is not None:
+            raise UsageError("give either --model or --endpoint, not both")
+        if not args.api_model:
+            raise UsageError("--endpoint needs --api-model NAME (the model the server serves)")
+    else:
+        for flag in ("api_model", "api_mode", "api_key", "timeout"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag.replace('_', '-')} applies to --endpoint only; "
+                                 "give --endpoint URL or leave it out")
+    if args.mask_string is not None and args.mask == "remove":
+        raise UsageError("--mask-string is only used with --mask replace (or auto); "
+                         "leave out one of them")
+    if args.rebuild_cache and args.cache is None:
+        raise UsageError("--rebuild-cache needs --cache DIR")
+    if args.backend == "local" and (args.ray_address is not None or args.num_actors is not None):
+        raise UsageError("--ray-address and --num-actors need --backend ray")
+    kind = model_kind(args)
+    if kind == "classifier":
+        for flag in ("answer", "system_prompt"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag.replace('_', '-')} applies to language models, and "
+                                 "--model is a classifier; use --target CLASS to choose what "
+                                 "to explain")
+    elif args.target is not None:
+        raise UsageError("--target applies to classifiers, and the model is a language model; "
+                         "use --answer TEXT to choose what to explain")
+    return method, budget
+
+
+def check_output_dir(directory: Path) -> None:
+    """Create ``directory`` if needed and prove it writable with a probe file.
+
+    Raises
+    ------
+    UsageError
+        When it is a file, or cannot be created or written.
+    """
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--out {str(directory)!r} is a file; give a directory")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".interplay-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write to the output directory {str(directory)!r} "
+            f"({exc.strerror or exc}); choose another --out"
+        ) from None
+
+
+# ---------------------------------------------------------------- building
 def load_model(args: argparse.Namespace):
     """The model adapter the arguments name."""
     common = {"device": args.device, "batch_size": args.batch_size}
@@ -121,9 +282,13 @@ def load_model(args: argparse.Namespace):
             raise ValueError("--endpoint needs --api-model NAME")
         from interplay.models.openai_compat import OpenAICompatLM
 
+        timing = {"timeout": 30.0 if args.timeout is None else args.timeout}
+        if args.retry_time is not None:
+            timing["max_retry_time"] = args.retry_time
         return OpenAICompatLM(args.endpoint, args.api_model, api_key=args.api_key,
-                              mode=args.api_mode, system_prompt=args.system_prompt)
-    name = str(args.model)
+                              mode=args.api_mode or "completions",
+                              system_prompt=args.system_prompt, **timing)
+    name = str(args.model or EMBEDDED_LM)
     if name == EMBEDDED_LM:
         from interplay.models.embedded import load_smollm2
 
@@ -158,7 +323,14 @@ def _read_text(args: argparse.Namespace) -> str:
         return args.text
     if str(args.file) == "-":
         return sys.stdin.read()
-    return Path(args.file).read_text(encoding="utf-8")
+    try:
+        return Path(args.file).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--file {str(args.file)!r} is not UTF-8 text ({exc.reason}); "
+                         "convert it to UTF-8") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read --file {str(args.file)!r} ({exc.strerror or exc}); "
+                         "check the path") from None
 
 
 def _quiet_transformers() -> None:
@@ -171,6 +343,13 @@ def _quiet_transformers() -> None:
         pass
 
 
+def _one_line(text: Any) -> str:
+    """``text`` as one printable line: control and bidi characters shown as [U+XXXX]."""
+    from interplay.report.html import neutralise_controls
+
+    return " ".join(neutralise_controls(str(text)).split())
+
+
 def _print_table(result: Any, top: int, file: Any) -> None:
     mobius = result.to_mobius()
     terms = mobius.top(top)
@@ -178,18 +357,65 @@ def _print_table(result: Any, top: int, file: Any) -> None:
           "involved):", file=file)
     print(f"  {'value':>10}  {'order':>5}  features", file=file)
     for t in terms:
-        print(f"  {t.value:>+10.4f}  {len(t.features):>5}  {' × '.join(t.names)}", file=file)
+        names = " × ".join(_one_line(name) for name in t.names)
+        print(f"  {t.value:>+10.4f}  {len(t.features):>5}  {names}", file=file)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines(log: Any) -> Iterator[None]:
+    """Print each warning as one ``interplay explain: warning: ...`` line."""
+
+    def show(message: Any, category: Any, *args: Any, **kwargs: Any) -> None:
+        print(f"interplay explain: warning: {_one_line(message)}", file=log)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = show
+        yield
 
 
 # --------------------------------------------------------------------- run
 def run(args: argparse.Namespace) -> int:
-    """Execute ``interplay explain`` with parsed arguments; return the exit code."""
+    """Execute ``interplay explain`` with parsed arguments; return the exit code.
+
+    Expected failures print one line and return 2 (bad arguments or input) or 1 (a failure
+    while working: model, endpoint, cache, disk); unexpected ones (bugs) raise.
+    """
+    from interplay.runtime import ModelQueryError
+
+    log = sys.stderr
+    try:
+        with _warnings_as_lines(log):
+            return _run(args, log)
+    except KeyboardInterrupt:
+        hint = " with the same --cache to resume" if args.cache is not None else ""
+        print(f"interplay explain: interrupted; run the command again{hint}", file=log)
+        return 130
+    except (ValueError, OSError, ImportError, ModelQueryError) as exc:
+        print(f"interplay explain: {_one_line(exc)}", file=log)
+        return 2 if isinstance(exc, (ValueError, ImportError)) else 1
+
+
+def _run(args: argparse.Namespace, log: Any) -> int:
     import interplay
     from interplay.metrics import faithfulness
     from interplay.report import write_report
+    from interplay.runtime.cache import check_cache_file, resolve_cache_path
     from interplay.values.text import ClassifierValue, GenerativeValue, TextFeatures
 
-    log = sys.stderr
+    # ---- everything that can be checked before the model loads or a query is spent
+    method, budget = check_arguments(args)
+    features = TextFeatures.from_text(_read_text(args), args.unit)
+    check_output_dir(args.out)
+    cache_path = None
+    if args.cache is not None:
+        cache_path = resolve_cache_path(args.cache)
+        check_cache_file(cache_path, rebuild=args.rebuild_cache)  # read-only: a warning later
+    if args.backend == "ray":
+        from interplay.runtime.ray_backend import connect_ray
+
+        connect_ray(args.ray_address)
+
     _quiet_transformers()
     try:
         import torch
@@ -197,72 +423,50 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads or max(1, os.cpu_count() or 1))
     except ImportError:  # pragma: no cover
         pass
-    try:
-        text = _read_text(args)
-        features = TextFeatures.from_text(text, args.unit)
-    except (OSError, ValueError) as exc:
-        print(f"interplay explain: {exc}", file=log)
-        return 2
-    n = features.n_features
-    method = args.method or default_method()
-    budget = args.budget if args.budget is not None else DEFAULT_BUDGET
-    print(f"{n} features ({args.unit}s); method {method}, budget {budget}, "
+    print(f"{features.n_features} features ({args.unit}s); method {method}, budget {budget}, "
           f"max order {args.max_order}", file=log)
 
     start = time.perf_counter()
-    try:
-        model = load_model(args)
-    except (FileNotFoundError, ImportError, ValueError) as exc:
-        print(f"interplay explain: {exc}", file=log)
-        return 2
+    model = load_model(args)
     t_load = time.perf_counter() - start
-    print(f"model loaded in {t_load:.1f} s: {model.identity()}", file=log)
+    print(f"model loaded in {t_load:.1f} s: {_one_line(model.identity())}", file=log)
 
     mask_string = args.mask_string
     mask_mode = "replace" if (mask_string is not None and args.mask == "auto") else args.mask
-    try:
-        if model.kind == "classifier":
-            value = ClassifierValue(model, features, target=args.target, mask_mode=mask_mode,
-                                    mask_string=mask_string)
-            logit = value.full_logits[value.target]
-            explained = f"class {value.target_label!r} (logit {logit:+.3f})"
-        else:
-            value = GenerativeValue(model, features, answer=args.answer,
-                                    max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
-                                    mask_string=mask_string)
-            explained = value.answer
-            print(f"answer: {value.answer!r}  (log p = {value.full_value:.3f})", file=log)
-    except ValueError as exc:
-        print(f"interplay explain: {exc}", file=log)
-        return 2
+    if model.kind == "classifier":
+        value = ClassifierValue(model, features, target=args.target, mask_mode=mask_mode,
+                                mask_string=mask_string, truncate=args.truncate)
+        logit = value.full_logits[value.target]
+        explained = f"class {value.target_label!r} (logit {logit:+.3f})"
+    else:
+        value = GenerativeValue(model, features, answer=args.answer,
+                                max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
+                                mask_string=mask_string, truncate=args.truncate)
+        explained = value.answer
+        print(f"answer: {_one_line(repr(value.answer))}  (log p = {value.full_value:.3f})",
+              file=log)
+    features = value.features  # the features that fit in the model's context
+    n = features.n_features
 
-    query_fn: Any = value
-    engine = None
-    try:
-        from interplay.runtime import QueryEngine
+    from interplay.runtime import QueryEngine
 
-        engine = QueryEngine(value, n, cache_dir=args.cache, batch_size=args.batch_size,
-                             progress=not args.no_progress, backend=args.backend,
-                             ray_address=args.ray_address, num_actors=args.num_actors)
-        query_fn = engine
-    except ImportError:  # pragma: no cover - the runtime ships with interplay
-        if args.cache is not None:
-            print("interplay explain: --cache needs interplay.runtime", file=log)
-            return 2
-
+    retry = {} if args.retry_time is None else {"max_retry_time": args.retry_time}
+    engine = QueryEngine(value, n, cache_dir=cache_path, batch_size=args.batch_size,
+                         progress=not args.no_progress, backend=args.backend,
+                         ray_address=args.ray_address, num_actors=args.num_actors,
+                         rebuild_cache=args.rebuild_cache, **retry)
     t0 = time.perf_counter()
     try:
-        result = interplay.explain(query_fn, n, method=method, budget=budget,
+        result = interplay.explain(engine, n, method=method, budget=budget,
                                    max_order=args.max_order, random_state=args.seed,
                                    feature_names=features.names())
         t_explain = time.perf_counter() - t0
         fit = None
         if args.heldout > 0:
-            fit = faithfulness(result, query_fn, n_masks=args.heldout,
+            fit = faithfulness(result, engine, n_masks=args.heldout,
                                random_state=args.seed + 7919)
     finally:
-        if engine is not None:
-            engine.close()
+        engine.close()
     total = time.perf_counter() - start
 
     result.metadata.update({
@@ -270,41 +474,54 @@ def run(args: argparse.Namespace) -> int:
         "kind": model.kind,
         "explained": explained,
         "features": features.to_dict(),
+        "features_cut": list(value.features_cut),
         "mask_mode": value.mask_mode,
         "heldout_r2": None if fit is None or fit.kind != "held-out" else fit.r2,
         "n_heldout": 0 if fit is None else fit.n_masks,
         "faithfulness": None if fit is None else fit.to_dict(),
         "seconds": {"load": round(t_load, 2), "explain": round(t_explain, 2),
                     "total": round(total, 2)},
+        "engine": {**engine.stats.as_dict(), "backend": args.backend},
     })
-    if engine is not None:
-        result.metadata["engine"] = {**engine.stats.as_dict(), "backend": args.backend}
-    args.out.mkdir(parents=True, exist_ok=True)
-    json_path = result.save(args.out / "interactions.json")
     details = {
         "model": model.identity(),
         "mask": value.mask_mode + (f" ({value.mask_string!r})" if value.mask_string else ""),
         "budget": budget,
         "max order": args.max_order,
         "seconds": f"{total:.1f} (model load {t_load:.1f}, explanation {t_explain:.1f})",
+        "model evaluations": engine.stats.n_evaluated,
     }
-    if engine is not None:
-        details["model evaluations"] = engine.stats.n_evaluated
-    kind = "answer" if model.kind == "generative" else "classification"
-    report_path = write_report(
-        args.out / "report.html", result, features=features, r2=fit,
-        answer=explained, details=details, title=f"interplay: what drives the model's {kind}",
-    )
+    if value.features_cut:
+        details["features cut (past the model's context)"] = ", ".join(value.features_cut)
 
+    # ---- the results go to stdout first: a failure to write the files loses nothing
     out = sys.stdout
-    print(f"\nExplained: {explained}", file=out)
+    print(f"\nExplained: {_one_line(explained)}", file=out)
     print(f"{result.n_queries} queries, {len(result)} terms, {total:.1f} s", end="", file=out)
     print(f"; faithfulness: {fit.note}" if fit is not None else "", file=out)
+    if value.features_cut:
+        print(f"{len(value.features_cut)} features cut (past the model's context), not "
+              "explained", file=out)
     _print_table(result, args.top, out)
     effects = result.banzhaf_values()
     order = np.argsort(-np.abs(effects))[: min(8, n)]
     print("\nStrongest single features (Banzhaf value):", file=out)
     for i in order:
-        print(f"  {effects[i]:>+10.4f}  {features.names()[i]}", file=out)
+        print(f"  {effects[i]:>+10.4f}  {_one_line(features.names()[i])}", file=out)
+
+    kind = "answer" if model.kind == "generative" else "classification"
+    try:
+        json_path = result.save(args.out / "interactions.json")
+        report_path = write_report(
+            args.out / "report.html", result, features=features, r2=fit,
+            answer=explained, details=details,
+            title=f"interplay: what drives the model's {kind}",
+        )
+    except OSError as exc:
+        raise OSError(
+            f"cannot write the results to {str(args.out)!r} ({exc.strerror or exc}); the "
+            "table above is complete; free some space or choose another --out"
+            + (" and rerun with the same --cache (no query is repeated)" if cache_path else "")
+        ) from None
     print(f"\nwrote {json_path}\nwrote {report_path}", file=out)
     return 0

@@ -205,3 +205,11 @@ class MiniLMSentiment(TextClassifier):
 
     def identity(self) -> str:
         return f"minilm-sentiment:{self._head_digest}"
+
+    def context_limit(self) -> int:
+        """The encoder reads at most ``max_length`` tokens (256)."""
+        return self.encoder.max_length
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the special tokens, before any truncation."""
+        return len(self.encoder.tokenizer(text, truncation=False)["input_ids"])

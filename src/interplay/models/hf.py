@@ -68,6 +68,19 @@ def _load_tokenizer(path: Any, tokenizer: Any, **kwargs: Any):
     return AutoTokenizer.from_pretrained(source, local_files_only=True, **kwargs)
 
 
+def _positions_limit(model: Any, tokenizer: Any) -> int | None:
+    """Tokens a transformers model can read: its position table and the tokenizer's limit
+    (whichever is smaller; tokenizers without a limit report a huge sentinel)."""
+    config = getattr(model, "config", None)
+    limits = [
+        getattr(config, name, None)
+        for name in ("max_position_embeddings", "n_positions", "max_sequence_length")
+    ]
+    limits.append(getattr(tokenizer, "model_max_length", None))
+    known = [int(x) for x in limits if isinstance(x, int) and 0 < x < 10**8]
+    return min(known) if known else None
+
+
 def _check_path(path: Any) -> str:
     p = Path(path).expanduser()
     if not p.exists():
@@ -150,6 +163,7 @@ class HFClassifier(_HFBase, TextClassifier):
         # the tokenizer adds no special tokens of its own
         blank = self.tokenizer.pad_token or self.tokenizer.eos_token or "."
         texts = [t if t.strip() else blank for t in texts]
+        max_length = min(self.max_length, self.context_limit() or self.max_length)
         out = np.zeros((len(texts), len(self.labels)))
         order = np.argsort([len(t) for t in texts], kind="stable")
         with torch.inference_mode():
@@ -159,7 +173,7 @@ class HFClassifier(_HFBase, TextClassifier):
                     [texts[i] for i in rows],
                     padding=True,
                     truncation=True,
-                    max_length=self.max_length,
+                    max_length=max_length,
                     return_tensors="pt",
                 ).to(self.device)
                 logits = self.model(**enc).logits
@@ -170,6 +184,15 @@ class HFClassifier(_HFBase, TextClassifier):
         if self._identity is None:
             self._identity = model_identity(self.model, "hf-classifier")
         return self._identity
+
+    def context_limit(self) -> int | None:
+        """``max_length``, or less when the model's position table is shorter."""
+        limit = _positions_limit(self.model, self.tokenizer)
+        return self.max_length if limit is None else min(limit, self.max_length)
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` with the special tokens, before any truncation."""
+        return len(self.tokenizer(text, truncation=False)["input_ids"])
 
 
 class HFCausalLM(_HFBase, LanguageModel):
@@ -239,7 +262,7 @@ class HFCausalLM(_HFBase, LanguageModel):
         self.system_prompt = system_prompt
         self.prefix_cache = bool(prefix_cache)
         self._setup(device, batch_size, num_threads)
-        self._answer_cache: tuple[str, list[int]] | None = None
+        self._answer_ids: dict[str, list[int]] = {}  # answer text -> the ids it is scored on
         import inspect
 
         params = inspect.signature(self.model.forward).parameters
@@ -271,21 +294,73 @@ class HFCausalLM(_HFBase, LanguageModel):
         return ids
 
     def answer_token_ids(self, answer: str) -> list[int]:
-        """Token ids of ``answer`` (the generated ids when it is the last generated answer)."""
-        if self._answer_cache is not None and self._answer_cache[0] == answer:
-            return list(self._answer_cache[1])
+        """Token ids ``answer`` is scored on: the ids the model generated for it (or fixed by
+        :meth:`prepare_answer`), else the answer tokenised on its own."""
+        if answer in self._answer_ids:
+            return list(self._answer_ids[answer])
         ids = list(self.tokenizer(answer, add_special_tokens=False)["input_ids"])
         if not ids:
             raise ValueError("the answer has no tokens")
         return ids
 
+    def prepare_answer(self, prompt: str, answer: str, *, max_new_tokens: int = 32) -> int:
+        """Fix the token ids a given ``answer`` is scored on; return their number.
+
+        A text has many tokenisations and a model does not always generate the shortest
+        one (SmolLM2 writes "newline" as "new" + "line"). So the answer is scored on the ids
+        the model itself generates from the full ``prompt`` when its greedy answer starts
+        with ``answer`` (one generation of the answer's length), exactly as if it had been
+        generated; otherwise on ``answer`` tokenised after the prompt, as it would be read.
+        """
+        joint = self._ids_after_prompt(prompt, answer)
+        room = self._room_after(prompt)
+        generated = self._generate_ids(prompt, max(1, min(len(joint) + 8, room)))
+        ids = joint
+        for k in range(1, len(generated) + 1):
+            text = self.tokenizer.decode(generated[:k], skip_special_tokens=True)
+            if text == answer:
+                ids = generated[:k]
+                break
+            if not answer.startswith(text):
+                break
+        self._answer_ids[answer] = ids
+        return len(ids)
+
+    def _ids_after_prompt(self, prompt: str, answer: str) -> list[int]:
+        """``answer``'s ids when tokenised together with the formatted ``prompt``."""
+        prompt_ids = self._prompt_ids(prompt)
+        joint = self.tokenizer(
+            self.format_prompt(prompt) + answer, add_special_tokens=not self.chat_template
+        )["input_ids"]
+        joint = [int(t) for t in joint]
+        if joint[: len(prompt_ids)] == prompt_ids and len(joint) > len(prompt_ids):
+            return joint[len(prompt_ids) :]
+        return self.answer_token_ids(answer)
+
+    def _room_after(self, prompt: str) -> int:
+        limit = self.context_limit()
+        return 10**9 if limit is None else limit - self.count_tokens(prompt)
+
     def count_tokens(self, text: str) -> int:
         """Number of prompt tokens the model sees for ``text``."""
         return len(self._prompt_ids(text))
 
+    def context_limit(self) -> int | None:
+        """Tokens the model can read (prompt + answer): its position table or the
+        tokenizer's limit."""
+        return _positions_limit(self.model, self.tokenizer)
+
     # ----------------------------------------------------------- generation
     def generate(self, prompt: str, *, max_new_tokens: int = 32) -> str:
         """Greedy answer to ``prompt``, without special tokens."""
+        new = self._generate_ids(prompt, max_new_tokens)
+        text = self.tokenizer.decode(new, skip_special_tokens=True)
+        if new and text.strip():
+            self._answer_ids[text] = new
+        return text
+
+    def _generate_ids(self, prompt: str, max_new_tokens: int) -> list[int]:
+        """The greedy answer's token ids, without leading or trailing special tokens."""
         torch = _torch()
         ids = torch.tensor([self._prompt_ids(prompt)], device=self.device)
         pad = self.tokenizer.pad_token_id
@@ -305,10 +380,7 @@ class HFCausalLM(_HFBase, LanguageModel):
             new.pop()
         while new and new[0] in special:
             new.pop(0)
-        text = self.tokenizer.decode(new, skip_special_tokens=True)
-        if new and text.strip():
-            self._answer_cache = (text, new)
-        return text
+        return new
 
     # --------------------------------------------------------------- scoring
     def token_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:

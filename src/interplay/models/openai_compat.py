@@ -1,7 +1,12 @@
 """Any OpenAI-compatible HTTP endpoint (vLLM, llama.cpp server, TGI, OpenAI, ...).
 
-Uses the official ``openai`` client, with its retries (exponential backoff, honouring
-``Retry-After``) and timeouts, and a thread pool that bounds the number of requests in flight.
+Uses the official ``openai`` client and a thread pool that bounds the number of requests in
+flight. Every request has a timeout; failures that may pass (connection refused or reset, a
+timeout, HTTP 408/409/429/5xx) are retried with exponential backoff, but never for longer
+than ``max_retry_time`` seconds in all, so a dead or hung server is reported within seconds,
+not minutes. Every failure, including answers that are not valid JSON or hold no choices,
+is raised as one :class:`EndpointError` whose one-line message names the endpoint, the cause
+and what to do.
 
 Two modes:
 
@@ -20,17 +25,47 @@ Two modes:
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from interplay.errors import ModelUnavailableError
 from interplay.models.base import LanguageModel
 
-__all__ = ["OpenAICompatLM"]
+__all__ = ["EndpointError", "OpenAICompatLM", "check_base_url"]
 
 _MODES = ("completions", "chat")
+#: HTTP statuses worth retrying: timeout, conflict, rate limit, server errors
+_RETRY_STATUS = frozenset({408, 409, 429})
+
+
+class EndpointError(ModelUnavailableError):
+    """The endpoint failed (unreachable, HTTP error, malformed answer) after bounded retries."""
+
+
+def check_base_url(base_url: Any) -> str:
+    """``base_url`` if it is an ``http(s)://host[:port][/path]`` URL, else a ``ValueError``."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(base_url, str) or not base_url.strip():
+        raise ValueError(
+            "the endpoint URL is empty; give the server's base URL, e.g. http://127.0.0.1:8000/v1"
+        )
+    try:
+        parts = urlsplit(base_url.strip())
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError:
+        port_ok = False
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ValueError(
+            f"the endpoint URL {base_url!r} is not an http(s) URL; give the server's base URL, "
+            "e.g. http://127.0.0.1:8000/v1"
+        )
+    return base_url.strip()
 
 
 class OpenAICompatLM(LanguageModel):
@@ -56,9 +91,15 @@ class OpenAICompatLM(LanguageModel):
     prompts_per_request : int
         Completions mode: prompts sent together in one request.
     max_retries : int
-        Retries of a failed request (connection errors, 408/409/429/5xx), with backoff.
+        Retries of a failed request (connection errors, timeouts, 408/409/429/5xx), with
+        exponential backoff from ``retry_backoff`` seconds.
     timeout : float
-        Seconds before a request is abandoned (then retried).
+        Seconds before one request is abandoned (then retried while time is left).
+    max_retry_time : float
+        Seconds after a request's first failure beyond which it is not retried again; the
+        failure is then raised as :class:`EndpointError`.
+    retry_backoff : float
+        Seconds before the first retry; doubled at each further retry.
     top_logprobs : int
         Chat mode: alternatives requested per position.
     floor : float
@@ -79,7 +120,9 @@ class OpenAICompatLM(LanguageModel):
         max_concurrency: int = 4,
         prompts_per_request: int = 8,
         max_retries: int = 3,
-        timeout: float = 60.0,
+        timeout: float = 30.0,
+        max_retry_time: float = 20.0,
+        retry_backoff: float = 0.5,
         top_logprobs: int = 20,
         floor: float = -20.0,
         client: Any = None,
@@ -90,15 +133,20 @@ class OpenAICompatLM(LanguageModel):
             raise ValueError("max_concurrency and prompts_per_request must be positive")
         if template is not None and "{prompt}" not in template:
             raise ValueError("template must contain '{prompt}'")
+        if not float(timeout) > 0:
+            raise ValueError(f"timeout must be positive (seconds), got {timeout}")
+        if int(max_retries) < 0 or not float(max_retry_time) >= 0 or float(retry_backoff) < 0:
+            raise ValueError("max_retries, max_retry_time and retry_backoff must be non-negative")
         if client is None:
             import os
 
             import openai
 
+            base_url = check_base_url(base_url)
             client = openai.OpenAI(
                 base_url=base_url,
                 api_key=api_key or os.environ.get("OPENAI_API_KEY") or "EMPTY",
-                max_retries=int(max_retries),
+                max_retries=0,  # retried here, within max_retry_time
                 timeout=float(timeout),
             )
         self.client = client
@@ -111,6 +159,10 @@ class OpenAICompatLM(LanguageModel):
         self.prompts_per_request = int(prompts_per_request)
         self.top_logprobs = int(top_logprobs)
         self.floor = float(floor)
+        self.timeout = float(timeout)
+        self.max_retries = int(max_retries)
+        self.max_retry_time = float(max_retry_time)
+        self.retry_backoff = float(retry_backoff)
         self.n_requests = 0
         self._lock = threading.Lock()
 
@@ -135,21 +187,68 @@ class OpenAICompatLM(LanguageModel):
         with self._lock:
             self.n_requests += 1
 
+    def _request(self, create: Callable[..., Any], **kwargs: Any) -> Any:
+        """``create(**kwargs)`` with bounded retries; a response holding choices, or an
+        :class:`EndpointError`."""
+        import openai
+
+        started = time.monotonic()
+        attempt = 0
+        not_openai = "check that the URL is an OpenAI-compatible API (it usually ends in /v1)"
+        while True:
+            self._count()
+            try:
+                out = create(model=self.model, **kwargs)
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                error, retry = exc, status in _RETRY_STATUS or status >= 500
+                cause = f"answered HTTP {status} ({_first_line(exc.message)})"
+                advice = {401: "check --api-key", 403: "check --api-key",
+                          404: f"check the URL and the model name {self.model!r}"}.get(
+                    status, "the server is failing: see its log")
+            except openai.APITimeoutError as exc:
+                error, retry = exc, True
+                cause = f"did not answer within {self.timeout:g} s"
+                advice = "raise --timeout if the server is only slow"
+            except openai.APIConnectionError as exc:
+                error, retry = exc, True
+                cause = f"cannot be reached ({_root_cause(exc)})"
+                advice = "check that the server is running at this address"
+            except (openai.APIResponseValidationError, ValueError, TypeError) as exc:
+                error, retry = exc, False
+                cause = f"sent an answer that is not valid JSON ({_first_line(str(exc))})"
+                advice = not_openai
+            else:
+                choices = getattr(out, "choices", None)
+                if isinstance(choices, list) and choices:
+                    return out
+                error, retry = None, False
+                cause = "sent an answer without choices"
+                advice = not_openai
+            wait = self.retry_backoff * 2.0**attempt
+            elapsed = time.monotonic() - started
+            if not retry or attempt >= self.max_retries or elapsed + wait > self.max_retry_time:
+                tries = f"{attempt + 1} tries in {elapsed:.0f} s" if attempt else "1 try"
+                raise EndpointError(
+                    f"the endpoint {self.base_url} {cause} ({tries}); {advice}"
+                ) from error
+            time.sleep(wait)
+            attempt += 1
+
     # ---------------------------------------------------------- generation
     def generate(self, prompt: str, *, max_new_tokens: int = 32) -> str:
         """Greedy (temperature 0) answer."""
-        self._count()
         if self.mode == "completions":
-            out = self.client.completions.create(
-                model=self.model, prompt=self._format(prompt), max_tokens=int(max_new_tokens),
-                temperature=0.0,
+            out = self._request(
+                self.client.completions.create, prompt=self._format(prompt),
+                max_tokens=int(max_new_tokens), temperature=0.0,
             )
-            return out.choices[0].text
-        out = self.client.chat.completions.create(
-            model=self.model, messages=self._messages(prompt), max_tokens=int(max_new_tokens),
-            temperature=0.0,
+            return str(out.choices[0].text or "")
+        out = self._request(
+            self.client.chat.completions.create, messages=self._messages(prompt),
+            max_tokens=int(max_new_tokens), temperature=0.0,
         )
-        return out.choices[0].message.content or ""
+        return str(out.choices[0].message.content or "")
 
     # -------------------------------------------------------------- scoring
     def answer_logprobs(self, prompts: Sequence[str], answer: str) -> np.ndarray:
@@ -178,9 +277,8 @@ class OpenAICompatLM(LanguageModel):
 
     def _score_completions(self, prompts: list[str], answer: str) -> list[float]:
         texts = [self._format(p) for p in prompts]
-        self._count()
-        out = self.client.completions.create(
-            model=self.model,
+        out = self._request(
+            self.client.completions.create,
             prompt=[t + answer for t in texts],
             max_tokens=1,
             temperature=0.0,
@@ -189,12 +287,15 @@ class OpenAICompatLM(LanguageModel):
         )
         choices = sorted(out.choices, key=lambda c: c.index)
         if len(choices) != len(texts):
-            raise ValueError(f"the endpoint returned {len(choices)} choices for {len(texts)}")
+            raise EndpointError(
+                f"the endpoint {self.base_url} returned {len(choices)} choices for "
+                f"{len(texts)} prompts; use a server that accepts a list of prompts"
+            )
         values = []
         for text, choice in zip(texts, choices):
             lp = choice.logprobs
             if lp is None or lp.token_logprobs is None:
-                raise ValueError(
+                raise EndpointError(
                     "the endpoint returned no logprobs for echo=True; it cannot score answers "
                     "in completions mode (try mode='chat')"
                 )
@@ -210,21 +311,26 @@ class OpenAICompatLM(LanguageModel):
                     if logp is None and k == 0:  # empty prompt, no start token: no context
                         continue
                     if logp is None:
-                        raise ValueError("the endpoint gave no log-probability to an answer token")
+                        raise EndpointError(
+                            f"the endpoint {self.base_url} gave no log-probability to an "
+                            "answer token; use a server that supports echo with logprobs"
+                        )
                     total += float(logp)
             values.append(total)
         return values
 
     def _score_chat(self, prompt: str, answer: str) -> float:
-        self._count()
         n_tokens = max(1, len(answer) // 3 + 2)
-        out = self.client.chat.completions.create(
-            model=self.model, messages=self._messages(prompt), max_tokens=n_tokens,
-            temperature=0.0, logprobs=True, top_logprobs=self.top_logprobs,
+        out = self._request(
+            self.client.chat.completions.create, messages=self._messages(prompt),
+            max_tokens=n_tokens, temperature=0.0, logprobs=True, top_logprobs=self.top_logprobs,
         )
         content = out.choices[0].logprobs.content if out.choices[0].logprobs else None
         if not content:
-            raise ValueError("the endpoint returned no logprobs for the chat completion")
+            raise EndpointError(
+                f"the endpoint {self.base_url} returned no logprobs for the chat completion; "
+                "use a server that supports logprobs"
+            )
         total, matched = 0.0, 0
         for item in content:
             rest = answer[matched:]
@@ -246,3 +352,15 @@ class OpenAICompatLM(LanguageModel):
         if remaining > 0:
             total += self.floor * max(1, -(-remaining // 4))
         return total
+
+
+def _first_line(text: Any) -> str:
+    lines = str(text).strip().splitlines()
+    return lines[0][:200] if lines else ""
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The innermost cause's message (``Connection refused`` rather than ``Connection error.``)."""
+    while exc.__cause__ is not None or exc.__context__ is not None:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    return _first_line(exc) or type(exc).__name__

@@ -4,7 +4,10 @@ It shows the input with every feature highlighted by its first-order effect, the
 interactions as a selectable list (selecting one lights up its features in the input), the
 faithfulness R² on held-out masks, and the interaction network as an embedded PNG.
 All user text is HTML-escaped; the data for the page script is embedded as JSON with ``<``,
-``>`` and ``&`` escaped, so no input can close the script element.
+``>`` and ``&`` escaped, so no input can close the script element. Invisible characters that
+change how the text around them is shown (bidirectional overrides such as U+202E, which
+would reverse a word, and control characters such as ANSI escapes) are shown as a visible
+``[U+202E]`` instead.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from interplay.atomic import write_text_atomic
 from interplay.report.faithfulness import faithfulness_html
 from interplay.report.network import network_png
 
@@ -101,8 +105,22 @@ def _colour(value: float, scale: float) -> str:
     return f"rgba({rgb},{alpha:.3f})"
 
 
+#: bidi marks, embeddings, overrides and isolates, and C0/C1 controls other than tab and newlines
+_CONTROLS = (
+    *range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+    0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+)
+_VISIBLE_CONTROLS = {code: f"[U+{code:04X}]" for code in _CONTROLS}
+
+
+def neutralise_controls(text: str) -> str:
+    """``text`` with every bidi control and control character shown as ``[U+XXXX]``."""
+    return text.translate(_VISIBLE_CONTROLS)
+
+
 def _json_for_script(data: Any) -> str:
-    text = json.dumps(data, ensure_ascii=True, allow_nan=False)
+    # not ASCII-only, so that the page-wide neutralise_controls sees the bidi controls
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
@@ -227,7 +245,7 @@ def render_report(
         if basis == "mobius"
         else "Fourier coefficients"
     )
-    return f"""<!DOCTYPE html>
+    return neutralise_controls(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
@@ -255,12 +273,10 @@ src="data:image/png;base64,{img}"></div>
 <script type="application/json" id="interplay-data">{_json_for_script(data)}</script>
 <script>{_JS}</script>
 </body></html>
-"""
+""")
 
 
 def write_report(path: str | Path, result: Interactions, **kwargs: Any) -> Path:
-    """Write :func:`render_report` to ``path`` (UTF-8) and return the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_report(result, **kwargs), encoding="utf-8")
-    return path
+    """Write :func:`render_report` to ``path`` (UTF-8) atomically and return the path: a
+    failure (a full disk) leaves any previous report whole."""
+    return write_text_atomic(path, render_report(result, **kwargs))

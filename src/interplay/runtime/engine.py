@@ -12,7 +12,9 @@ call it
    restarted re-queries nothing it already has,
 5. retries failing batches with exponential backoff, then splits them in halves to isolate
    the rows that fail, finishes every other batch, and raises :class:`ModelQueryError`
-   naming the failed rows,
+   naming the failed rows; a model that keeps failing for ``max_retry_time`` seconds, or
+   raises :class:`~interplay.errors.ModelUnavailableError` (a dead server), stops the call at
+   once,
 
 and returns the values in the order of the masks asked.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -30,7 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from interplay.runtime.cache import MaskCache, mask_keys, resolve_cache_path
+from interplay.errors import ModelUnavailableError
+from interplay.runtime.cache import (
+    CacheError,
+    CacheWarning,
+    MaskCache,
+    mask_keys,
+    resolve_cache_path,
+)
 from interplay.runtime.progress import ProgressBar
 from interplay.values.base import check_masks, check_outputs
 
@@ -99,6 +109,9 @@ class EngineStats:
         Batches sent again after a failure.
     n_failed : int
         Distinct masks given up on.
+    n_unsaved : int
+        Values computed but not stored in the on-disk cache (read-only cache, full disk);
+        they are kept in memory for the engine's life.
     seconds : float
         Wall-clock time spent inside the engine's calls.
     model_seconds : float
@@ -115,6 +128,7 @@ class EngineStats:
     n_model_rows: int = 0
     n_retries: int = 0
     n_failed: int = 0
+    n_unsaved: int = 0
     seconds: float = 0.0
     model_seconds: float = 0.0
 
@@ -148,6 +162,12 @@ class EngineOptions:
         Times a failing batch is sent again before it is split to isolate bad rows.
     retry_backoff : float
         Seconds before the first retry; doubled at each further retry.
+    max_retry_time : float
+        Seconds the model may keep failing, with no success in between, before the engine
+        gives up with :class:`ModelQueryError` (a dead server is not retried for minutes).
+    rebuild_cache : bool
+        A corrupted cache file is moved aside and replaced by one holding its readable rows
+        (otherwise it raises :class:`~interplay.runtime.cache.CacheCorruptError`).
     backend : {"local", "ray"}
         Run the model in this process, or on a pool of Ray actors.
     ray_address : str, optional
@@ -165,6 +185,8 @@ class EngineOptions:
     progress: bool = False
     max_retries: int = 2
     retry_backoff: float = 0.5
+    max_retry_time: float = 30.0
+    rebuild_cache: bool = False
     backend: str = "local"
     ray_address: str | None = None
     num_actors: int | None = None
@@ -304,6 +326,12 @@ class QueryEngine:
         split in halves to isolate the rows that fail.
     retry_backoff : float
         Seconds before the first retry.
+    max_retry_time : float
+        Seconds the model may keep failing with no success in between before the engine
+        gives up and raises :class:`ModelQueryError` (default 30).
+    rebuild_cache : bool
+        Recover from a corrupted cache file: move it aside and start a new one with its
+        readable rows (default: raise a ``CacheCorruptError`` naming the file).
     backend : {"local", "ray"}
         Where the model runs.
     ray_address : str, optional
@@ -323,6 +351,10 @@ class QueryEngine:
 
     Notes
     -----
+    Cache problems never lose work: a read-only cache serves its hits, and values that cannot
+    be stored (read-only file, full disk) are kept in memory, counted in
+    ``stats.n_unsaved`` and announced once with a ``CacheWarning``.
+
     Failure handling: a batch that raises (or returns NaN/inf for some rows) is retried up to
     ``max_retries`` times; then it is split in halves, and halves that fail are split again,
     down to single masks, which are reported. Rows that succeed along the way are kept. Until
@@ -343,6 +375,8 @@ class QueryEngine:
         progress: bool = False,
         max_retries: int = 2,
         retry_backoff: float = 0.5,
+        max_retry_time: float = 30.0,
+        rebuild_cache: bool = False,
         backend: str = "local",
         ray_address: str | None = None,
         num_actors: int | None = None,
@@ -368,6 +402,8 @@ class QueryEngine:
             raise ValueError(f"max_retries must be non-negative, got {max_retries}")
         if float(retry_backoff) < 0:
             raise ValueError(f"retry_backoff must be non-negative, got {retry_backoff}")
+        if not float(max_retry_time) >= 0:
+            raise ValueError(f"max_retry_time must be non-negative, got {max_retry_time}")
         backend = str(backend).lower()
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}; valid: {', '.join(BACKENDS)}")
@@ -401,6 +437,8 @@ class QueryEngine:
         self.progress = bool(progress)
         self.max_retries = int(max_retries)
         self.retry_backoff = float(retry_backoff)
+        self.max_retry_time = float(max_retry_time)
+        self.rebuild_cache = bool(rebuild_cache)
         self.backend = backend
         self.ray_address = ray_address
         self.num_actors = None if num_actors is None else int(num_actors)
@@ -415,6 +453,8 @@ class QueryEngine:
         self._cost_fn: Callable[[np.ndarray], Any] | None = None
         self._ever_succeeded = False
         self._isolated_failures = 0
+        self._failing_since: float | None = None  # first failure since the last success
+        self._cache_writable = True
 
     @classmethod
     def from_options(
@@ -477,8 +517,21 @@ class QueryEngine:
                 self._fingerprint,
                 self.n_features,
                 alphabet_size=self.alphabet_size,
+                rebuild=self.rebuild_cache,
             )
-            self._cache.open()  # create the file (WAL mode, table) now, not mid-run
+            try:
+                self._cache.open()  # create the file (WAL mode, table) now, not mid-run
+            except BaseException:
+                self.close()
+                raise
+            if self._cache.read_only:
+                self._cache_writable = False
+                warnings.warn(
+                    f"the cache file {str(self.cache_path)!r} is read-only: its values are "
+                    "used, new values are kept in memory only",
+                    CacheWarning,
+                    stacklevel=4,
+                )
 
     def fingerprint(self) -> str:
         """Identity of the model behind this engine (for caches one level up)."""
@@ -646,6 +699,21 @@ class QueryEngine:
         stats = self.stats
 
         def fail(job: _Job, error: BaseException | str) -> None:
+            if isinstance(error, ModelUnavailableError):  # the adapter has retried already
+                raise ModelQueryError(
+                    str(error), np.zeros(0, dtype=np.intp), masks[:0], [_describe(error)]
+                ) from error
+            now = time.perf_counter()
+            if self._failing_since is None:
+                self._failing_since = now
+            elif now - self._failing_since > self.max_retry_time:
+                raise ModelQueryError(
+                    f"the model has failed on every call for {now - self._failing_since:.0f} s "
+                    f"(max_retry_time={self.max_retry_time:g}); last error: {_describe(error)}",
+                    np.zeros(0, dtype=np.intp),
+                    masks[:0],
+                    [_describe(error)],
+                ) from (error if isinstance(error, BaseException) else None)
             if job.attempt < self.max_retries and not job.split:
                 wait = self.retry_backoff * 2.0**job.attempt
                 retry = _Job(job.rows, job.attempt + 1)
@@ -693,11 +761,11 @@ class QueryEngine:
                 good = job.rows[finite]
                 if good.size:
                     self._ever_succeeded = True
+                    self._failing_since = None
                     good_values = batch_values[finite]
                     values[good] = good_values
                     good_keys = [keys[i] for i in good.tolist()]
-                    if self._cache is not None:
-                        self._cache.store(good_keys, good_values)  # committed now
+                    self._store(good_keys, good_values)  # committed now
                     self._memory.update(zip(good_keys, good_values.tolist()))
                     stats.n_evaluated += good.size
                     if bar is not None:
@@ -712,6 +780,25 @@ class QueryEngine:
             if bar is not None:
                 bar.close()
         return values, failed
+
+    def _store(self, keys: list[bytes], values: np.ndarray) -> None:
+        """Commit values to the on-disk cache; when that fails, keep them in memory, count
+        them and say so once (a full disk must not stop or lose the run)."""
+        if self._cache is None:
+            return
+        if self._cache_writable:
+            try:
+                self._cache.store(keys, values)
+                return
+            except CacheError as exc:
+                self._cache_writable = False
+                warnings.warn(
+                    f"{exc}. The values computed from now on are kept in memory only (the "
+                    "result is complete; an interrupted run would recompute them)",
+                    CacheWarning,
+                    stacklevel=4,
+                )
+        self.stats.n_unsaved += len(keys)
 
     def __repr__(self) -> str:
         model = self.model_fn if self.model_fn is not None else self.model_factory

@@ -1,4 +1,9 @@
-"""A small progress bar for model queries, written to stderr (no dependency)."""
+"""A small progress bar for model queries, written to stderr (no dependency).
+
+On a terminal the bar redraws one line in place (carriage returns). When the stream is not a
+terminal (a log file, a pipe, a CI job), it writes a plain line now and then instead, so logs
+hold readable lines rather than one line with hundreds of carriage returns.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +39,11 @@ class ProgressBar:
         Least number of seconds between two redraws.
     width : int
         Number of characters of the bar itself.
+    interactive : bool, optional
+        Redraw in place with ``\\r``; default: when the stream is a terminal.
+    plain_interval : float
+        Not interactive: least number of seconds between two plain lines (the final state
+        is always written).
     """
 
     def __init__(
@@ -44,12 +54,19 @@ class ProgressBar:
         stream: TextIO | None = None,
         min_interval: float = 0.1,
         width: int = 24,
+        interactive: bool | None = None,
+        plain_interval: float = 30.0,
     ) -> None:
         self.total = max(int(total), 0)
         self.description = description
         self.stream = stream if stream is not None else sys.stderr
         self.min_interval = float(min_interval)
         self.width = int(width)
+        if interactive is None:
+            isatty = getattr(self.stream, "isatty", None)
+            interactive = bool(isatty()) if callable(isatty) else False
+        self.interactive = bool(interactive)
+        self.plain_interval = float(plain_interval)
         self.done = 0
         self._start = time.perf_counter()
         self._last_draw = -float("inf")
@@ -59,7 +76,8 @@ class ProgressBar:
         """Record ``count`` more queries finished, redrawing at most every ``min_interval``."""
         self.done = min(self.done + int(count), self.total)
         now = time.perf_counter()
-        if now - self._last_draw >= self.min_interval or self.done >= self.total:
+        interval = self.min_interval if self.interactive else self.plain_interval
+        if now - self._last_draw >= interval or (self.interactive and self.done >= self.total):
             self._draw(now)
 
     def text(self, now: float | None = None) -> str:
@@ -78,7 +96,10 @@ class ProgressBar:
 
     def _draw(self, now: float) -> None:
         self._last_draw = now
-        self.stream.write("\r" + self.text(now))
+        if self.interactive:
+            self.stream.write("\r" + self.text(now))
+        else:
+            self.stream.write(self.text(now) + "\n")
         self.stream.flush()
 
     def close(self) -> None:
@@ -87,5 +108,6 @@ class ProgressBar:
             return
         self._closed = True
         self._draw(time.perf_counter())
-        self.stream.write("\n")
+        if self.interactive:
+            self.stream.write("\n")
         self.stream.flush()

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ActorLostError", "RayActorPool", "import_ray"]
+__all__ = ["ActorLostError", "RayActorPool", "connect_ray", "import_ray"]
 
 _INSTALL_HINT = (
     "backend='ray' needs Ray, which is not installed; install it with "
@@ -33,6 +33,67 @@ def import_ray() -> Any:
     except ImportError as exc:
         raise ImportError(_INSTALL_HINT) from exc
     return ray
+
+
+#: the address this process joined with :func:`connect_ray` (``None``: a local Ray)
+_joined_address: list[str | None] = []
+
+
+def connect_ray(address: str | None = None) -> Any:
+    """Initialise Ray in this process, once: join the cluster at ``address`` (``"auto"``,
+    ``"ray://host:10001"``) or, with ``None``, start a local one. Return the :mod:`ray` module.
+
+    Raises
+    ------
+    ImportError
+        Ray is not installed (the message says how to install it).
+    ConnectionError
+        No cluster answers at ``address`` (one line saying what to do).
+    """
+    ray = import_ray()
+    if address is not None:
+        _probe(address)  # a wrong address is an error even when Ray already runs here
+    if ray.is_initialized():
+        return ray
+    kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
+    if address is not None:
+        kwargs = {"address": address}
+    try:
+        ray.init(**kwargs)
+    except (ConnectionError, ValueError, RuntimeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ConnectionError(
+            f"cannot join the Ray cluster at {address!r} ({first}); start one with "
+            "`ray start --head`, or leave out the address to start a local one"
+        ) from None
+    _joined_address[:] = [address]
+    return ray
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Fail fast when nothing listens at a ``host:port`` or ``ray://host:port`` address
+    (``ray.init`` itself keeps retrying such an address for minutes)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    if address == "auto":
+        return
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if not host or not port:
+        raise ConnectionError(
+            f"the Ray address {address!r} is not 'auto', 'host:port' or 'ray://host:port'"
+        )
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise ConnectionError(
+            f"no Ray cluster answers at {address!r} ({exc.strerror or exc}); start one with "
+            "`ray start --head`, or leave out the address to start a local one"
+        ) from None
 
 
 class ActorLostError(RuntimeError):
@@ -177,13 +238,10 @@ class RayActorPool:
         """Connect to Ray, create the actors and wait until each has built its model."""
         if self._actors:
             return
-        ray = self._ray = import_ray()
-        if not ray.is_initialized():
-            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": True}
-            if self.address is not None:
-                kwargs = {"address": self.address}
-            ray.init(**kwargs)
-        elif self.address is not None:
+        ray = import_ray()
+        joined_elsewhere = ray.is_initialized() and _joined_address != [self.address]
+        self._ray = connect_ray(self.address)
+        if joined_elsewhere and self.address is not None:
             warnings.warn(
                 f"Ray is already initialised in this process; ray_address={self.address!r} is "
                 "ignored (call ray.shutdown() first to connect elsewhere)",

@@ -11,6 +11,13 @@ either dropped or replaced by a mask string. The value of a masked prompt is
 
 Both value functions expose ``fingerprint()`` (for caches) and ``cost(masks)`` (an estimate
 of the length of each masked prompt, for batching by length).
+
+Input limits are explicit: when the model reports a context limit, the longest prompt (plus,
+for an LM, the answer) is measured in the model's own tokens before any query. Past the limit
+the model would silently cut the text (the last features would then "change nothing"), so
+this is a :class:`ContextLengthError` naming the limit and the excess; with
+``truncate=True`` the features that do not fit are cut instead, with a warning listing them,
+and are excluded from the explanation (``features_cut``).
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -32,11 +40,13 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "ClassifierValue",
+    "ContextLengthError",
     "GenerativeValue",
     "MaskMode",
     "TextFeatures",
     "TextValueFunction",
     "Unit",
+    "fit_to_context",
     "split_text",
 ]
 
@@ -133,7 +143,7 @@ class TextFeatures:
 
     def __post_init__(self) -> None:
         if len(self.pieces) < 1:
-            raise ValueError("the text has no features to explain (it is empty)")
+            raise ValueError("the text has no features to explain (it is empty); give a non-empty text")
         if len(self.separators) != len(self.pieces) + 1:
             raise ValueError(
                 f"{len(self.separators)} separators for {len(self.pieces)} pieces; "
@@ -257,6 +267,121 @@ class TextFeatures:
         }
 
 
+class ContextLengthError(ValueError):
+    """The prompt does not fit in the model's context (it would be cut silently)."""
+
+
+def _token_budget(
+    model: TextModel, features: TextFeatures, mask_string: str | None
+) -> tuple[int, np.ndarray]:
+    """Tokens of the text around the features, and the most each feature can add.
+
+    Returns
+    -------
+    fixed : int
+        Tokens of the prompt with every feature removed (template, special tokens, prefix).
+    extra : (n,) int array
+        Feature i's share: the tokens it adds kept, or replaced by ``mask_string``, whichever
+        is more. ``fixed + extra.sum()`` bounds every masked prompt: tokenisers split at the
+        white space between features, so a prompt's tokens are the sum of its parts.
+    """
+    n = features.n_features
+    fixed = model.count_tokens(features.render(np.zeros((1, n), bool))[0])
+    alone = features.render(np.eye(n, dtype=bool))
+    extra = np.array([model.count_tokens(text) for text in alone]) - fixed
+    if mask_string is not None:
+        masks_only = TextFeatures((mask_string,) * n, features.separators, features.unit,
+                                  features.prefix, features.suffix)
+        replaced = masks_only.render(np.eye(n, dtype=bool))
+        extra = np.maximum(extra, np.array([model.count_tokens(t) for t in replaced]) - fixed)
+    return int(fixed), np.maximum(extra, 0)
+
+
+def _first_features(features: TextFeatures, k: int) -> TextFeatures:
+    """The first ``k`` features, with the same fixed text around them."""
+    return TextFeatures(
+        features.pieces[:k],
+        features.separators[:k] + features.separators[-1:],
+        features.unit,
+        features.prefix,
+        features.suffix,
+    )
+
+
+def fit_to_context(
+    model: TextModel,
+    features: TextFeatures,
+    *,
+    mask_string: str | None = None,
+    reserve: int = 0,
+    truncate: bool = False,
+) -> tuple[TextFeatures, tuple[str, ...]]:
+    """Check that every masked prompt fits in the model's context; cut features if allowed.
+
+    Parameters
+    ----------
+    model : TextModel
+        Its ``context_limit()`` (``None``: nothing to check) and ``count_tokens(text)``.
+    features : TextFeatures
+        The prompt's features.
+    mask_string : str, optional
+        Replacement of masked features (``None``: removed).
+    reserve : int
+        Tokens needed after the prompt (an LM's answer).
+    truncate : bool
+        Past the limit, keep the longest run of leading features that fits (with a
+        ``UserWarning`` listing those cut) instead of raising.
+
+    Returns
+    -------
+    features : TextFeatures
+        ``features``, or its first k features when some were cut.
+    cut : tuple of str
+        Names of the features cut (empty when everything fits).
+
+    Raises
+    ------
+    ContextLengthError
+        When the prompt is too long (without ``truncate``), or when even the text around the
+        features leaves no room.
+    """
+    context_limit = getattr(model, "context_limit", None)
+    limit = context_limit() if callable(context_limit) else None
+    if limit is None:
+        return features, ()
+    reserve = int(reserve)
+    fixed, extra = _token_budget(model, features, mask_string)
+    needed = fixed + reserve + np.cumsum(extra)  # the longest prompt with the first k features
+    used = int(needed[-1])
+    if used <= limit:
+        return features, ()
+    n = features.n_features
+    lo = int(np.searchsorted(needed, limit, side="right"))  # the first lo features fit
+    answer = f" ({used - reserve} for the text + {reserve} for the answer)" if reserve else ""
+    what = (
+        f"the longest masked prompt needs {used} tokens{answer}, over the model's limit of "
+        f"{limit} by {used - limit}"
+    )
+    if lo == 0:
+        raise ContextLengthError(f"{what}; even its first feature does not fit: shorten the text")
+    if not truncate:
+        raise ContextLengthError(
+            f"{what}; the model would silently ignore the end of the text. Shorten it, or "
+            f"pass truncate=True (CLI: --truncate) to explain only the first {lo} of {n} "
+            "features"
+        )
+    cut = tuple(features.names()[lo:])
+    listed = [repr(name) for name in cut]
+    shown = ", ".join(listed if len(cut) <= 10 else [*listed[:5], "...", *listed[-5:]])
+    warnings.warn(
+        f"{what}: the last {len(cut)} of {n} features are cut and excluded from the "
+        f"explanation: {shown}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return _first_features(features, lo), cut
+
+
 def _check_mask_mode(mask_mode: str, mask_string: str | None, model: TextModel) -> str | None:
     """Resolve ``(mask_mode, mask_string)`` into the replacement string (None: remove)."""
     if mask_mode not in _MASK_MODES:
@@ -290,6 +415,7 @@ class TextValueFunction:
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
         if isinstance(features, str):
             features = TextFeatures.from_text(features, unit)
@@ -301,8 +427,19 @@ class TextValueFunction:
         self.features = features
         self.mask_string = _check_mask_mode(mask_mode, mask_string, model)
         self.mask_mode = "remove" if self.mask_string is None else "replace"
+        self.truncate = bool(truncate)
+        #: names of the features cut because they did not fit in the model's context
+        self.features_cut: tuple[str, ...] = ()
         self.n_calls = 0
         self.n_rows = 0
+
+    def _fit_to_context(self, reserve: int = 0) -> None:
+        """Check the prompt against the model's context before any query (see
+        :func:`fit_to_context`); keep only the features that fit when truncating."""
+        self.features, self.features_cut = fit_to_context(
+            self.model, self.features, mask_string=self.mask_string, reserve=reserve,
+            truncate=self.truncate,
+        )
 
     @property
     def n_features(self) -> int:
@@ -396,6 +533,10 @@ class ClassifierValue(TextValueFunction):
         ``auto`` takes the model's default (``replace`` with its mask token when it has one).
     mask_string : str, optional
         Replacement text for ``mask_mode="replace"``.
+    truncate : bool
+        When the prompt is longer than the model reads, explain only the features that fit
+        (with a warning naming those cut, see ``features_cut``) instead of raising
+        :class:`ContextLengthError`.
 
     Attributes
     ----------
@@ -417,10 +558,13 @@ class ClassifierValue(TextValueFunction):
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
-        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string)
+        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string,
+                         truncate=truncate)
         if output not in _OUTPUTS:
             raise ValueError(f"unknown output {output!r}; valid: {', '.join(_OUTPUTS)}")
+        self._fit_to_context()
         self.output = output
         self.full_logits = self._logits([self.features.text])[0]
         labels = list(getattr(model, "labels", []) or [])
@@ -470,11 +614,15 @@ class GenerativeValue(TextValueFunction):
     features : TextFeatures or str
         The prompt's features (a str is split at ``unit``).
     answer : str, optional
-        The answer to explain; default: generated once, greedily, on the full prompt.
+        The answer to explain; default: generated once, greedily, on the full prompt. A given
+        answer is scored on the same token ids as the model's own generation of it (see
+        ``LanguageModel.prepare_answer``).
     max_new_tokens : int
         Length limit of the generated answer.
-    unit, mask_mode, mask_string
-        As in :class:`ClassifierValue` (``auto`` removes masked features for most LMs).
+    unit, mask_mode, mask_string, truncate
+        As in :class:`ClassifierValue` (``auto`` removes masked features for most LMs); the
+        room the answer needs (its tokens, or ``max_new_tokens`` before it is generated)
+        counts against the context.
 
     Attributes
     ----------
@@ -496,14 +644,23 @@ class GenerativeValue(TextValueFunction):
         unit: str = "word",
         mask_mode: str = "auto",
         mask_string: str | None = None,
+        truncate: bool = False,
     ) -> None:
-        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string)
-        if answer is None:
-            if int(max_new_tokens) < 1:
-                raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
-            answer = model.generate(self.features.text, max_new_tokens=int(max_new_tokens))
-        if not isinstance(answer, str):
+        super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string,
+                         truncate=truncate)
+        if int(max_new_tokens) < 1:
+            raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
+        if answer is not None and not isinstance(answer, str):
             raise TypeError(f"answer must be a str, got {type(answer).__name__}")
+        if answer is None:
+            self._fit_to_context(reserve=int(max_new_tokens))
+            answer = model.generate(self.features.text, max_new_tokens=int(max_new_tokens))
+        elif answer.strip():
+            own_ids = getattr(model, "answer_token_ids", None)
+            self._fit_to_context(reserve=len(own_ids(answer)) if callable(own_ids) else 0)
+            prepare = getattr(model, "prepare_answer", None)
+            if callable(prepare):
+                prepare(self.features.text, answer, max_new_tokens=int(max_new_tokens))
         if not answer.strip():
             raise ValueError(
                 "the answer to explain is empty (the model generated nothing); "
