@@ -21,7 +21,7 @@ import numpy as np
 
 from interplay.models.base import LanguageModel, TextClassifier
 
-__all__ = ["HFCausalLM", "HFClassifier", "model_identity", "resolve_device"]
+__all__ = ["HFCausalLM", "HFClassifier", "check_model_path", "model_identity", "resolve_device"]
 
 
 def _torch():
@@ -68,7 +68,8 @@ def _load_tokenizer(path: Any, tokenizer: Any, **kwargs: Any):
     return AutoTokenizer.from_pretrained(source, local_files_only=True, **kwargs)
 
 
-def _check_path(path: Any) -> str:
+def check_model_path(path: Any) -> str:
+    """``path`` as a str when it exists; else a FileNotFoundError that says how to get a model."""
     p = Path(path).expanduser()
     if not p.exists():
         raise FileNotFoundError(
@@ -125,7 +126,7 @@ class HFClassifier(_HFBase, TextClassifier):
         if isinstance(model, (str, Path)):
             from transformers import AutoModelForSequenceClassification
 
-            path = _check_path(model)
+            path = check_model_path(model)
             self.model = AutoModelForSequenceClassification.from_pretrained(
                 path, local_files_only=True
             )
@@ -218,7 +219,7 @@ class HFCausalLM(_HFBase, LanguageModel):
         if isinstance(model, (str, Path)):
             from transformers import AutoModelForCausalLM
 
-            path = _check_path(model)
+            path = check_model_path(model)
             if isinstance(dtype, str):
                 dtype = getattr(torch, dtype)
             self.model = AutoModelForCausalLM.from_pretrained(
