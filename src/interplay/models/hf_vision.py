@@ -53,10 +53,8 @@ def _load(model: Any, processor: Any, auto_model: str, auto_processor: str) -> t
 
 def _place(model: Any, device: Any, batch_size: Any, num_threads: int | None) -> tuple[Any, int]:
     """Move ``model`` to its device in eval mode; return (device, batch size)."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)):
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size}")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be positive, got {batch_size}")
     if num_threads is not None:
         import torch
 

@@ -58,9 +58,8 @@ def build_tiny_clip(directory: str | Path, *, seed: int = 0) -> Path:
     """Save a tiny random CLIP model and its processor (image processor and a byte-level BPE
     tokenizer) to ``directory``."""
     import torch
-    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
-
     from tokenizers.processors import TemplateProcessing
+    from transformers import CLIPConfig, CLIPModel, CLIPProcessor
 
     tokenizer = build_tiny_tokenizer()
     # CLIP's text tower reads the embedding at the first end-of-text token: end every text

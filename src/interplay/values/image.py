@@ -28,7 +28,7 @@ import numpy as np
 from scipy.special import log_softmax
 
 from interplay.values.base import check_masks, check_outputs
-from interplay.values.image_features import ImageFeatures
+from interplay.values.image_features import ImageFeatures, check_positive_int
 from interplay.values.text import TextFeatures
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,14 +37,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["ImageClassifierValue", "ImageValueFunction", "VisionLanguageValue"]
 
 _OUTPUTS = ("logit", "probability", "log_probability")
-
-
-def _check_chunk_size(chunk_size: Any) -> int:
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)):
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size}")
-    return int(chunk_size)
 
 
 class ImageValueFunction:
@@ -64,7 +56,7 @@ class ImageValueFunction:
             )
         self.model = model
         self.features = features
-        self.chunk_size = _check_chunk_size(chunk_size)
+        self.chunk_size = check_positive_int(chunk_size, "chunk_size")
         self.n_calls = 0
         self.n_rows = 0
 
@@ -173,6 +165,8 @@ class ImageClassifierValue(ImageValueFunction):
             isinstance(target, bool) or not isinstance(target, (int, np.integer))
         ):
             raise TypeError(f"target must be an int, a label or None, got {target!r}")
+        if labels and isinstance(target, (int, np.integer)) and not 0 <= target < len(labels):
+            raise ValueError(f"target class {target} outside range(0, {len(labels)})")
         self.output = output
         self.full_logits = self._logits(features.image[None])[0]
         n_classes = self.full_logits.shape[0]

@@ -22,11 +22,20 @@ import numpy as np
 
 from interplay.values.base import check_masks
 
-__all__ = ["Baseline", "ImageFeatures", "as_image", "make_baseline"]
+__all__ = ["Baseline", "ImageFeatures", "as_image", "check_positive_int", "make_baseline"]
 
 Baseline = Literal["mean", "blur", "zeros"]
 _BASELINES: tuple[str, ...] = get_args(Baseline)
 _KINDS = ("grid", "superpixels", "segments")
+
+
+def check_positive_int(value: Any, name: str) -> int:
+    """``value`` as an int ≥ 1; a TypeError for a non-integer, a ValueError for one below 1."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a positive int, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive int, got {value}")
+    return int(value)
 
 
 def as_image(image: Any, name: str = "image") -> np.ndarray:
@@ -230,9 +239,7 @@ class ImageFeatures:
         height, width, _ = image.shape
         for label, value, limit, axis in (("rows", rows, height, "height"),
                                           ("cols", cols, width, "width")):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{label} must be a positive int, got {value!r}")
-            if value > limit:
+            if check_positive_int(value, label) > limit:
                 raise ValueError(
                     f"{label}={value} is larger than the image's {axis} ({limit} pixels): "
                     f"use at most {limit} {label}"
@@ -267,9 +274,7 @@ class ImageFeatures:
             What a removed superpixel shows (see :func:`make_baseline`).
         """
         image = as_image(image)
-        if isinstance(n_segments, bool) or not isinstance(n_segments, (int, np.integer)):
-            raise ValueError(f"n_segments must be a positive int, got {n_segments!r}")
-        if not 1 <= n_segments <= image.shape[0] * image.shape[1]:
+        if check_positive_int(n_segments, "n_segments") > image.shape[0] * image.shape[1]:
             raise ValueError(
                 f"n_segments={n_segments} must be between 1 and the number of pixels "
                 f"({image.shape[0] * image.shape[1]})"
