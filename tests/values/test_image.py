@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 import interplay
-from interplay.models.image_base import FunctionImageClassifier, FunctionVisionLanguageModel
 from interplay.values.image import ImageClassifierValue, VisionLanguageValue
 from interplay.values.image_features import ImageFeatures
 from interplay.values.text import TextFeatures
@@ -77,14 +76,17 @@ def test_masks_are_scored_in_chunks_with_the_same_values():
     assert chunked.n_rows == 20 and chunked(np.zeros((0, 16), bool)).shape == (0,)
 
 
-def _planted_classifier(features: ImageFeatures, a: int, b: int, c: int):
-    """logit = 4 · mean(patch a) · mean(patch b) + 2 · mean(patch c)."""
+class PlantedClassifier:
+    """logit 1 = 4 · mean(patch a) · mean(patch b) + 2 · mean(patch c); logit 0 = 0."""
 
-    def logits(images):
-        pa, pb, pc = (_patch_mean(images, features, p) for p in (a, b, c))
-        return 4.0 * pa * pb + 2.0 * pc
+    labels = ("other", "planted")
 
-    return FunctionImageClassifier(logits, name="planted")
+    def __init__(self, features: ImageFeatures, a: int, b: int, c: int) -> None:
+        self.features, self.patches = features, (a, b, c)
+
+    def predict_logits(self, images):
+        pa, pb, pc = (_patch_mean(images, self.features, p) for p in self.patches)
+        return np.stack([np.zeros(len(images)), 4.0 * pa * pb + 2.0 * pc], axis=1)
 
 
 def _mobius_oracle(value, n: int) -> dict[tuple[int, ...], float]:
@@ -104,7 +106,7 @@ def _mobius_oracle(value, n: int) -> dict[tuple[int, ...], float]:
 
 def test_a_planted_patch_pair_is_recovered_exactly_by_spex():
     features = ImageFeatures.grid(_photo(12, 12, seed=4), 3, baseline="mean")
-    value = ImageClassifierValue(_planted_classifier(features, 1, 7, 4), features)
+    value = ImageClassifierValue(PlantedClassifier(features, 1, 7, 4), features, target=1)
     oracle = _mobius_oracle(value, 9)
     assert (1, 7) in oracle and set(oracle) <= {(), (1,), (7,), (4,), (1, 7)}
     result = interplay.explain(value, 9, method="spex", max_order=2, random_state=0,
@@ -118,7 +120,7 @@ def test_a_planted_patch_pair_is_recovered_exactly_by_spex():
 
 def test_a_planted_patch_pair_is_the_top_pair_for_proxyspex():
     features = ImageFeatures.grid(_photo(16, 16, seed=5), 4, baseline="zeros")
-    value = ImageClassifierValue(_planted_classifier(features, 2, 13, 8), features)
+    value = ImageClassifierValue(PlantedClassifier(features, 2, 13, 8), features, target=1)
     result = interplay.explain(value, 16, method="proxyspex", budget=400, max_order=2,
                                random_state=0)
     top = result.to_mobius().top(1, min_order=2)[0]
@@ -127,22 +129,25 @@ def test_a_planted_patch_pair_is_the_top_pair_for_proxyspex():
     assert top.value == pytest.approx(4.0 * means[0] * means[1], rel=0.05)
 
 
-def _vlm(features: ImageFeatures, patch: int, word: str, calls: list):
-    """log p(answer) = -3 + 2 · [word in question] · mean(patch)."""
+class PlantedVLM:
+    """Answers " a red square"; log p(answer) = -3 + 2 · [word in question] · mean(patch)."""
 
-    def answer_logprobs(images, questions, answer):
-        calls.append(len(questions))
-        has_word = np.array([word in q.split() for q in questions], float)
-        return -3.0 + 2.0 * has_word * _patch_mean(images, features, patch)
+    def __init__(self, features: ImageFeatures, patch: int, word: str, calls: list) -> None:
+        self.features, self.patch, self.word, self.calls = features, patch, word, calls
 
-    return FunctionVisionLanguageModel(lambda image, question: " a red square", answer_logprobs,
-                                       name="planted-vlm")
+    def generate(self, image, question, *, max_new_tokens=32):
+        return " a red square"
+
+    def answer_logprobs(self, images, questions, answer):
+        self.calls.append(len(questions))
+        has_word = np.array([self.word in q.split() for q in questions], float)
+        return -3.0 + 2.0 * has_word * _patch_mean(images, self.features, self.patch)
 
 
 def test_vision_language_features_are_regions_then_words():
     features = ImageFeatures.grid(_photo(), 2)
     calls: list[int] = []
-    value = VisionLanguageValue(_vlm(features, 3, "colour", calls), features,
+    value = VisionLanguageValue(PlantedVLM(features, 3, "colour", calls), features,
                                 "what colour is it?")
     assert value.answer == " a red square"
     assert value.n_image_features == 4 and value.n_text_features == 4 and value.n_features == 8
@@ -152,10 +157,10 @@ def test_vision_language_features_are_regions_then_words():
     images, questions = value.render(masks)
     assert questions == ["colour is it?", "what colour is it?"]
     np.testing.assert_array_equal(images, features.render(masks[:, :4]))
-    replaced = VisionLanguageValue(_vlm(features, 3, "colour", calls), features,
+    replaced = VisionLanguageValue(PlantedVLM(features, 3, "colour", calls), features,
                                    "what colour is it?", mask_string="_")
     assert replaced.render(masks[:1])[1] == ["_ colour is it?"]
-    image_only = VisionLanguageValue(_vlm(features, 3, "colour", calls), features,
+    image_only = VisionLanguageValue(PlantedVLM(features, 3, "colour", calls), features,
                                      TextFeatures.from_text("what colour is it?"),
                                      question_features=False, answer="red")
     assert image_only.n_features == 4 and image_only.answer == "red"
@@ -165,7 +170,7 @@ def test_vision_language_features_are_regions_then_words():
 def test_vision_language_value_reproduces_the_model_and_chunks():
     features = ImageFeatures.grid(_photo(), 2)
     calls: list[int] = []
-    model = _vlm(features, 3, "colour", calls)
+    model = PlantedVLM(features, 3, "colour", calls)
     value = VisionLanguageValue(model, features, "what colour is it?", chunk_size=2)
     direct = model.answer_logprobs(features.image[None], ["what colour is it?"], value.answer)
     assert value.full_value == direct[0]
@@ -180,7 +185,7 @@ def test_a_planted_cross_modal_pair_is_recovered():
     features = ImageFeatures.grid(_photo(12, 12, seed=6), 3, baseline="zeros")
     calls: list[int] = []
     question = "is the top right square red or blue?"
-    value = VisionLanguageValue(_vlm(features, 2, "red", calls), features, question)
+    value = VisionLanguageValue(PlantedVLM(features, 2, "red", calls), features, question)
     n = value.n_features
     assert n == 9 + 8
     result = interplay.explain(value, n, method="spex", max_order=2, random_state=0,
@@ -202,7 +207,7 @@ def test_fingerprint_is_stable_and_tells_settings_apart():
         model, ImageFeatures.grid(_photo(), 4, baseline="zeros")
     ).fingerprint() != first
     calls: list[int] = []
-    vlm = _vlm(features, 3, "red", calls)
+    vlm = PlantedVLM(features, 3, "red", calls)
     one = VisionLanguageValue(vlm, features, "is it red?").fingerprint()
     assert VisionLanguageValue(vlm, features, "is it red?", answer="no").fingerprint() != one
     assert VisionLanguageValue(vlm, features, "is it blue?").fingerprint() != one
@@ -224,7 +229,7 @@ def test_bad_settings_fail_before_any_model_query():
     with pytest.raises(TypeError, match="features must be an ImageFeatures"):
         ImageClassifierValue(model, _photo())
     calls: list[int] = []
-    vlm = _vlm(features, 3, "red", calls)
+    vlm = PlantedVLM(features, 3, "red", calls)
     with pytest.raises(TypeError, match="question must be a str"):
         VisionLanguageValue(vlm, features, ["is", "it"])
     with pytest.raises(ValueError, match="max_new_tokens must be positive"):
@@ -239,8 +244,13 @@ def test_bad_settings_fail_before_any_model_query():
         value(np.ones((2, 15), bool))
 
 
+class BrokenClassifier:
+    def predict_logits(self, images):
+        return np.zeros((1, 2, 2))
+
+
 def test_a_model_returning_the_wrong_shape_is_named():
     features = ImageFeatures.grid(_photo(), 2)
-    broken = FunctionImageClassifier(lambda images: np.zeros((1, 2, 2)))
+    broken = BrokenClassifier()
     with pytest.raises(ValueError, match=r"logits of shape \(1, 2, 2\) for 1 images"):
         ImageClassifierValue(broken, features)

@@ -68,8 +68,7 @@ def _load_tokenizer(path: Any, tokenizer: Any, **kwargs: Any):
     return AutoTokenizer.from_pretrained(source, local_files_only=True, **kwargs)
 
 
-def check_model_path(path: Any) -> str:
-    """``path`` as a str when it exists; else a FileNotFoundError that says how to get a model."""
+def _check_path(path: Any) -> str:
     p = Path(path).expanduser()
     if not p.exists():
         raise FileNotFoundError(
@@ -126,7 +125,7 @@ class HFClassifier(_HFBase, TextClassifier):
         if isinstance(model, (str, Path)):
             from transformers import AutoModelForSequenceClassification
 
-            path = check_model_path(model)
+            path = _check_path(model)
             self.model = AutoModelForSequenceClassification.from_pretrained(
                 path, local_files_only=True
             )
@@ -219,7 +218,7 @@ class HFCausalLM(_HFBase, LanguageModel):
         if isinstance(model, (str, Path)):
             from transformers import AutoModelForCausalLM
 
-            path = check_model_path(model)
+            path = _check_path(model)
             if isinstance(dtype, str):
                 dtype = getattr(torch, dtype)
             self.model = AutoModelForCausalLM.from_pretrained(
@@ -409,3 +408,7 @@ class HFCausalLM(_HFBase, LanguageModel):
             extra = f"{self.chat_template}|{self.system_prompt}"
             self._identity += ":" + hashlib.sha256(extra.encode()).hexdigest()[:8]
         return self._identity
+
+
+#: The local-path check (a FileNotFoundError that says how to get a model), for other adapters.
+check_model_path = _check_path

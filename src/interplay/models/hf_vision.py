@@ -72,6 +72,17 @@ def _check_images(images: Any) -> np.ndarray:
     return arr
 
 
+def _pixel_batches(processor: Any, images: Any, batch_size: int, device: Any):
+    """Yield (first row, pixel tensor on ``device``) for the (N, H, W, C) ``images``, in
+    batches of ``batch_size`` images."""
+    images = _check_images(images)
+    for start in range(0, images.shape[0], batch_size):
+        batch = processor(
+            images=list(images[start : start + batch_size]), return_tensors="pt", **_CHANNELS_LAST
+        )
+        yield start, batch["pixel_values"].to(device)
+
+
 def _identity(model: Any, processor: Any, kind: str, extra: str = "") -> str:
     """Model identity plus a digest of the processor's settings and ``extra``."""
     settings = processor.to_json_string() if hasattr(processor, "to_json_string") else ""
@@ -85,7 +96,31 @@ def _pooled(output: Any):
     return output if hasattr(output, "ndim") else output.pooler_output
 
 
-class HFImageClassifier(ImageClassifier):
+class _PixelScorer(ImageClassifier):
+    """Shared batching of the image adapters: subclasses turn a batch of pixel tensors into
+    logits (:meth:`_batch_logits`)."""
+
+    model: Any
+    processor: Any
+    device: Any
+    batch_size: int
+
+    def predict_logits(self, images: np.ndarray) -> np.ndarray:
+        """(N, K) float array of logits for (N, H, W, C) images."""
+        import torch
+
+        out = np.zeros((len(images), len(self.labels)))
+        with torch.inference_mode():
+            batches = _pixel_batches(self.processor, images, self.batch_size, self.device)
+            for start, pixels in batches:
+                out[start : start + pixels.shape[0]] = self._batch_logits(pixels).cpu().numpy()
+        return out
+
+    def _batch_logits(self, pixels: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+class HFImageClassifier(_PixelScorer):
     """A transformers image classifier.
 
     Parameters
@@ -94,12 +129,10 @@ class HFImageClassifier(ImageClassifier):
         A local directory (loaded with ``AutoModelForImageClassification``) or a model.
     processor : str, Path or image processor, optional
         Defaults to the one saved with the model (``AutoImageProcessor``).
-    device : str or torch.device, optional
-        Default: CUDA when available, else the CPU.
+    device, num_threads
+        As in :class:`~interplay.models.hf.HFClassifier`.
     batch_size : int
         Images per forward pass.
-    num_threads : int, optional
-        If given, ``torch.set_num_threads(num_threads)``.
     """
 
     def __init__(
@@ -115,28 +148,12 @@ class HFImageClassifier(ImageClassifier):
             model, processor, "AutoModelForImageClassification", "AutoImageProcessor"
         )
         self.device, self.batch_size = _place(self.model, device, batch_size, num_threads)
-        id2label = getattr(self.model.config, "id2label", None) or {}
-        n_labels = int(getattr(self.model.config, "num_labels", len(id2label)))
-        self.labels = [str(id2label.get(i, f"LABEL_{i}")) for i in range(n_labels)]
+        config = self.model.config  # transformers fills id2label with LABEL_i by default
+        self.labels = [str(config.id2label[i]) for i in range(config.num_labels)]
         self._identity: str | None = None
 
-    def predict_logits(self, images: np.ndarray) -> np.ndarray:
-        """(N, K) float array of logits for (N, H, W, C) images."""
-        import torch
-
-        images = _check_images(images)
-        out = np.zeros((images.shape[0], len(self.labels)))
-        with torch.inference_mode():
-            for start in range(0, images.shape[0], self.batch_size):
-                batch = self.processor(
-                    images=list(images[start : start + self.batch_size]),
-                    return_tensors="pt",
-                    **_CHANNELS_LAST,
-                )
-                pixels = batch["pixel_values"].to(self.device)
-                logits = self.model(pixel_values=pixels).logits
-                out[start : start + pixels.shape[0]] = logits.float().cpu().numpy()
-        return out
+    def _batch_logits(self, pixels: Any) -> Any:
+        return self.model(pixel_values=pixels).logits.float()
 
     def identity(self) -> str:
         if self._identity is None:
@@ -144,7 +161,7 @@ class HFImageClassifier(ImageClassifier):
         return self._identity
 
 
-class HFCLIPClassifier(ImageClassifier):
+class HFCLIPClassifier(_PixelScorer):
     """A CLIP-style model as a zero-shot classifier over the given texts.
 
     Logit k of an image is ``logit_scale · cos(image embedding, text embedding k)`` (plus the
@@ -198,27 +215,12 @@ class HFCLIPClassifier(ImageClassifier):
             self._bias = None if bias is None else bias.float()
         self._identity: str | None = None
 
-    def predict_logits(self, images: np.ndarray) -> np.ndarray:
-        """(N, K) float array: scaled image–text similarities for (N, H, W, C) images."""
-        import torch
-
-        images = _check_images(images)
-        out = np.zeros((images.shape[0], len(self.labels)))
-        with torch.inference_mode():
-            for start in range(0, images.shape[0], self.batch_size):
-                batch = self.processor(
-                    images=list(images[start : start + self.batch_size]),
-                    return_tensors="pt",
-                    **_CHANNELS_LAST,
-                )
-                pixels = batch["pixel_values"].to(self.device)
-                embedded = _pooled(self.model.get_image_features(pixel_values=pixels)).float()
-                embedded = embedded / embedded.norm(dim=-1, keepdim=True)
-                logits = self._scale * embedded @ self._text_embeddings.T
-                if self._bias is not None:
-                    logits = logits + self._bias
-                out[start : start + pixels.shape[0]] = logits.cpu().numpy()
-        return out
+    def _batch_logits(self, pixels: Any) -> Any:
+        """Scaled image–text similarities of a batch of pixel tensors."""
+        embedded = _pooled(self.model.get_image_features(pixel_values=pixels)).float()
+        embedded = embedded / embedded.norm(dim=-1, keepdim=True)
+        logits = self._scale * embedded @ self._text_embeddings.T
+        return logits if self._bias is None else logits + self._bias
 
     def identity(self) -> str:
         if self._identity is None:

@@ -10,26 +10,18 @@ Two kinds of model:
   summed over the answer's tokens, by teacher forcing.
 
 Images are (N, H, W, C) arrays, channels last, uint8 (0–255) or float, as
-:class:`~interplay.values.image_features.ImageFeatures` renders them.
-:class:`FunctionImageClassifier` and :class:`FunctionVisionLanguageModel` wrap plain Python
-functions, so any model plugs in without subclassing.
+:class:`~interplay.values.image_features.ImageFeatures` renders them. The value functions only
+call these methods, so any object that has them plugs in without subclassing.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = [
-    "FunctionImageClassifier",
-    "FunctionVisionLanguageModel",
-    "ImageClassifier",
-    "ImageModel",
-    "VisionLanguageModel",
-]
+__all__ = ["ImageClassifier", "ImageModel", "VisionLanguageModel"]
 
 
 class ImageModel(ABC):
@@ -71,81 +63,3 @@ class VisionLanguageModel(ImageModel):
         self, images: np.ndarray, questions: Sequence[str], answer: str
     ) -> np.ndarray:
         """(N,) float array: log p(answer | image i, question i), summed over its tokens."""
-
-
-class FunctionImageClassifier(ImageClassifier):
-    """An image classifier given by a function ``images -> (N, K) logits``.
-
-    Parameters
-    ----------
-    function : callable
-        ``function((N, H, W, C) array) -> (N, K)`` array (a (N,) array is read as the logit
-        of one positive class against a zero baseline: K = 2).
-    labels : sequence of str, optional
-        Class names.
-    name : str
-        Identity used in cache fingerprints: change it when the function changes.
-    """
-
-    def __init__(
-        self,
-        function: Callable[[np.ndarray], Any],
-        *,
-        labels: Sequence[str] | None = None,
-        name: str = "function",
-    ) -> None:
-        if not callable(function):
-            raise TypeError(f"function must be callable, got {type(function).__name__}")
-        self.function = function
-        self.labels = [str(x) for x in labels] if labels is not None else []
-        self.name = str(name)
-
-    def predict_logits(self, images: np.ndarray) -> np.ndarray:
-        out = np.asarray(self.function(images), dtype=np.float64)
-        if out.ndim == 1:
-            out = np.stack([np.zeros_like(out), out], axis=1)
-        return out
-
-    def identity(self) -> str:
-        return f"function-image-classifier:{self.name}"
-
-
-class FunctionVisionLanguageModel(VisionLanguageModel):
-    """A vision-language model given by two functions.
-
-    Parameters
-    ----------
-    generate : callable
-        ``generate(image, question) -> str``.
-    answer_logprobs : callable
-        ``answer_logprobs(images, questions, answer) -> (N,)`` floats, with ``images`` an
-        (N, H, W, C) array and ``questions`` a list of N str.
-    name : str
-        Identity used in cache fingerprints.
-    """
-
-    def __init__(
-        self,
-        generate: Callable[[np.ndarray, str], str],
-        answer_logprobs: Callable[[np.ndarray, list[str], str], Any],
-        *,
-        name: str = "function",
-    ) -> None:
-        if not callable(generate) or not callable(answer_logprobs):
-            raise TypeError("generate and answer_logprobs must be callable")
-        self._generate = generate
-        self._answer_logprobs = answer_logprobs
-        self.name = str(name)
-
-    def generate(self, image: np.ndarray, question: str, *, max_new_tokens: int = 32) -> str:
-        return str(self._generate(image, question))
-
-    def answer_logprobs(
-        self, images: np.ndarray, questions: Sequence[str], answer: str
-    ) -> np.ndarray:
-        return np.asarray(
-            self._answer_logprobs(images, list(questions), answer), dtype=np.float64
-        )
-
-    def identity(self) -> str:
-        return f"function-vlm:{self.name}"

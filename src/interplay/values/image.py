@@ -69,17 +69,7 @@ class ImageValueFunction:
         return self.features.names()
 
     def __call__(self, masks: Any) -> np.ndarray:
-        """Score masked inputs.
-
-        Parameters
-        ----------
-        masks : (N, n) bool array
-            True keeps a feature.
-
-        Returns
-        -------
-        (N,) float array
-        """
+        """(N,) float array: the values of (N, n) bool masks (True keeps a feature)."""
         masks = check_masks(masks, self.n_features)
         values = np.zeros(masks.shape[0])
         for start in range(0, masks.shape[0], self.chunk_size):

@@ -145,6 +145,19 @@ def make_baseline(
     return out, name
 
 
+def _check_label_map(segments: Any, image: np.ndarray) -> np.ndarray:
+    """``segments`` as an integer (H, W) array matching ``image``; else a clear error."""
+    labels = np.asarray(segments)
+    if labels.shape != image.shape[:2]:
+        raise ValueError(
+            f"segments must have the image's height and width {image.shape[:2]}, "
+            f"got shape {labels.shape}"
+        )
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"segments must be an integer label array, got dtype {labels.dtype}")
+    return labels
+
+
 def _digest(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()
 
@@ -180,14 +193,7 @@ class ImageFeatures:
 
     def __post_init__(self) -> None:
         image = as_image(self.image)
-        segments = np.asarray(self.segments)
-        if segments.shape != image.shape[:2]:
-            raise ValueError(
-                f"segments must have the image's height and width {image.shape[:2]}, "
-                f"got shape {segments.shape}"
-            )
-        if not np.issubdtype(segments.dtype, np.integer):
-            raise TypeError(f"segments must be an integer label array, got dtype {segments.dtype}")
+        segments = _check_label_map(self.segments, image)
         n = int(segments.max()) + 1
         if segments.min() < 0 or np.bincount(segments.ravel(), minlength=n).min() == 0:
             raise ValueError(
@@ -262,16 +268,9 @@ class ImageFeatures:
     ) -> ImageFeatures:
         """SLIC superpixels (``skimage.segmentation.slic``): regions that follow edges.
 
-        Parameters
-        ----------
-        image : (H, W) or (H, W, C) array
-            uint8 or float.
-        n_segments : int
-            Approximate number of superpixels (SLIC may return a few more or fewer).
-        compactness : float
-            SLIC's balance of colour against space (higher: squarer regions).
-        baseline, blur_sigma
-            What a removed superpixel shows (see :func:`make_baseline`).
+        ``n_segments`` is the approximate number of superpixels (SLIC may return a few more
+        or fewer), ``compactness`` SLIC's balance of colour against space (higher: squarer
+        regions); ``image``, ``baseline`` and ``blur_sigma`` are as in :meth:`grid`.
         """
         image = as_image(image)
         if check_positive_int(n_segments, "n_segments") > image.shape[0] * image.shape[1]:
@@ -305,14 +304,7 @@ class ImageFeatures:
         """Regions from a label map the user made (any integer labels; relabelled 0..n-1
         in increasing order of label)."""
         image = as_image(image)
-        labels = np.asarray(segments)
-        if labels.shape != image.shape[:2]:
-            raise ValueError(
-                f"segments must have the image's height and width {image.shape[:2]}, "
-                f"got shape {labels.shape}"
-            )
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise TypeError(f"segments must be an integer label array, got dtype {labels.dtype}")
+        labels = _check_label_map(segments, image)
         _, relabelled = np.unique(labels, return_inverse=True)
         base, name = make_baseline(image, baseline, blur_sigma=blur_sigma)
         return cls(image, relabelled.reshape(labels.shape), base, "segments", name)
