@@ -173,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     result.save(out / "interactions.json")
     has_pair = bool(result.to_mobius().top(1, min_order=2))
-    ax = plot_image(result, demo.features, interaction="top" if has_pair else None,
-                    title=f"{value.target_label}: Banzhaf effects" + (
-                        ", strongest interaction outlined" if has_pair else ""))
+    ax = plot_image(result, demo.features, interaction="top" if has_pair else None)
+    outlined = f"\noutlined: {ax.get_title()}" if has_pair else ""
+    ax.set_title(f"EfficientNet-Lite0, {value.target_label!r}{outlined}", fontsize=10)
     ax.figure.savefig(out / "image_explanation.png", dpi=120, bbox_inches="tight")
     print(f"\nwrote {out / 'image_explanation.png'} and {out / 'interactions.json'}")
     return 0
