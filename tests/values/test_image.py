@@ -237,8 +237,9 @@ def test_bad_settings_fail_before_any_model_query():
     with pytest.raises(TypeError, match="mask_string must be a str"):
         VisionLanguageValue(vlm, features, "is it red?", mask_string=3)
     assert model.calls == [] and calls == []
-    with pytest.raises(ValueError, match="answer to explain is empty"):
-        VisionLanguageValue(vlm, features, "is it red?", answer="  ")
+    for answer in ("  ", 3):
+        with pytest.raises(ValueError, match="answer to explain must be a non-empty str"):
+            VisionLanguageValue(vlm, features, "is it red?", answer=answer)
     value = ImageClassifierValue(model, features)
     with pytest.raises(ValueError, match=r"masks must have shape \(N, 16\)"):
         value(np.ones((2, 15), bool))

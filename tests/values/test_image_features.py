@@ -186,6 +186,8 @@ def test_bad_grids_baselines_and_segments_are_refused():
         ImageFeatures.from_segments(image, np.zeros((6, 8)))
     with pytest.raises(ValueError, match="each with at least one pixel"):
         ImageFeatures(image, np.full((6, 8), 1), image)
+    with pytest.raises(ValueError, match=r"grid_shape \(2, 2\) does not match 1 regions"):
+        ImageFeatures(image, np.zeros((6, 8), int), image, "grid", "image", (2, 2))
     with pytest.raises(ValueError, match=r"masks must have shape \(N, 4\)"):
         ImageFeatures.grid(image, 2).render(np.ones((1, 5), bool))
     with pytest.raises(ValueError, match="region indices"):

@@ -280,7 +280,7 @@ class HFVisionLanguageModel(VisionLanguageModel):
         self.image_token = str(getattr(self.processor, "image_token", "") or "")
         self.prompt_template = prompt_template
         self.device, self.batch_size = _place(self.model, device, batch_size, num_threads)
-        self._answer_cache: tuple[str, list[int]] | None = None
+        self._generated_ids: dict[str, list[int]] = {}
         self._identity: str | None = None
         import inspect
 
@@ -311,13 +311,13 @@ class HFVisionLanguageModel(VisionLanguageModel):
         )
 
     def answer_token_ids(self, answer: str) -> list[int]:
-        """Token ids of ``answer`` (the generated ids when it is the last generated answer)."""
-        if self._answer_cache is not None and self._answer_cache[0] == answer:
-            return list(self._answer_cache[1])
-        ids = list(self.tokenizer(answer, add_special_tokens=False)["input_ids"])
+        """Token ids ``answer`` is scored on: the ids the model generated for it, else the
+        answer tokenised on its own."""
+        generated = self._generated_ids.get(answer)
+        ids = generated or self.tokenizer(answer, add_special_tokens=False)["input_ids"]
         if not ids:
             raise ValueError("the answer has no tokens")
-        return ids
+        return [int(t) for t in ids]
 
     # ----------------------------------------------------------- generation
     def generate(self, image: np.ndarray, question: str, *, max_new_tokens: int = 32) -> str:
@@ -334,15 +334,13 @@ class HFVisionLanguageModel(VisionLanguageModel):
                 do_sample=False,
                 pad_token_id=self.tokenizer.eos_token_id if pad is None else pad,
             )
-        new = [int(t) for t in out[0, encoded["input_ids"].shape[1] :].tolist()]
-        special = set(self.tokenizer.all_special_ids)
-        while new and new[-1] in special:
-            new.pop()
-        while new and new[0] in special:
-            new.pop(0)
+        ids = np.asarray(out[0, encoded["input_ids"].shape[1] :].tolist(), dtype=np.int64)
+        # end-of-turn, end-of-text and padding tokens around the answer are not part of it
+        plain = np.flatnonzero(~np.isin(ids, self.tokenizer.all_special_ids))
+        new = ids[plain[0] : plain[-1] + 1].tolist() if plain.size else []
         text = self.tokenizer.decode(new, skip_special_tokens=True)
-        if new and text.strip():
-            self._answer_cache = (text, new)
+        if text.strip():
+            self._generated_ids[text] = new
         return text
 
     # --------------------------------------------------------------- scoring

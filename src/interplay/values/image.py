@@ -54,10 +54,9 @@ class ImageValueFunction:
                 f"features must be an ImageFeatures (ImageFeatures.grid(image, rows, cols) or "
                 f".superpixels(image)), got {type(features).__name__}"
             )
-        self.model = model
-        self.features = features
+        self.model, self.features = model, features
         self.chunk_size = check_positive_int(chunk_size, "chunk_size")
-        self.n_calls = 0
+        #: masks scored so far (the full input scored at construction is not counted)
         self.n_rows = 0
 
     @property
@@ -77,9 +76,7 @@ class ImageValueFunction:
             values[start : start + rows.shape[0]] = check_outputs(
                 self._score_masks(rows), rows.shape[0]
             )
-        if masks.shape[0]:
-            self.n_calls += 1
-            self.n_rows += masks.shape[0]
+        self.n_rows += masks.shape[0]
         return values
 
     def fingerprint(self) -> str:
@@ -260,12 +257,10 @@ class VisionLanguageValue(ImageValueFunction):
             answer = model.generate(
                 features.image, question.text, max_new_tokens=int(max_new_tokens)
             )
-        if not isinstance(answer, str):
-            raise TypeError(f"answer must be a str, got {type(answer).__name__}")
-        if not answer.strip():
+        if not (isinstance(answer, str) and answer.strip()):
             raise ValueError(
-                "the answer to explain is empty (the model generated nothing); "
-                "pass answer=... or raise max_new_tokens"
+                f"the answer to explain must be a non-empty str, got {answer!r} (when the "
+                "model generated nothing: pass answer=... or raise max_new_tokens)"
             )
         self.answer = answer
         self.full_value = float(self._score_masks(np.ones((1, self.n_features), dtype=bool))[0])

@@ -208,6 +208,8 @@ class ImageFeatures:
             )
         if self.kind not in _KINDS:
             raise ValueError(f"unknown kind {self.kind!r}; valid: {', '.join(_KINDS)}")
+        if self.grid_shape is not None and self.grid_shape[0] * self.grid_shape[1] != n:
+            raise ValueError(f"grid_shape {self.grid_shape} does not match {n} regions")
         segments = np.array(segments, dtype=np.int64)
         segments.flags.writeable = False
         object.__setattr__(self, "image", image)
