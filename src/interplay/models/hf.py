@@ -21,7 +21,7 @@ import numpy as np
 
 from interplay.models.base import LanguageModel, TextClassifier
 
-__all__ = ["HFCausalLM", "HFClassifier", "model_identity", "resolve_device"]
+__all__ = ["HFCausalLM", "HFClassifier", "check_model_path", "model_identity", "resolve_device"]
 
 
 def _torch():
@@ -480,3 +480,7 @@ class HFCausalLM(_HFBase, LanguageModel):
             extra = f"{self.chat_template}|{self.system_prompt}"
             self._identity += ":" + hashlib.sha256(extra.encode()).hexdigest()[:8]
         return self._identity
+
+
+#: The local-path check (a FileNotFoundError that says how to get a model), for other adapters.
+check_model_path = _check_path
