@@ -25,14 +25,22 @@ _LAZY = {
     "OpenAICompatLM": "openai_compat",
     "MiniLMSentiment": "embedded",
     "load_smollm2": "embedded",
+    "HFImageClassifier": "hf_vision",
+    "HFCLIPClassifier": "hf_vision",
+    "HFVisionLanguageModel": "hf_vision",
+    "EfficientNetLite0": "efficientnet",
 }
 
 __all__ = [
+    "EfficientNetLite0",
     "FunctionClassifier",
     "FunctionLanguageModel",
     "GGUFCausalLM",
+    "HFCLIPClassifier",
     "HFCausalLM",
     "HFClassifier",
+    "HFImageClassifier",
+    "HFVisionLanguageModel",
     "LanguageModel",
     "MiniLMSentiment",
     "OpenAICompatLM",

@@ -410,6 +410,12 @@ class Interactions(JSONDocument):
 
         return plot_text(self, **kwargs)
 
+    def plot_image(self, features: Any, **kwargs: Any) -> Any:
+        """Effects over an image's regions (see :func:`interplay.report.image_plot.plot_image`)."""
+        from interplay.report.image_plot import plot_image
+
+        return plot_image(self, features, **kwargs)
+
     def to_shapiq(self, index: str | None = None, order: int | None = None) -> Any:
         """A ``shapiq.InteractionValues`` (see :func:`interplay.display.to_shapiq`)."""
         from interplay.display.shapiq_io import to_shapiq
