@@ -22,7 +22,7 @@ def test_explain_photo_finds_the_top_class_and_fits_it():
     assert demo.value.target_label == "bell cote" and 0.2 < demo.probability < 1.0
     assert demo.result.n_queries <= 48 and demo.result.n_features == 6
     assert demo.result.feature_names[5] == "patch r1c2"
-    assert demo.r2 > 0.5  # 6 patches are few enough for 48 queries
+    assert demo.fit.r2 > 0.5  # 6 patches are few enough for 48 queries
     # the tower (left two columns) matters more than the lake and trees on the right
     effects = demo.result.banzhaf_values().reshape(2, 3)
     assert effects[:, :2].sum() > effects[:, 2].sum()
@@ -32,7 +32,7 @@ def test_main_writes_the_figure_and_the_explanation(tmp_path, capsys):
     code = main(["--grid", "2x2", "--budget", "24", "--heldout", "8", "--out", str(tmp_path)])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "top class: 'bell cote'" in printed and "faithfulness R²" in printed
+    assert "top class: 'bell cote'" in printed and "faithfulness: " in printed
     assert (tmp_path / "image_explanation.png").read_bytes()[:4] == b"\x89PNG"
     saved = json.loads((tmp_path / "interactions.json").read_text())
     assert saved["n_features"] == 4

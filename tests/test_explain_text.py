@@ -94,8 +94,9 @@ def test_documents_one_feature_each_or_cut_inside():
         ({"documents": ["a", " "]}, ValueError, "non-empty"),
         ({"context": CONTEXT, "budget": 0}, ValueError, "budget"),
         ({"context": CONTEXT, "method": "magic"}, ValueError, "unknown method"),
-        ({"context": CONTEXT, "method": "spex", "budget": 50}, interplay.BudgetError,
-         "too small for SPEX"),
+        # 10 sentences: 2^10 masks do not fit in 50 queries, so SPEX's own design must
+        ({"context": " ".join(f"Fact {i} holds." for i in range(10)), "method": "spex",
+          "budget": 50}, interplay.BudgetError, "too small for SPEX"),
         ({"context": CONTEXT, "api_model": "m"}, ValueError, "endpoint URL"),
         ({"context": CONTEXT, "model_options": {"devcie": "cpu"}}, ValueError, "devcie"),
     ],

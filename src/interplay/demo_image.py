@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import interplay
+from interplay.metrics import Faithfulness
 from interplay.values.image import ImageClassifierValue
 from interplay.values.image_features import ImageFeatures
 
@@ -58,8 +59,9 @@ class ImageDemo:
         The value function (the explained class is ``value.target_label``).
     probability : float
         The model's probability of that class on the whole photo.
-    r2 : float
-        Faithfulness on ``n_heldout`` fresh random masks.
+    fit : Faithfulness
+        Faithfulness on ``n_heldout`` masks the explanation never queried
+        (:func:`interplay.metrics.faithfulness`).
     seconds : float
         Time spent explaining (without the held-out check).
     """
@@ -68,7 +70,7 @@ class ImageDemo:
     features: ImageFeatures
     value: ImageClassifierValue
     probability: float
-    r2: float
+    fit: Faithfulness
     seconds: float
 
 
@@ -104,7 +106,7 @@ def explain_photo(
     seed : int
         Seed of the queries (the held-out masks use ``seed + 1``).
     """
-    from interplay.report.faithfulness import heldout_r2
+    from interplay.metrics import faithfulness
 
     features = ImageFeatures.grid(photo, *grid, baseline=baseline)
     value = ImageClassifierValue(classifier, features)
@@ -117,8 +119,8 @@ def explain_photo(
     seconds = time.perf_counter() - started
     result.metadata["image_features"] = features.to_dict()
     result.metadata["target"] = value.target_label
-    r2, _, _ = heldout_r2(result, value, n_masks=n_heldout, random_state=seed + 1)
-    return ImageDemo(result, features, value, probability, r2, seconds)
+    fit = faithfulness(result, value, n_masks=n_heldout, random_state=seed + 1)
+    return ImageDemo(result, features, value, probability, fit, seconds)
 
 
 def _grid(text: str) -> tuple[int, int]:
@@ -161,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"top class: {value.target_label!r} (p = {demo.probability:.2f}, "
           f"logit {value.full_logits[value.target]:+.2f})")
     print(f"explained with {result.n_queries} queries in {demo.seconds:.1f} s; "
-          f"faithfulness R² = {demo.r2:.3f} on {args.heldout} held-out masks")
+          f"faithfulness: {demo.fit.note}")
     effects = first_order_effects(result)
     print("\nPatches that matter most (Banzhaf value: the average effect of keeping the patch):")
     for i in np.argsort(-np.abs(effects))[:8]:
