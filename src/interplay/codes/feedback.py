@@ -52,7 +52,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, get_args
 
@@ -73,7 +73,7 @@ from interplay.codes.feedback_bounds import (
     seed_search_lower_bound,
     variable_length_lower_bound,
 )
-from interplay.codes.feedback_layout import Layout, build_layout, leaf_log2p, route, user_keys
+from interplay.codes.feedback_layout import Layout, build_layout, build_slot_layout, leaf_log2p, route, user_keys
 from interplay.codes.feedback_search import (
     consensus_search,
     consensus_seeds,
@@ -164,11 +164,12 @@ class FeedbackCode:
     front_bits: float | None = None
     give_back: float | None = None
     leaf_bits: float | None = None
-    big_task_overhead: float = 1.0
+    big_task_overhead: float = 0.3
     big_task_users: int = 256
     salt_rice: int | None = None
     fingerprint_bits: int = 0
     send_k: bool = True
+    window: float | None = None
 
     def check(self) -> None:
         """Raise ``ValueError`` on an invalid parameter."""
@@ -194,6 +195,8 @@ class FeedbackCode:
             raise ValueError(f"salt_rice must be in [0, 16], got {self.salt_rice!r}")
         if not 0 <= self.fingerprint_bits <= 32:
             raise ValueError(f"fingerprint_bits must be in [0, 32], got {self.fingerprint_bits!r}")
+        if self.window is not None and not (self.window == 0 or 0.5 <= self.window <= 1e6):
+            raise ValueError(f"window must be None, 0 or a number of users >= 0.5, got {self.window!r}")
         if not isinstance(self.send_k, (bool, np.bool_)):
             raise ValueError(f"send_k must be True or False, got {self.send_k!r}")  # noqa: TRY004
 
@@ -202,6 +205,9 @@ _SMALL_K = 256
 _MAX_LEAF_BITS = 22
 _SINGLE_LEAF_BITS = 20.0
 _SLACK = 0.6  # bits kept above sum_i log2(1/p_i) when the last task gives bits back
+_WINDOW_BITS = 2.0  # slot trees: prefix deviations the seed search must absorb, in bits
+_SLOT_LEAF_BITS = 11.0  # slot trees, k > _SMALL_K: search bits of a nominal leaf
+_LARGE_OVERHEAD = 0.05  # k > _SMALL_K: extra bits of every middle task
 
 
 @dataclass(frozen=True)
@@ -212,6 +218,7 @@ class _Plan:
     overhead: float | None  # None: min(0.3, 3 / tasks)
     front: float | None  # None: the same as ``overhead``
     give_back: float
+    window: float  # 0: user tree (exact splits); > 0: slot tree with this prefix window
 
 
 @lru_cache(maxsize=256)
@@ -219,10 +226,36 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> _Plan:
     """The :class:`_Plan` for this problem size (a deterministic function of ``k``)."""
     small = k <= _SMALL_K
     leaf = _resolved_leaf(code, k, slots, per_slot)
-    overhead = code.overhead if code.overhead is not None else (None if small else 0.25)
-    front = code.front_bits if code.front_bits is not None else (2.0 if small else None)
-    give_back = code.give_back if code.give_back is not None else (4.0 if small else 0.0)
-    return _Plan(leaf, overhead, front, float(give_back))
+    window = _resolved_window(code, k, slots, per_slot, leaf)
+    if window > 0 and code.leaf_size is None and code.leaf_bits is None and not small:
+        leaf = _resolved_leaf(replace(code, leaf_bits=_SLOT_LEAF_BITS), k, slots, per_slot)
+        window = _resolved_window(code, k, slots, per_slot, leaf)
+    overhead = code.overhead if code.overhead is not None else (None if small else _LARGE_OVERHEAD)
+    front = code.front_bits if code.front_bits is not None else 2.0
+    give_back = code.give_back if code.give_back is not None else 4.0
+    return _Plan(leaf, overhead, front, float(give_back), window)
+
+
+def _leaf_slots(leaf: int, k: int, slots: int, per_slot: int) -> int:
+    """Slots of a leaf of ``leaf`` nominal users."""
+    return max(-(-leaf // per_slot), round(leaf * slots / k))
+
+
+def _resolved_window(code: FeedbackCode, k: int, slots: int, per_slot: int, leaf: int) -> float:
+    """0 (user tree) without slack or with one leaf; else the prefix window of a slot tree.
+
+    Auto: ``_WINDOW_BITS / g`` users, where ``g`` is the cost in bits of one more user in a
+    nominal leaf, so the seed search meets at most about ``2^_WINDOW_BITS`` times more (or
+    fewer) solutions than its bits plan for.
+    """
+    if code.scheme != "consensus" or k >= slots * per_slot or k <= leaf:
+        return 0.0
+    if code.window is not None:
+        return float(code.window)
+    c = _leaf_slots(leaf, k, slots, per_slot)
+    s = max(per_slot + 1, round(k * c / slots))
+    marginal = leaf_log2p(s, c, per_slot) - leaf_log2p(s + 1, c, per_slot)
+    return max(0.5, _WINDOW_BITS / max(marginal, 1e-3))
 
 
 def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int:
@@ -251,6 +284,9 @@ def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int
 
 def _layout_for(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[Layout, _Plan]:
     plan = _resolved(code, k, slots, per_slot)
+    if plan.window > 0:
+        leaf_slots = _leaf_slots(plan.leaf, k, slots, per_slot)
+        return build_slot_layout(k, slots, per_slot, leaf_slots, plan.window), plan
     return build_layout(k, slots, per_slot, plan.leaf), plan
 
 
