@@ -96,7 +96,7 @@ def test_bit_allocation_front_loads_and_gives_back():
         layout, plan = _layout_for(code, k, k, 1)
         lengths = _task_lengths(layout, code, plan)
         need = -layout.log2p[layout.tasks]
-        flat = _task_lengths(layout, code, type(plan)(plan.leaf, plan.overhead, plan.overhead, 0.0))
+        flat = _task_lengths(layout, code, type(plan)(plan.leaf, plan.overhead, plan.overhead, 0.0, plan.window))
         assert lengths.size == need.size >= 3 and lengths.min() >= 1
         # the first task gets about 2 bits more, the last up to 4 fewer, the total stays put
         assert lengths[0] >= flat[0] + 1 and lengths[-1] <= flat[-1] - 2
@@ -290,3 +290,32 @@ def test_every_split_tree_is_feasible_even_at_full_capacity():
                     assert (layout.size <= layout.n_slots * m).all()
                     leaves = layout.kind == LEAF
                     assert layout.size[leaves].sum() == k and layout.n_slots[leaves].sum() == slots
+
+
+@pytest.mark.parametrize("k,slots,per_slot", [(120, 150, 1), (120, 240, 1), (120, 480, 1), (120, 120, 2)])
+def test_slot_tree_keeps_every_prefix_within_its_window(k, slots, per_slot):
+    # with slack, splits route by slot range; every split boundary e holds k*e/b users +- window
+    from interplay.codes.feedback import _layout_for
+
+    code = FeedbackCode(send_k=False)
+    layout, plan = _layout_for(code, k, slots, per_slot)
+    assert plan.window >= 0.5 and np.array_equal(layout.split_range, layout.n_slots)
+    rng = np.random.default_rng(k + slots)
+    for _ in range(3):
+        active = rng.choice(N, size=k, replace=False)
+        slot = decode_many(encode(active, N, slots, per_slot, code=code), active, N, slots, per_slot, code=code, k=k)
+        check_schedule(slot, slots, per_slot)
+        splits = np.flatnonzero(layout.kind != LEAF)
+        ends = layout.offset[splits] + layout.split_at[splits]
+        before = np.searchsorted(np.sort(slot), ends)  # users in the slots left of each boundary
+        assert np.all(np.abs(before - k * ends / slots) <= plan.window + 1e-9)
+
+
+def test_slot_tree_beats_exact_splits_with_slack():
+    # b = 2k: exact user splits pay ~1/2 log2 s bits per split that a random map does not need
+    slot_tree = simulate(N, 200, 400, trials=3, code=FeedbackCode(send_k=False), random_state=4)
+    exact = simulate(N, 200, 400, trials=3, code=FeedbackCode(send_k=False, window=0), random_state=4)
+    assert slot_tree.ratio < 1.12 < exact.ratio
+    assert slot_tree.bits.mean() >= slot_tree.lower_bound
+    with pytest.raises(ValueError, match="window"):
+        FeedbackCode(window=0.2).check()

@@ -232,6 +232,18 @@ def split_window(layout: Layout, node: int, s: int, before: int) -> tuple[int, i
                    int(layout.split_at[node]), int(layout.offset[node]), s, before)
 
 
+def _preorder(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``(T,)`` nodes in depth-first pre-order (a split, then its left and right subtrees)."""
+    order: list[int] = []
+    stack = [0]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        if left[node] >= 0:
+            stack.extend((int(right[node]), int(left[node])))
+    return np.asarray(order, dtype=np.int64)
+
+
 def _leaf_typical_log2p(nominal: float, c: int, m: int, window: float) -> float:
     """Mean ``log2`` success of a slot-tree leaf over its count ``nominal + D``.
 
@@ -259,6 +271,8 @@ def build_slot_layout(k: int, slots: int, per_slot: int, leaf_slots: int, window
     (``k < slots * per_slot``) the split pays only for keeping the counts in the window, not
     for fixing them (a user split pays about ``1/2 log2 s`` bits per split for that).
 
+    The search tasks are in depth-first pre-order, so a leaf whose count makes it hard
+    backtracks into the splits that set its count, not into all the leaves before it.
     ``log2p`` holds each task's nominal ``log2`` success probability (split: the binomial mass
     of the window at the nominal counts; leaf: ``leaf_log2p`` of its nominal count), which sets
     the consensus bit allocation; ``size`` holds the nominal counts.
@@ -307,7 +321,7 @@ def build_slot_layout(k: int, slots: int, per_slot: int, leaf_slots: int, window
         right=right.astype(np.int64),
         log2p=log2p,
         const=node_constants(len(rows)),
-        tasks=np.flatnonzero(log2p < 0.0),
+        tasks=_preorder(left, right)[log2p[_preorder(left, right)] < 0.0],
         split_range=n_slots.astype(np.int64),
         window=float(window),
     )
