@@ -291,7 +291,7 @@ def build_slot_layout(k: int, slots: int, per_slot: int, leaf_slots: int, window
         nominal = k * c / slots
         s = round(nominal)
         if c <= leaf_slots:
-            rows.append((LEAF, c, off, 0, -1, -1, _leaf_typical_log2p(nominal, c, m, window) if c * m < k else 0.0))
+            rows.append((LEAF, c, off, 0, -1, -1, _leaf_typical_log2p(nominal, c, m, window) if k > m else 0.0))
             continue
         n_leaves = -(-c // leaf_slots)
         c1 = leaf_slots * (-(-n_leaves // 2))
