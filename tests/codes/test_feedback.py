@@ -154,7 +154,9 @@ def test_bits_close_to_the_bound():
     assert result.bits.mean() < 1.09 * bound
     assert result.bits.mean() > bound - 8  # no code beats the bound by more than noise
     big = simulate(N, 1000, 1000, trials=1, random_state=5)
-    assert big.bits_per_user < 1.53
+    assert big.bits_per_user < 1.53 and big.ratio < 1.02  # measured 1.011
+    slack = simulate(N, 1000, 2000, trials=1, code=FeedbackCode(send_k=False), random_state=5)
+    assert slack.lower_bound < slack.bits.mean() < 1.10 * slack.lower_bound  # measured 1.079
     rice = simulate(N, 1000, 1000, trials=1, code=FeedbackCode(scheme="rice"), random_state=5)
     assert big.bits_per_user < rice.bits_per_user < 1.9
 

@@ -177,25 +177,38 @@ def build_layout(k: int, slots: int, per_slot: int, leaf_size: int) -> Layout:
         right.append(len(queue))
         queue.append((s2, c - c1, off + c1))
         log2p.append(_split_log2p(s, s1))
-    log2p_arr = np.asarray(log2p, dtype=np.float64)
-    if not np.isfinite(log2p_arr).all():  # pragma: no cover - a layout bug, never a user error
+    return _assemble(k, slots, per_slot, leaf_size, kind, size, n_slots, offset, split_at, left, right, log2p,
+                     split_range=size)
+
+
+def _assemble(
+    k: int, slots: int, per_slot: int, leaf_size: int, *columns: list | np.ndarray,
+    split_range: list | np.ndarray, window: float = 0.0, preorder: bool = False,
+) -> Layout:
+    """Check a tree's columns (kind, size, n_slots, offset, split_at, left, right, log2p) and
+    build its :class:`Layout`; tasks in breadth-first order, or depth-first with ``preorder``."""
+    kind, size, n_slots, offset, split_at, left, right = (np.asarray(col, dtype=np.int64) for col in columns[:7])
+    log2p = np.asarray(columns[7], dtype=np.float64)
+    if not np.isfinite(log2p).all():  # pragma: no cover - a layout bug, never a user error
         raise RuntimeError(f"infeasible split tree for k={k}, slots={slots}, per_slot={per_slot}")
+    order = _preorder(left, right) if preorder else np.arange(kind.size)
     return Layout(
         k=k,
         slots=slots,
         per_slot=per_slot,
         leaf_size=leaf_size,
-        kind=np.asarray(kind, dtype=np.int8),
-        size=np.asarray(size, dtype=np.int64),
-        n_slots=np.asarray(n_slots, dtype=np.int64),
-        offset=np.asarray(offset, dtype=np.int64),
-        split_at=np.asarray(split_at, dtype=np.int64),
-        left=np.asarray(left, dtype=np.int64),
-        right=np.asarray(right, dtype=np.int64),
-        log2p=log2p_arr,
-        const=node_constants(len(kind)),
-        tasks=np.flatnonzero(log2p_arr < 0.0),
-        split_range=np.asarray(size, dtype=np.int64),
+        kind=kind.astype(np.int8),
+        size=size,
+        n_slots=n_slots,
+        offset=offset,
+        split_at=split_at,
+        left=left,
+        right=right,
+        log2p=log2p,
+        const=node_constants(kind.size),
+        tasks=order[log2p[order] < 0.0],
+        split_range=np.asarray(split_range, dtype=np.int64),
+        window=float(window),
     )
 
 
@@ -304,27 +317,9 @@ def build_slot_layout(k: int, slots: int, per_slot: int, leaf_slots: int, window
         queue.append((c1, off))
         queue.append((c - c1, off + c1))
     kind, n_slots, offset, split_at, left, right, log2p = (np.asarray(col) for col in zip(*rows))
-    log2p = log2p.astype(np.float64)
-    if not np.isfinite(log2p).all():  # pragma: no cover - a layout bug, never a user error
-        raise RuntimeError(f"infeasible slot tree for k={k}, slots={slots}, per_slot={per_slot}")
-    return Layout(
-        k=k,
-        slots=slots,
-        per_slot=per_slot,
-        leaf_size=leaf_slots,
-        kind=kind.astype(np.int8),
-        size=np.rint(k * n_slots / slots).astype(np.int64),
-        n_slots=n_slots.astype(np.int64),
-        offset=offset.astype(np.int64),
-        split_at=split_at.astype(np.int64),
-        left=left.astype(np.int64),
-        right=right.astype(np.int64),
-        log2p=log2p,
-        const=node_constants(len(rows)),
-        tasks=_preorder(left, right)[log2p[_preorder(left, right)] < 0.0],
-        split_range=n_slots.astype(np.int64),
-        window=float(window),
-    )
+    size = np.rint(k * n_slots / slots)
+    return _assemble(k, slots, per_slot, leaf_slots, kind, size, n_slots, offset, split_at, left, right, log2p,
+                     split_range=n_slots, window=window, preorder=True)
 
 
 def task_success(

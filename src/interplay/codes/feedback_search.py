@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from interplay.codes.feedback_layout import MASK64, SPLIT, Layout, cells, fmix64, split_window, task_success
+from interplay.codes.feedback_layout import (
+    MASK64,
+    SPLIT,
+    Layout,
+    cells,
+    fmix64,
+    split_window,
+    task_success,
+)
 
 __all__ = ["consensus_search", "consensus_seeds", "rice_search", "rice_seeds"]
 
