@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
         p.add_argument("--scheme", choices=("consensus", "rice"), default="consensus")
         p.add_argument("--leaf-size", type=_int, default=None)
         p.add_argument("--overhead", type=float, default=None, help="consensus bits per task")
+        p.add_argument("--window", type=float, default=None,
+                       help="slot trees (slack): prefix window in users; 0 for exact splits")
         p.add_argument("--fingerprint-bits", type=_int, default=0,
                        help="verified variant: inactive users learn they were not scheduled")
         p.add_argument("--no-send-k", dest="send_k", action="store_false",
@@ -106,6 +108,7 @@ def _code(args: argparse.Namespace) -> Any:
         scheme=args.scheme,
         leaf_size=args.leaf_size,
         overhead=args.overhead,
+        window=args.window,
         fingerprint_bits=args.fingerprint_bits,
         send_k=args.send_k,
     )
