@@ -12,6 +12,10 @@ sends exactly ``s1`` of the node's ``s`` users left (probability ``C(s,s1) (s1/s
 :func:`~interplay.codes.feedback_bounds.log2_success_probability`). The product of the task
 probabilities along the tree equals the probability that a uniformly random map is
 collision-free when ``slots == k`` (chain rule), which is why the code can approach the bound.
+
+With slack (``k < slots * per_slot``) fixed split sizes waste about ``1/2 log2 s`` bits per
+split, so :func:`build_slot_layout` builds a *slot tree* instead: splits route users by slot
+range (the decoder never needs the counts) and accept any count in :func:`split_window`.
 """
 
 from __future__ import annotations
@@ -92,7 +96,8 @@ class Layout:
     left, right : (T,) int64, children of a split (-1 for leaves)
     log2p : (T,) float64, log2 of the task's success probability (0 for free tasks)
     const : (T,) uint64, per-node seed constants
-    tasks : (S,) int64, the nodes that need a seed (``log2p < 0``), in order
+    tasks : (S,) int64, the nodes that need a seed (``log2p < 0``), in search order:
+        breadth-first in a user tree, depth-first pre-order in a slot tree
     split_range : (T,) int64, cells a split hashes into: ``size`` for a user split, ``n_slots``
         for a slot split (a user goes left when its cell is below ``split_at``)
     window : float
