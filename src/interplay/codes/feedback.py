@@ -135,7 +135,8 @@ class FeedbackCode:
         Consensus only: extra bits per search task above ``log2(1/p_i)`` (> 0). Smaller is
         closer to the bound and slower (the backtracking search does more work). ``None``:
         ``min(0.3, 3 / T)`` for ``T`` search tasks when ``k <= 256``, 0.05 above (``b = k``,
-        ``k = 10^5``: 1.010 times the bound in about 18 CPU seconds; 0.1 gives 1.019 in 9 s).
+        ``k = 10^5``: 1.010 times the bound in about 17 CPU seconds; ``overhead=0.1,
+        front_bits=0.1, give_back=0``: 1.019 in 9 s).
     front_bits : float or None
         Consensus only: extra bits of the first task (>= 0). ``None``: 2.
     give_back : float or None
