@@ -321,3 +321,14 @@ def test_slot_tree_beats_exact_splits_with_slack():
     assert slot_tree.bits.mean() >= slot_tree.lower_bound
     with pytest.raises(ValueError, match="window"):
         FeedbackCode(window=0.2).check()
+    with pytest.raises(ValueError, match="too little slack"):  # b = k + 1: a slot tree would not help
+        encode(np.arange(300) * 7, N, 301, code=FeedbackCode(window=2.0))
+
+
+@pytest.mark.parametrize("k,slots,per_slot", [(300, 301, 1), (300, 303, 1), (300, 151, 2), (500, 167, 3)])
+def test_barely_any_slack_uses_exact_splits_and_decodes(k, slots, per_slot):
+    from interplay.codes.feedback import _layout_for
+
+    code = FeedbackCode(send_k=False)
+    assert _layout_for(code, k, slots, per_slot)[1].window == 0
+    simulate(N, k, slots, per_slot, trials=2, code=code, random_state=k)

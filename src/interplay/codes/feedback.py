@@ -267,16 +267,23 @@ def _resolved_window(code: FeedbackCode, k: int, slots: int, per_slot: int, leaf
 
     Auto: ``_WINDOW_BITS / g`` users, where ``g`` is the cost in bits of one more user in a
     nominal leaf, so the seed search meets at most about ``2^_WINDOW_BITS`` times more (or
-    fewer) solutions than its bits plan for.
+    fewer) solutions than its bits plan for; 0 (a user tree) when that is below one user, as
+    with very little slack, where a window that narrow is hardly looser than exact splits.
     """
     if code.scheme != "consensus" or k >= slots * per_slot or k <= leaf:
         return 0.0
-    if code.window is not None:
-        return float(code.window)
     c = _leaf_slots(leaf, k, slots, per_slot)
     s = max(per_slot + 1, round(k * c / slots))
     marginal = leaf_log2p(s, c, per_slot) - leaf_log2p(s + 1, c, per_slot)
-    return max(0.5, _WINDOW_BITS / max(marginal, 1e-3))
+    window = _WINDOW_BITS / max(marginal, 1e-3)
+    if code.window is None or code.window == 0:
+        return window if window >= 1.0 and code.window is None else 0.0  # too little slack: exact splits
+    if window < 1.0:
+        raise ValueError(
+            f"window={code.window}: k={k} users in {slots} slots of {per_slot} leave too little slack for a "
+            "slot tree; use window=None or 0 (exact splits)"
+        )
+    return float(code.window)
 
 
 def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int:

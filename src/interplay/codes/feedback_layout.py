@@ -317,7 +317,13 @@ def build_slot_layout(k: int, slots: int, per_slot: int, leaf_slots: int, window
         shifts = np.linspace(-window, window, 5) if off else np.zeros(1)
         masses = [_log2_binomial_mass(s, c1 / c, *_window(k, slots, m, window, c, c1, off, s, k * off / slots + d))
                   for d in shifts]
-        log2p = float(np.mean(masses)) if s > 0 else 0.0
+        finite = [mass for mass in masses if math.isfinite(mass)]
+        if s > 0 and not finite:
+            raise ValueError(
+                f"window={window} is too narrow for k={k} users in {slots} slots of {per_slot}: no split "
+                "count fits; use a wider window or window=0 (exact splits)"
+            )
+        log2p = float(np.mean(finite)) if s > 0 else 0.0
         rows.append((SPLIT, c, off, c1, len(queue), len(queue) + 1, min(log2p, -1e-3)))
         queue.append((c1, off))
         queue.append((c - c1, off + c1))
