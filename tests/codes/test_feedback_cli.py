@@ -42,4 +42,6 @@ def test_simulate_and_errors(capsys):
     assert main(["feedback", "decode", "--slots", "6", "--message", "ff", "--id", "3"]) == 2
     assert "too short" in capsys.readouterr().err
     assert main(["feedback", "bounds", "--k", "9", "--slots", "4"]) == 2
+    assert main(["feedback", "simulate", "--k", "20", "--slots", "40", "--window", "0.1"]) == 2
+    assert "window must be" in capsys.readouterr().err
     assert main(["feedback"]) == 2

@@ -4,6 +4,7 @@ Examples::
 
     interplay feedback bounds --k 64 --slots 64
     interplay feedback simulate --k 1000 --slots 1000 --trials 5
+    interplay feedback simulate --k 1000 --slots 2000 --protocol all --slot-bits 100
     interplay feedback encode --slots 4 --ids 17,4242,99,5          # prints the message in hex
     interplay feedback decode --slots 4 --message 9f3a --id 4242    # prints the slot
 """
@@ -54,6 +55,8 @@ def register(subparsers: Any) -> None:
         p.add_argument("--scheme", choices=("consensus", "rice"), default="consensus")
         p.add_argument("--leaf-size", type=_int, default=None)
         p.add_argument("--overhead", type=float, default=None, help="consensus bits per task")
+        p.add_argument("--window", type=float, default=None,
+                       help="slot trees (slack): prefix window in users; 0 for exact splits")
         p.add_argument("--fingerprint-bits", type=_int, default=0,
                        help="verified variant: inactive users learn they were not scheduled")
         p.add_argument("--no-send-k", dest="send_k", action="store_false",
@@ -68,6 +71,11 @@ def register(subparsers: Any) -> None:
     code_options(p_sim)
     p_sim.add_argument("--trials", type=_int, default=10)
     p_sim.add_argument("--seed", type=_int, default=0)
+    p_sim.add_argument("--protocol", choices=("code", "naive", "aloha", "all"), default="code",
+                       help="code: this feedback code (default); naive: list the active ids; aloha: "
+                            "slotted ALOHA in the same slots, no feedback; all: compare the three")
+    p_sim.add_argument("--slot-bits", type=float, default=100.0,
+                       help="payload bits of a slot, to count slots and feedback in one unit (--protocol)")
     p_sim.set_defaults(func=_simulate)
 
     p_enc = sub.add_parser("encode", help="print the feedback message (hex) for given active ids")
@@ -100,6 +108,7 @@ def _code(args: argparse.Namespace) -> Any:
         scheme=args.scheme,
         leaf_size=args.leaf_size,
         overhead=args.overhead,
+        window=args.window,
         fingerprint_bits=args.fingerprint_bits,
         send_k=args.send_k,
     )
@@ -128,6 +137,8 @@ def _bounds(args: argparse.Namespace) -> int:
 
 
 def _simulate(args: argparse.Namespace) -> int:
+    if args.protocol != "code":
+        return _simulate_protocols(args)
     from interplay.codes.feedback import simulate
 
     try:
@@ -142,6 +153,29 @@ def _simulate(args: argparse.Namespace) -> int:
           f"ratio {result.ratio:.4f}  encode {result.encode_seconds:.3f}s  decode {result.decode_seconds:.3f}s")
     if args.fingerprint_bits:
         print(f"inactive users wrongly scheduled: {result.false_positive_rate:.5f}")
+    return 0
+
+
+def _simulate_protocols(args: argparse.Namespace) -> int:
+    from interplay.codes.random_access import PROTOCOLS, simulate_random_access
+
+    protocols = PROTOCOLS if args.protocol == "all" else (args.protocol,)
+    try:
+        if not args.slot_bits >= 0:
+            raise ValueError(f"--slot-bits must be >= 0, got {args.slot_bits}")
+        results = [simulate_random_access(args.n, args.k, args.slots, args.per_slot, protocol=name,
+                                          trials=args.trials, code=_code(args), random_state=args.seed)
+                   for name in protocols]
+    except ValueError as exc:
+        return _fail(exc)
+    first = results[0]
+    print(f"k={first.k} n={first.n} slots={first.slots} per_slot={first.per_slot} trials={first.trials} "
+          f"slot_bits={args.slot_bits:g}; feedback bound {first.bound_bits / max(first.k, 1):.4f} bits/user")
+    print(f"{'protocol':<9}{'feedback bits/user':>19}{'slots':>9}{'delivered':>11}{'total bits':>12}"
+          f"{'bits/delivered':>16}")
+    for r in results:
+        print(f"{r.protocol:<9}{r.feedback_bits / max(r.k, 1):>19.4f}{r.slots_used:>9.0f}{r.delivered:>11.4f}"
+              f"{r.total_bits(args.slot_bits):>12.0f}{r.bits_per_delivered(args.slot_bits):>16.2f}")
     return 0
 
 

@@ -1,10 +1,15 @@
-"""Collision-free feedback scheduling codes (DESIGN.md §5, issue #7).
+"""Collision-free feedback scheduling codes.
 
 ``k`` of ``n`` users are active; the receiver broadcasts one message from which every active
 user, knowing only the message and its own id, reads a slot in ``[0, slots)`` so that no slot
 gets more than ``per_slot`` active users. The message describes a hash function that is
 perfect on the active set (:mod:`interplay.codes.feedback_layout` builds it from a split tree,
-RecSplit-style). Two ways of coding the seeds are provided (:class:`FeedbackCode`):
+RecSplit-style). Without slack (``k == slots * per_slot``) the tree splits the users into parts
+of fixed sizes (a *user tree*); with slack the consensus code uses a *slot tree*, whose splits
+route users by slot range and accept any counts that keep every prefix of the slots within a
+window of its nominal load (``FeedbackCode.window``): a fixed-size split would pay about
+``1/2 log2 s`` bits for counts that a random map into ``slots > k / per_slot`` does not need.
+Two ways of coding the seeds are provided (:class:`FeedbackCode`):
 
 ``"consensus"`` (default)
     Each search task ``i`` gets a fixed number of bits ``l_i`` with ``sum l_i`` the cumulative
@@ -18,7 +23,7 @@ RecSplit-style). Two ways of coding the seeds are provided (:class:`FeedbackCode
     per-task variable-length code pays. With ``extra_i = overhead`` for every task, the partial
     solutions form a near-critical branching process: it often dies out (restarts) and, when it
     survives, its complete solutions come in clumps, so about 3 bits go to the restart counter
-    at ``k = 64``. For ``k <= 256`` the first task therefore gets ``front_bits`` extra bits (many
+    at ``k = 64``. The first task therefore gets ``front_bits`` extra bits (many
     partial solutions survive) and the last gives ``give_back`` bits back (complete solutions
     become rare enough not to clump), keeping ``sum_i extra_i`` at 0.6 bits or more: the restart
     counter is 0 for about 3 in 4 sets, at the price of searching about ``2^give_back`` times
@@ -52,7 +57,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Literal, get_args
 
@@ -73,7 +78,14 @@ from interplay.codes.feedback_bounds import (
     seed_search_lower_bound,
     variable_length_lower_bound,
 )
-from interplay.codes.feedback_layout import Layout, build_layout, leaf_log2p, route, user_keys
+from interplay.codes.feedback_layout import (
+    Layout,
+    build_layout,
+    build_slot_layout,
+    leaf_log2p,
+    route,
+    user_keys,
+)
 from interplay.codes.feedback_search import (
     consensus_search,
     consensus_seeds,
@@ -122,23 +134,24 @@ class FeedbackCode:
     overhead : float or None
         Consensus only: extra bits per search task above ``log2(1/p_i)`` (> 0). Smaller is
         closer to the bound and slower (the backtracking search does more work). ``None``:
-        ``min(0.3, 3 / T)`` for ``T`` search tasks when ``k <= 256``, 0.25 above.
+        ``min(0.3, 3 / T)`` for ``T`` search tasks when ``k <= 256``, 0.05 above (``b = k``,
+        ``k = 10^5``: 1.010 times the bound in about 17 CPU seconds; ``overhead=0.1,
+        front_bits=0.1, give_back=0``: 1.019 in 9 s).
     front_bits : float or None
-        Consensus only: extra bits of the first task (>= 0). ``None``: 2 when ``k <= 256``,
-        else ``overhead``.
+        Consensus only: extra bits of the first task (>= 0). ``None``: 2.
     give_back : float or None
         Consensus only: at most this many bits are taken back from the last task (>= 0), so
         that the total stays ``0.6`` bits above the sum of the targets ``log2(1/p_i)``.
-        ``None``: 4 when ``k <= 256``, else 0. Extra bits early keep many partial solutions
+        ``None``: 4. Extra bits early keep many partial solutions
         alive (the search rarely dies out and restarts); taking them back at the end stops the
         complete solutions from arriving in clumps. Then the restart counter is nearly always
         0, and the total is close to the bound; the price is search time (about
         ``2^give_back`` partial solutions are tried for the last task).
     leaf_bits : float or None
         Target search bits of a leaf when ``leaf_size`` is ``None``; ``None``: 14.5 for
-        ``k <= 256`` and 9.5 above. Whatever ``leaf_bits``, a set whose single search needs at
-        most 20 bits (``k <= 16`` for ``b = k``) is one leaf: its seed index, Rice coded, costs
-        about ``log2(1/p) + log2 e`` bits, less than any split.
+        ``k <= 256``, 9.5 above (11 in a slot tree). Whatever ``leaf_bits``, a set whose single
+        search needs at most 20 bits (``k <= 16`` for ``b = k``) is one leaf: its seed index,
+        Rice coded, costs about ``log2(1/p) + log2 e`` bits, less than any split.
     big_task_overhead : float
         Consensus only: extra bits for tasks with at least ``big_task_users`` users, which are
         expensive to redo when the search backtracks into them.
@@ -156,6 +169,14 @@ class FeedbackCode:
         every user, as in Kang & Yu's model, where a code is designed for given ``(n, k, b)``
         (for example ``b = k`` with ``b`` known); the message then starts at item 2 and
         :func:`decode` needs ``k=``.
+    window : float or None
+        Consensus with slack (``k < slots * per_slot``) only. ``0``: a user tree (splits of
+        fixed sizes). ``w >= 0.5``: a slot tree in which the users of the slots left of every
+        split boundary ``e`` number ``k * e / slots`` within ``w``
+        (:func:`~interplay.codes.feedback_layout.split_window`). Wider windows make splits
+        cheaper and leaves costlier (their counts vary more) and the seed search slower (it
+        must absorb runs of over-full leaves). ``None``: ``3 / g`` users, where ``g`` is the cost
+        in bits of one more user in a nominal leaf (3 users for ``b = 2k``).
     """
 
     scheme: Scheme = "consensus"
@@ -164,11 +185,12 @@ class FeedbackCode:
     front_bits: float | None = None
     give_back: float | None = None
     leaf_bits: float | None = None
-    big_task_overhead: float = 1.0
+    big_task_overhead: float = 0.3
     big_task_users: int = 256
     salt_rice: int | None = None
     fingerprint_bits: int = 0
     send_k: bool = True
+    window: float | None = None
 
     def check(self) -> None:
         """Raise ``ValueError`` on an invalid parameter."""
@@ -194,6 +216,8 @@ class FeedbackCode:
             raise ValueError(f"salt_rice must be in [0, 16], got {self.salt_rice!r}")
         if not 0 <= self.fingerprint_bits <= 32:
             raise ValueError(f"fingerprint_bits must be in [0, 32], got {self.fingerprint_bits!r}")
+        if self.window is not None and not (self.window == 0 or 0.5 <= self.window <= 1e6):
+            raise ValueError(f"window must be None, 0 or a number of users >= 0.5, got {self.window!r}")
         if not isinstance(self.send_k, (bool, np.bool_)):
             raise ValueError(f"send_k must be True or False, got {self.send_k!r}")  # noqa: TRY004
 
@@ -202,6 +226,9 @@ _SMALL_K = 256
 _MAX_LEAF_BITS = 22
 _SINGLE_LEAF_BITS = 20.0
 _SLACK = 0.6  # bits kept above sum_i log2(1/p_i) when the last task gives bits back
+_WINDOW_BITS = 3.0  # slot trees: prefix deviations the seed search must absorb, in bits
+_SLOT_LEAF_BITS = 11.0  # slot trees, k > _SMALL_K: search bits of a nominal leaf
+_LARGE_OVERHEAD = 0.05  # k > _SMALL_K: extra bits of every middle task
 
 
 @dataclass(frozen=True)
@@ -212,6 +239,7 @@ class _Plan:
     overhead: float | None  # None: min(0.3, 3 / tasks)
     front: float | None  # None: the same as ``overhead``
     give_back: float
+    window: float  # 0: user tree (exact splits); > 0: slot tree with this prefix window
 
 
 @lru_cache(maxsize=256)
@@ -219,10 +247,43 @@ def _resolved(code: FeedbackCode, k: int, slots: int, per_slot: int) -> _Plan:
     """The :class:`_Plan` for this problem size (a deterministic function of ``k``)."""
     small = k <= _SMALL_K
     leaf = _resolved_leaf(code, k, slots, per_slot)
-    overhead = code.overhead if code.overhead is not None else (None if small else 0.25)
-    front = code.front_bits if code.front_bits is not None else (2.0 if small else None)
-    give_back = code.give_back if code.give_back is not None else (4.0 if small else 0.0)
-    return _Plan(leaf, overhead, front, float(give_back))
+    window = _resolved_window(code, k, slots, per_slot, leaf)
+    if window > 0 and code.leaf_size is None and code.leaf_bits is None and not small:
+        leaf = _resolved_leaf(replace(code, leaf_bits=_SLOT_LEAF_BITS), k, slots, per_slot)
+        window = _resolved_window(code, k, slots, per_slot, leaf)
+    overhead = code.overhead if code.overhead is not None else (None if small else _LARGE_OVERHEAD)
+    front = code.front_bits if code.front_bits is not None else 2.0
+    give_back = code.give_back if code.give_back is not None else 4.0
+    return _Plan(leaf, overhead, front, float(give_back), window)
+
+
+def _leaf_slots(leaf: int, k: int, slots: int, per_slot: int) -> int:
+    """Slots of a leaf of ``leaf`` nominal users."""
+    return max(-(-leaf // per_slot), round(leaf * slots / k))
+
+
+def _resolved_window(code: FeedbackCode, k: int, slots: int, per_slot: int, leaf: int) -> float:
+    """0 (user tree) without slack or with one leaf; else the prefix window of a slot tree.
+
+    Auto: ``_WINDOW_BITS / g`` users, where ``g`` is the cost in bits of one more user in a
+    nominal leaf, so the seed search meets at most about ``2^_WINDOW_BITS`` times more (or
+    fewer) solutions than its bits plan for; 0 (a user tree) when that is below one user, as
+    with very little slack, where a window that narrow is hardly looser than exact splits.
+    """
+    if code.scheme != "consensus" or k >= slots * per_slot or k <= leaf:
+        return 0.0
+    c = _leaf_slots(leaf, k, slots, per_slot)
+    s = max(per_slot + 1, round(k * c / slots))
+    marginal = leaf_log2p(s, c, per_slot) - leaf_log2p(s + 1, c, per_slot)
+    window = _WINDOW_BITS / max(marginal, 1e-3)
+    if code.window is None or code.window == 0:
+        return window if window >= 1.0 and code.window is None else 0.0  # too little slack: exact splits
+    if window < 1.0:
+        raise ValueError(
+            f"window={code.window}: k={k} users in {slots} slots of {per_slot} leave too little slack for a "
+            "slot tree; use window=None or 0 (exact splits)"
+        )
+    return float(code.window)
 
 
 def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int:
@@ -251,6 +312,9 @@ def _resolved_leaf(code: FeedbackCode, k: int, slots: int, per_slot: int) -> int
 
 def _layout_for(code: FeedbackCode, k: int, slots: int, per_slot: int) -> tuple[Layout, _Plan]:
     plan = _resolved(code, k, slots, per_slot)
+    if plan.window > 0:
+        leaf_slots = _leaf_slots(plan.leaf, k, slots, per_slot)
+        return build_slot_layout(k, slots, per_slot, leaf_slots, plan.window), plan
     return build_layout(k, slots, per_slot, plan.leaf), plan
 
 

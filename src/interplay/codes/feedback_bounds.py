@@ -1,4 +1,4 @@
-"""Bounds on the length of collision-free feedback (DESIGN.md §5).
+"""Bounds on the length of collision-free feedback.
 
 Setting: ``k`` of ``n`` users are active, the receiver owns ``b >= k / m`` slots and may put at
 most ``m`` users in a slot (``per_slot``). It broadcasts one message; every active user reads

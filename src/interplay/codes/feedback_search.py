@@ -13,7 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from interplay.codes.feedback_layout import MASK64, SPLIT, Layout, cells, fmix64, task_success
+from interplay.codes.feedback_layout import (
+    MASK64,
+    SPLIT,
+    Layout,
+    cells,
+    fmix64,
+    split_window,
+    task_success,
+)
 
 __all__ = ["consensus_search", "consensus_seeds", "rice_search", "rice_seeds"]
 
@@ -54,6 +62,7 @@ def consensus_search(
     const = layout.const
     for salt in range(max_restarts):
         node_keys: dict[int, np.ndarray] = {0: keys}
+        before: dict[int, int] = {0: 0}  # users in the slot ranges left of a node (slot trees)
         windows = [0] * n_tasks
         values = [0] * n_tasks
         next_v = [0] * n_tasks
@@ -66,6 +75,8 @@ def consensus_search(
             prev = windows[t - 1] if t else w0
             value = None
             y = node_keys[node]
+            split = layout.kind[node] == SPLIT
+            accept = split_window(layout, node, y.size, before[node]) if split else None
             while value is None:
                 if pending[t]:
                     value = pending[t].pop(0)
@@ -79,18 +90,21 @@ def consensus_search(
                 cand = np.arange(lo, hi, dtype=np.uint64)
                 base = np.uint64((prev << ell) & MASK64)
                 seeds = fmix64((base | cand) ^ const[node])
-                ok = np.flatnonzero(task_success(layout, node, y, seeds))
+                ok = np.flatnonzero(task_success(layout, node, y, seeds, accept))
                 pending[t] = (ok + lo).tolist()
             if value is None:  # exhausted: backtrack
                 t -= 1
                 continue
             values[t] = value
             windows[t] = ((prev << ell) | value) & MASK64
-            if layout.kind[node] == SPLIT:
+            if split:
                 seed = fmix64(np.uint64(windows[t]) ^ const[node])
-                go_left = cells(y, seed, int(layout.size[node])) < np.uint64(layout.split_at[node])
-                node_keys[int(layout.left[node])] = y[go_left]
-                node_keys[int(layout.right[node])] = y[~go_left]
+                go_left = cells(y, seed, int(layout.split_range[node])) < np.uint64(layout.split_at[node])
+                left, right = int(layout.left[node]), int(layout.right[node])
+                node_keys[left] = y[go_left]
+                node_keys[right] = y[~go_left]
+                before[left] = before[node]
+                before[right] = before[node] + node_keys[left].size
             t += 1
             if t < n_tasks:
                 next_v[t] = 0
@@ -152,7 +166,7 @@ def rice_search(layout: Layout, keys: np.ndarray) -> np.ndarray:
             here = np.isin(user_node, splits)
             nd = user_node[here]
             seeds = rice_seeds(layout.const[nd], index[nd])
-            go_left = cells(keys[here], seeds, layout.size[nd].astype(np.uint64)) < layout.split_at[nd].astype(np.uint64)
+            go_left = cells(keys[here], seeds, layout.split_range[nd].astype(np.uint64)) < layout.split_at[nd].astype(np.uint64)
             user_node[here] = np.where(go_left, layout.left[nd], layout.right[nd])
             level = np.concatenate([layout.left[splits], layout.right[splits]])
             level.sort()
