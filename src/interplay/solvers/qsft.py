@@ -1,4 +1,4 @@
-"""q-SFT: the sparse Fourier transform of a function of n features with q states (DESIGN §4).
+"""q-SFT: the sparse Fourier transform of a function of n features with q states (design §4, docs/design.md).
 
 ``f(x) = sum_k F(k) omega^<k, x>`` on ``Z_q^n`` with ``omega = exp(2 pi i / q)``. The solver
 queries f on a fixed design, hashes the spectrum into bins with a q-ary FFT, finds the bins that
@@ -35,9 +35,9 @@ For q = 2 this is SPEX with identity delays, and the result is a binary
 :class:`~interplay.Interactions`; for q > 2 it is a
 :class:`~interplay.spectral.qary.QaryInteractions`.
 
-The pieces live in their own modules: the design in :mod:`interplay.solvers.qsft_design`,
-distinct design points in :mod:`interplay.solvers.qsft_points`, decoding in
-:mod:`interplay.solvers.qsft_peel`; this module holds the solver that ties them together.
+q-SFT is the sparse-Fourier engine (:mod:`interplay.sparse_fourier`) with unit delays
+(:class:`~interplay.sparse_fourier.delays.UnitDelays`); this module holds the solver's
+parameters and the size of its design (:mod:`interplay.solvers.qsft_design`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from dataclasses import asdict
 from typing import Any
 
@@ -53,42 +52,22 @@ import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
-from interplay.solvers.qsft_design import (
-    DelayDesign,
-    QsftDesign,
-    delay_matrix,
-    is_full_rank_mod_q,
+from interplay.solvers.qsft_design import DelayDesign, QsftDesign
+from interplay.sparse_fourier import (
+    UnitDelays,
     low_order_frequencies,
-    qary_bin_transform,
-    subsample_groups,
+    sparse_fourier_transform,
+    warn_if_unexplained,
 )
-from interplay.solvers.qsft_peel import _Peeler
-from interplay.solvers.qsft_points import _DesignPoints, unique_rows
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
-from interplay.values.base import CheckedValueFunction
+from interplay.spectral.qary import QaryInteractions
 
-__all__ = [
-    "QSFT",
-    "QsftDesign",
-    "delay_matrix",
-    "is_full_rank_mod_q",
-    "qary_bin_transform",
-    "subsample_groups",
-    "unique_rows",
-]
+__all__ = ["QSFT", "QsftDesign"]
 
 logger = logging.getLogger(__name__)
 
 #: Largest number of bins per group a default design uses.
 _MAX_BINS = 2**16
-#: Most rows sent to the value function per call.
-_QUERY_CHUNK = 2**16
-#: Most bytes of int64 states sent to the value function per call. Batches of a few MiB stay
-#: in cache while they are built and checked, and their memory is recycled from call to call;
-#: 2**16 rows of n = 100 (52 MB) came back from the kernel as fresh pages every call and
-#: cost 4x more to build.
-_QUERY_BYTES = 2**22
 
 
 class QSFT(Solver):
@@ -271,109 +250,39 @@ class QSFT(Solver):
         t_start = time.perf_counter()
         design = self.plan(n)
         q, n, b = design.q, design.n, design.b
-        vf = value_function
         logger.info(
             "q-SFT design: q=%d, n=%d, b=%d (%d bins), %d groups, %d delays: at most %d queries",
-            q,
-            n,
-            b,
-            design.n_bins,
-            design.n_groups,
-            design.n_delays,
-            design.max_queries,
+            q, n, b, design.n_bins, design.n_groups, design.n_delays, design.max_queries,
         )
         rng = check_random_state(self.random_state)
-        groups = subsample_groups(n, b, q, design.n_groups, rng)  # (C, n, b)
-        delays = delay_matrix(n, q, design.n_repeats, None if self.delays == "identity" else rng)
-
-        values, n_unique, query_seconds = self._query(vf, groups, delays, q, b)
-        bins = qary_bin_transform(values, q, b, axis=1)  # (C, B, P)
-
-        # values reach the solver divided by vf.value_scale; a known noise level follows them
-        noise_sd = None if self.noise_sd is None else float(self.noise_sd) / vf.value_scale
-        peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), noise_sd, n)
-        freq, coef = peel.run(int(self.max_iter))
-        if self.refit:
-            # The mean (k = 0) is always refit; complete_order adds every low-order term.
-            extra = np.zeros((1, n), dtype=np.int64)
-            if int(self.complete_order) > 0:
-                extra = np.concatenate(
-                    [extra, low_order_frequencies(n, q, int(self.complete_order))]
-                )
-            freq, _ = canonical_spectrum(
-                np.concatenate([freq, extra]), np.zeros(freq.shape[0] + extra.shape[0]), q
-            )
-            freq = freq.astype(np.int64)
-        if self.refit and freq.shape[0]:
-            coef = peel.refit(freq)
-        freq, coef = _symmetrise(freq, coef, q)
-        freq, coef = canonical_spectrum(freq, coef, q)
-        scale = max(float(np.abs(coef).max(initial=0.0)), 1e-300)
-        keep = np.abs(coef) > 1e-12 * scale
-        freq, coef = freq[keep], coef[keep]
-        sample_r2 = peel.sample_r2(freq.astype(np.int64), coef)
-        if sample_r2 < 0.5:
-            warnings.warn(
-                f"q-SFT explains only R²={sample_r2:.2f} of its own {n_unique} samples: the "
-                f"function is less sparse than {design.n_bins} bins per group resolve, or very "
-                "noisy. Raise the budget (or sparsity=), use delays='robust' for noise, or "
-                "complete_order=1 or 2 for dense low-order effects.",
-                stacklevel=4,
-            )
-
+        robust = self.delays == "robust"
+        code = UnitDelays(n, q, design.n_repeats, rng if robust else None)
+        extra = None
+        if int(self.complete_order) > 0:
+            extra = low_order_frequencies(n, q, int(self.complete_order))
+        noise_sd = None if self.noise_sd is None else float(self.noise_sd)
+        fit = sparse_fourier_transform(
+            value_function, n, q, log2_bins=(b,) * design.n_groups, delay_code=code, rng=rng,
+            max_order=int(self.max_order), noise_sd=noise_sd, peeling_rounds=int(self.max_iter),
+            extra_frequencies=extra, refit_support=bool(self.refit),
+        )
+        warn_if_unexplained(
+            "q-SFT", fit, f"the function is less sparse than {design.n_bins} bins per group "
+            "resolve, or very noisy. Raise the budget (or sparsity=), use delays='robust' for "
+            "noise, or complete_order=1 or 2 for dense low-order effects.",
+        )
         metadata = {
             "design": asdict(design),
-            "noise_sd_per_query": peel.noise_sd_estimate,
-            "peeling_rounds": peel.rounds,
-            "unresolved_bins": peel.unresolved_bins,
-            "sample_r2": sample_r2,
-            "query_seconds": query_seconds,
-            "solver_seconds": time.perf_counter() - t_start - query_seconds,
+            **fit.diagnostics,
+            "query_seconds": fit.query_seconds,
+            "solver_seconds": time.perf_counter() - t_start - fit.query_seconds,
         }
         if q == 2:
             return Interactions(
-                freq.astype(bool),
-                coef.real,
-                n_features=n,
-                basis="fourier",
-                n_queries=n_unique,
-                method=self.name,
-                metadata=metadata,
+                fit.frequencies.astype(bool), np.real(fit.coefficients), n_features=n,
+                basis="fourier", n_queries=fit.n_queries, method=self.name, metadata=metadata,
             )
         return QaryInteractions(
-            freq, coef, n_features=n, q=q, n_queries=n_unique, method=self.name, metadata=metadata
+            fit.frequencies, fit.coefficients, n_features=n, q=q, n_queries=fit.n_queries,
+            method=self.name, metadata=metadata,
         )
-
-    @staticmethod
-    def _query(
-        vf: CheckedValueFunction, groups: np.ndarray, delays: np.ndarray, q: int, b: int
-    ) -> tuple[np.ndarray, int, float]:
-        """Query every design point once; return values shaped (C, q**b, P)."""
-        c, n, _ = groups.shape
-        p = delays.shape[0]
-        points = _DesignPoints(groups, delays, q, b)
-        first, shared, representative = points.distinct()
-        unique_values = np.empty(first.size)
-        spent = 0.0
-        dtype = np.bool_ if q == 2 else np.int64
-        step = max(1, min(_QUERY_CHUNK, _QUERY_BYTES // (np.dtype(dtype).itemsize * n)))
-        for s in range(0, first.size, step):
-            batch = points.rows(first[s : s + step], dtype)
-            t0 = time.perf_counter()
-            unique_values[s : s + step] = vf(batch)
-            spent += time.perf_counter() - t0
-        values = np.empty(points.n_rows)
-        values[first] = unique_values
-        values[shared] = values[representative]
-        # (C, B, P): the delays of one bin side by side (what the decoder reads together)
-        values = np.ascontiguousarray(values.reshape(c, p, q**b).transpose(0, 2, 1))
-        return values, int(first.size), spent
-
-
-def _symmetrise(freq: np.ndarray, coef: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
-    """Close the support under k -> -k and impose F(-k) = conj(F(k)) (f is real)."""
-    if freq.shape[0] == 0:
-        return freq, coef
-    both = np.concatenate([freq, (-freq) % q])
-    vals = np.concatenate([coef, np.conj(coef)]) / 2.0
-    return canonical_spectrum(both, vals, q)

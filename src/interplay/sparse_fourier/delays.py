@@ -1,0 +1,145 @@
+"""Delay codes: which shifted copies of each subsampled point are queried, and how the
+frequency of a singleton bin is read back from them.
+
+A delay code holds the delays ``d_p`` (P, n) and reads a frequency k from a bin's
+observations ``U_p = F omega^<d_p, k>`` (plus noise):
+
+- :class:`UnitDelays` — blocks ``a_r, a_r + e_1, ..., a_r + e_n``: each ``k_i`` is the phase
+  of ``U(a_r + e_i) conj(U(a_r))``. ``n_repeats = 1`` with ``a_1 = 0`` is the identity code
+  (noiseless functions, ``n + 1`` delays); random offsets read each ``k_i`` R times
+  (noisy functions). Any q.
+- :class:`BCHDelays` — q = 2: the delays are the parity checks of a binary BCH code whose
+  message is k; the signs of ``U_p`` spell the parity bits, and soft (Chase) decoding
+  returns k. ``1 + r`` delays with ``r ~ t log2 n`` for interactions of up to t features.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from interplay.codes.bch import BCHCode
+
+__all__ = ["BCHDelays", "DelayCode", "UnitDelays", "bch_code"]
+
+
+@runtime_checkable
+class DelayCode(Protocol):
+    """What the peeler needs from a delay code.
+
+    Attributes
+    ----------
+    delays : (P, n) int64 array
+        The delays ``d_p``, states in ``0..q-1``.
+    """
+
+    delays: np.ndarray
+    #: Whether a wrong read is mostly refused (``ok`` False) rather than returned: then the
+    #: peeler may take a dominant term out of a crowded bin.
+    checks_reads: bool
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Frequencies read from bins assumed to be singletons.
+
+        Parameters
+        ----------
+        observations : (K, P) float or complex array
+            ``U_p`` of K bins.
+
+        Returns
+        -------
+        freq : (K, n) int64 array
+            The frequency read from each bin (its consistency is checked by the caller).
+        ok : (K,) bool array
+            False where the code could not read one.
+        """
+        ...
+
+
+class UnitDelays:
+    """Delay blocks ``a_r, a_r + e_1, ..., a_r + e_n`` over ``Z_q``.
+
+    Parameters
+    ----------
+    n, q : int
+    n_repeats : int
+        Number of blocks R.
+    rng : numpy Generator, optional
+        Draws the offsets ``a_r``; ``None`` is the identity code (one block, ``a_1 = 0``).
+    """
+
+    checks_reads = False
+
+    def __init__(self, n: int, q: int, n_repeats: int = 1, rng: np.random.Generator | None = None):
+        self.n, self.q = n, q
+        if rng is None:
+            offsets = np.zeros((1, n), dtype=np.int64)
+        else:
+            offsets = rng.integers(0, q, size=(n_repeats, n))
+        self.n_repeats = offsets.shape[0]
+        self.offsets_t = offsets.astype(np.float64).T  # (n, R)
+        unit = np.vstack([np.zeros((1, n), dtype=np.int64), np.eye(n, dtype=np.int64)])
+        self.delays = ((offsets[:, None, :] + unit[None, :, :]) % q).reshape(-1, n)
+        self.roots = np.exp(2j * np.pi * np.arange(q) / q)
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Phase read of each ``k_i``, then two maximum-likelihood re-reads (see the module)."""
+        n, q = self.n, self.q
+        blocks = np.asarray(observations, dtype=np.complex128).reshape(-1, self.n_repeats, n + 1)
+        z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
+        k = np.rint(np.angle(z) * q / (2 * np.pi)).astype(np.int64) % q
+        for _ in range(2):
+            # Re-read each k_i against the estimated coefficient F^ = mean_p U_p omega^-<d_p,k>,
+            # with omega^<d_p, k> = omega^<a_r, k> omega^k_i.
+            base = np.rint(k.astype(np.float64) @ self.offsets_t).astype(np.int64) % q  # (K, R)
+            t = np.einsum("kri,kr->ki", blocks, np.conj(self.roots[base]))  # (K, n + 1)
+            coef = t[:, 0] + np.einsum("ki,ki->k", t[:, 1:], np.conj(self.roots[k]))
+            w = t[:, 1:] * np.conj(coef)[:, None]
+            k = np.rint(np.angle(w) * q / (2 * np.pi)).astype(np.int64) % q
+        return k, np.ones(k.shape[0], dtype=bool)
+
+
+@lru_cache(maxsize=16)
+def bch_code(n: int, t: int) -> BCHCode:
+    """The shortened binary BCH code with n message bits correcting t errors (cached)."""
+    return BCHCode(n, t)
+
+
+class BCHDelays:
+    """Binary BCH-coded delays (q = 2): the zero delay and one delay per parity bit.
+
+    Parameters
+    ----------
+    n : int
+        Number of features (message bits).
+    t : int
+        Interactions of up to t features are read (the code corrects t errors).
+    chase_depth : int
+        Soft decoding flips the ``chase_depth`` least reliable parity bits.
+    """
+
+    checks_reads = True
+
+    def __init__(self, n: int, t: int, *, chase_depth: int = 3) -> None:
+        self.n, self.t = n, t
+        self.code = bch_code(n, t)
+        self.chase_depth = chase_depth
+        self.delays = np.zeros((self.code.n_parity + 1, n), dtype=np.int64)
+        self.delays[1:] = self.code.parity_matrix.T
+
+    @staticmethod
+    def n_delays(n: int, t: int) -> int:
+        """Delays of the code for (n, t), the zero delay included."""
+        return bch_code(n, t).n_parity + 1
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Chase decoding of the parity signs, relative to the zero delay's sign."""
+        obs = np.asarray(observations, dtype=np.float64)
+        soft = obs[:, 1:] * np.where(obs[:, :1] < 0, -1.0, 1.0)
+        decoded, _ = self.code.chase_decode(soft, depth=self.chase_depth)
+        freq = np.zeros((obs.shape[0], self.n), dtype=np.int64)
+        rows, cols = np.nonzero(decoded.support >= 0)
+        freq[rows, decoded.support[rows, cols]] = 1
+        return freq, decoded.ok

@@ -1,0 +1,197 @@
+"""Peeling: find the bins that hold one coefficient, read its frequency, subtract it from its
+bin in every group, repeat.
+
+One decoder for every alphabet and delay code (:mod:`.delays`). A round, vectorised over all
+bins of all groups:
+
+- Active bins: the mean power over the delays is above the noise floor of the bin.
+- The delay code reads a frequency k from each active bin; it is kept when it hashes back to
+  that bin, has at most ``max_order`` non-zero entries, and its coefficient
+  ``F^ = mean_p U_p conj(omega^<d_p, k>)`` is significant.
+- Singleton: the residual power ``mean_p |U_p - F^ omega^<d_p, k>|^2`` is at the noise floor.
+  When no bin passes (peeling stalled on bins crowded in every group) and the delay code
+  checks its reads (a BCH decoder refuses most words that are no code word), a frequency
+  whose term carries more than half of its bin's power is taken instead: subtracting it
+  exposes the next.
+- Each found term (and for a real function on ``Z_q``, its conjugate ``-k``) is subtracted
+  from its bin in every group; a term found in several groups is averaged.
+
+Noise: the per-query noise variance is given, or estimated every round from the quietest
+quarter of the bins. Each bin's proxy (scaled by the bin count of its group) is the smaller of
+its residual power (noise only in a zero-ton) and the spread of ``|U_p|`` over the delays
+(noise only in a zero-ton or a singleton, so the estimate holds while bins are crowded); the
+lower quartile of the proxies, divided by the lower quartile of a mean of P squared Gaussians,
+estimates the variance. Estimates only tighten as peeling clears bins.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.stats
+
+from interplay.sparse_fourier.delays import DelayCode
+from interplay.sparse_fourier.layout import BinLayout
+from interplay.spectral.qary import canonical_spectrum
+
+__all__ = ["PeelResult", "Peeler"]
+
+
+def _mean_power(x: np.ndarray) -> np.ndarray:
+    """``mean(|x|^2)`` over the last axis."""
+    if np.iscomplexobj(x):
+        v = np.ascontiguousarray(x).view(np.float64)
+        return np.einsum("...i,...i->...", v, v) / x.shape[-1]
+    return np.einsum("...i,...i->...", x, x) / x.shape[-1]
+
+
+@dataclass
+class PeelResult:
+    """Terms found by peeling, and diagnostics.
+
+    Attributes
+    ----------
+    frequencies : (K, n) int64 array
+    coefficients : (K,) float or complex array
+    peeling_rounds : int
+    noise_sd_per_query : float
+        Estimated (or given) noise standard deviation of one query.
+    unresolved_bins : int
+        Bins whose residual power is still above the noise floor.
+    """
+
+    frequencies: np.ndarray
+    coefficients: np.ndarray
+    peeling_rounds: int
+    noise_sd_per_query: float
+    unresolved_bins: int
+
+
+class Peeler:
+    """Peeling decoder over the stacked bins of a design.
+
+    Parameters
+    ----------
+    bins : (sum_c B_c, P) float or complex array
+        ``U_{c,p}(j)`` stacked group after group (see :class:`.BinLayout`).
+    layout : BinLayout
+    code : DelayCode
+    max_order : int
+        Largest number of non-zero entries of a frequency accepted.
+    noise_sd : float, optional
+        Known noise standard deviation of one query; estimated when None.
+    conjugate_pairs : bool
+        The function is real on ``Z_q`` (q > 2): F(-k) = conj(F(k)), found together.
+    """
+
+    def __init__(
+        self,
+        bins: np.ndarray,
+        layout: BinLayout,
+        code: DelayCode,
+        *,
+        max_order: int,
+        noise_sd: float | None = None,
+        conjugate_pairs: bool = False,
+    ) -> None:
+        self.layout = layout
+        self.code = code
+        self.max_order = max_order
+        self.conjugate_pairs = conjugate_pairs
+        self.residual = np.array(bins, order="C", copy=True)
+        self.energy = _mean_power(self.residual)  # (rows,)
+        # bins of group c carry 1 / B_c of a query's noise variance
+        self.row_scale = 1.0 / layout.sizes[layout.group_of].astype(np.float64)
+        power = float(np.sum(self.energy)) / max(len(layout.sizes), 1)  # mean |f|^2 per group
+        self.floor = 1e-18 * max(power, 1e-300)
+        self.noise_known = noise_sd is not None
+        self.noise_var = float(noise_sd) ** 2 if noise_sd is not None else np.inf
+        n_delays = self.residual.shape[1]
+        # relative spread of a mean of P squared Gaussians: sqrt(2/P) real, sqrt(1/P) complex
+        spread = 2.0 if layout.real else 1.0
+        self.gamma = max(0.5, 4.0 * math.sqrt(spread / n_delays))
+        # var |z| / E|z|^2 for Gaussian noise: half-normal (real) or Rayleigh (complex)
+        self.abs_var_ratio = (1.0 - 2.0 / math.pi) if layout.real else (4.0 - math.pi) / 4.0
+        # lower quartile of a mean of P squared standard Gaussians (real) or |.|^2 (complex)
+        dof = n_delays if layout.real else 2 * n_delays
+        self.quartile_ratio = float(scipy.stats.chi2.ppf(0.25, dof)) / dof
+        self.fallback = bool(getattr(code, "checks_reads", False))
+
+    def _estimate_noise(self) -> None:
+        if self.noise_known:
+            return
+        spread = np.var(np.abs(self.residual), axis=1) / self.abs_var_ratio
+        proxy = np.minimum(spread, self.energy) / self.row_scale
+        estimate = float(np.quantile(proxy, 0.25)) / self.quartile_ratio
+        self.noise_var = min(self.noise_var, estimate)
+
+    def _threshold(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        return (1.0 + self.gamma) * self.noise_var * self.row_scale[rows] + self.floor
+
+    def _round(self) -> tuple[np.ndarray, np.ndarray]:
+        """Terms found in one round: (K, n) frequencies and (K,) coefficients."""
+        active = np.flatnonzero(self.energy > self._threshold())
+        n = self.layout.delays_t.shape[0]
+        if active.size == 0:
+            return np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=self.residual.dtype)
+        obs = self.residual[active]
+        freq, ok = self.code.decode(obs)
+        ok &= (freq != 0).sum(axis=1) <= self.max_order
+        ok &= self.layout.consistent(freq, active)
+        signature = self.layout.signature(freq)
+        coef = np.mean(obs * np.conj(signature), axis=1)
+        power = np.abs(coef) ** 2
+        resid = _mean_power(obs - coef[:, None] * signature)
+        bin_noise = self.noise_var * self.row_scale[active] + self.floor
+        significant = ok & (power > 4.0 * bin_noise)
+        accept = significant & (resid <= self._threshold(active))
+        if self.fallback and not accept.any():
+            accept = significant & (power > 0.5 * self.energy[active])
+        return freq[accept], coef[accept]
+
+    def _merge(self, freq: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One estimate per frequency (the mean of its reads), closed under conjugation."""
+        if self.conjugate_pairs:
+            freq = np.concatenate([freq, (-freq) % self.layout.q])
+            coef = np.concatenate([coef, np.conj(coef)])
+        uniq, inverse, counts = np.unique(freq, axis=0, return_inverse=True, return_counts=True)
+        inverse = inverse.ravel()
+        total = np.zeros(uniq.shape[0], dtype=coef.dtype)
+        np.add.at(total, inverse, coef)
+        return uniq, total / counts
+
+    def _subtract(self, freq: np.ndarray, coef: np.ndarray) -> None:
+        rows, values = self.layout.bin_sums(freq, coef)
+        np.subtract.at(self.residual, rows, values)
+        touched = np.unique(rows)
+        self.energy[touched] = _mean_power(self.residual[touched])
+
+    def run(self, max_rounds: int) -> PeelResult:
+        """Peel until no new term is found or ``max_rounds`` rounds have run."""
+        found_f, found_c = [], []
+        rounds = 0
+        for _ in range(max_rounds):
+            self._estimate_noise()
+            freq, coef = self._round()
+            if freq.shape[0] == 0:
+                break
+            rounds += 1
+            freq, coef = self._merge(freq, coef)
+            self._subtract(freq, coef)
+            found_f.append(freq)
+            found_c.append(coef)
+        self._estimate_noise()
+        n = self.layout.delays_t.shape[0]
+        if found_f:
+            freq, coef = canonical_spectrum(
+                np.concatenate(found_f), np.concatenate(found_c), self.layout.q
+            )
+        else:
+            freq, coef = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=np.complex128)
+        if self.layout.real:
+            coef = coef.real
+        unresolved = int(np.sum(self.energy > self._threshold()))
+        noise_sd = math.sqrt(self.noise_var) if np.isfinite(self.noise_var) else 0.0
+        return PeelResult(np.asarray(freq, dtype=np.int64), coef, rounds, noise_sd, unresolved)
