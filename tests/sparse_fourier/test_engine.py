@@ -9,7 +9,12 @@ import sys
 import numpy as np
 import pytest
 
-from interplay.sparse_fourier import BCHDelays, UnitDelays, sparse_fourier_transform
+from interplay.sparse_fourier import (
+    BCHDelays,
+    UnitDelays,
+    sparse_fourier_transform,
+    subsample_groups,
+)
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.sparse_fourier.refit import refit, sample_r2
 from interplay.spectral.qary import canonical_spectrum
@@ -84,8 +89,8 @@ def test_engine_recovers_binary_spectrum_with_unequal_groups_and_bch_delays():
     n = 60
     truth = random_sparse_fourier(n, 15, max_degree=3, random_state=3)
     fit = sparse_fourier_transform(
-        truth.predict, n, 2, log2_bins=(5, 4, 4), delay_code=BCHDelays(n, 3),
-        rng=np.random.default_rng(0), max_order=3,
+        truth.predict, n, 2, groups=subsample_groups(n, (5, 4, 4), 2, np.random.default_rng(0)),
+        delay_code=BCHDelays(n, 3), max_order=3,
     )
     got = {tuple(np.flatnonzero(k)): c for k, c in zip(fit.frequencies, fit.coefficients)}
     want = dict(zip(truth.subsets, truth.coefficients, strict=True))
@@ -99,8 +104,8 @@ def test_engine_recovers_qary_spectrum_with_unequal_groups():
     q, n = 3, 12
     truth = random_sparse_qary(n, q, 8, max_degree=2, random_state=5)
     fit = sparse_fourier_transform(
-        truth.predict, n, q, log2_bins=(4, 3, 3), delay_code=UnitDelays(n, q),
-        rng=np.random.default_rng(1), max_order=2,
+        truth.predict, n, q, groups=subsample_groups(n, (4, 3, 3), q, np.random.default_rng(1)),
+        delay_code=UnitDelays(n, q), max_order=2,
     )
     both = np.concatenate([fit.frequencies, truth.frequencies])
     _, diff = canonical_spectrum(both, np.concatenate([fit.coefficients, -truth.coefficients]), q)

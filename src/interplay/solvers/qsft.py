@@ -57,6 +57,7 @@ from interplay.sparse_fourier import (
     UnitDelays,
     low_order_frequencies,
     sparse_fourier_transform,
+    subsample_groups,
     warn_if_unexplained,
 )
 from interplay.spectral.interactions import Interactions
@@ -256,13 +257,14 @@ class QSFT(Solver):
         )
         rng = check_random_state(self.random_state)
         robust = self.delays == "robust"
+        groups = subsample_groups(n, (b,) * design.n_groups, q, rng)
         code = UnitDelays(n, q, design.n_repeats, rng if robust else None)
         extra = None
         if int(self.complete_order) > 0:
             extra = low_order_frequencies(n, q, int(self.complete_order))
         noise_sd = None if self.noise_sd is None else float(self.noise_sd)
         fit = sparse_fourier_transform(
-            value_function, n, q, log2_bins=(b,) * design.n_groups, delay_code=code, rng=rng,
+            value_function, n, q, groups=groups, delay_code=code,
             max_order=int(self.max_order), noise_sd=noise_sd, peeling_rounds=int(self.max_iter),
             extra_frequencies=extra, refit_support=bool(self.refit),
         )

@@ -17,7 +17,12 @@ from typing import Any
 import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
-from interplay.sparse_fourier import BCHDelays, sparse_fourier_transform, warn_if_unexplained
+from interplay.sparse_fourier import (
+    BCHDelays,
+    sparse_fourier_transform,
+    subsample_groups,
+    warn_if_unexplained,
+)
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
 
@@ -158,7 +163,8 @@ class SPEX(Solver):
         rng = check_random_state(self.random_state)
         code = BCHDelays(n, design.t, chase_depth=self.chase_depth)
         fit = sparse_fourier_transform(
-            value_function, n, 2, log2_bins=design.log2_bins, delay_code=code, rng=rng,
+            value_function, n, 2, groups=subsample_groups(n, design.log2_bins, 2, rng),
+            delay_code=code,
             max_order=design.t, ridge=self.ridge,
         )
         warn_if_unexplained(

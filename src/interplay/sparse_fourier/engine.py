@@ -25,7 +25,6 @@ import numpy as np
 
 from interplay.sparse_fourier.bins import bin_transform
 from interplay.sparse_fourier.delays import DelayCode
-from interplay.sparse_fourier.design import subsample_groups
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.sparse_fourier.peeling import Peeler
 from interplay.sparse_fourier.points import DesignPoints
@@ -114,9 +113,8 @@ def sparse_fourier_transform(
     n: int,
     q: int,
     *,
-    log2_bins: Sequence[int],
+    groups: Sequence[np.ndarray],
     delay_code: DelayCode,
-    rng: np.random.Generator,
     max_order: int,
     noise_sd: float | None = None,
     peeling_rounds: int = 100,
@@ -133,12 +131,11 @@ def sparse_fourier_transform(
         in ``0..q-1`` otherwise.
     n, q : int
         Number of features and states per feature.
-    log2_bins : sequence of int
-        ``b_c`` of each group: group c hashes into ``q**b_c`` bins.
+    groups : sequence of (n, b_c) int arrays
+        Full-rank subsampling matrices (:func:`.design.subsample_groups`); group c hashes
+        into ``q**b_c`` bins.
     delay_code : DelayCode
         The delays and how a singleton's frequency is read from them.
-    rng : numpy Generator
-        Draws the subsampling matrices.
     max_order : int
         Largest number of non-zero entries of a frequency accepted.
     noise_sd : float, optional
@@ -155,7 +152,6 @@ def sparse_fourier_transform(
     ridge : float
         Ridge penalty of the refit.
     """
-    groups = subsample_groups(n, log2_bins, q, rng)
     points = DesignPoints(groups, delay_code.delays, q)
     values, n_queries, query_seconds = query_design(value_function, points)
 

@@ -262,6 +262,11 @@ class DesignPoints:
 
     def _split(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Flat design indices -> (lattice row, delay p)."""
+        if (self.sizes == self.sizes[0]).all():  # groups of one size: no search
+            size = int(self.sizes[0])
+            c, rest = np.divmod(index, self.p * size)
+            p, l = np.divmod(rest, size)
+            return c * size + l, p
         c = np.searchsorted(self.row_start, index, side="right") - 1
         p, l = np.divmod(index - self.row_start[c], self.sizes[c])
         return self.lattice_start[c] + l, p
