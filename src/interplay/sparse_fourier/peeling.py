@@ -35,7 +35,7 @@ from interplay.sparse_fourier.delays import DelayCode
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.spectral.qary import canonical_spectrum
 
-__all__ = ["PeelResult", "Peeler"]
+__all__ = ["MultitonFit", "PeelResult", "Peeler"]
 
 
 def _mean_power(x: np.ndarray) -> np.ndarray:
@@ -44,6 +44,26 @@ def _mean_power(x: np.ndarray) -> np.ndarray:
         v = np.ascontiguousarray(x).view(np.float64)
         return np.einsum("...i,...i->...", v, v) / x.shape[-1]
     return np.einsum("...i,...i->...", x, x) / x.shape[-1]
+
+
+@dataclass
+class MultitonFit:
+    """Least-squares models of A bins with up to T terms each.
+
+    Attributes
+    ----------
+    frequencies : (A, T, n) int64 array
+    coefficients : (A, T) float array
+    n_terms : (A,) int array
+        Terms read in each bin (the first ``n_terms`` entries are used).
+    residual_power : (A,) float array
+        Mean residual power of the model over the delays (inf where nothing was read).
+    """
+
+    frequencies: np.ndarray
+    coefficients: np.ndarray
+    n_terms: np.ndarray
+    residual_power: np.ndarray
 
 
 @dataclass
@@ -119,12 +139,21 @@ class Peeler:
         self.quartile_ratio = (1.0 - 2.0 / (9 * dof) - 0.6745 * math.sqrt(2.0 / (9 * dof))) ** 3
         self.fallback = bool(getattr(code, "checks_reads", False))
 
-    def _estimate_noise(self) -> None:
+    def _estimate_noise(
+        self, rows: np.ndarray | None = None, fit_power: np.ndarray | None = None
+    ) -> None:
+        """Tighten the noise estimate from the quietest quarter of the bins.
+
+        ``fit_power`` (for bins ``rows``) is the residual power of the best model of each bin
+        the decoder found (one term, or a few); it is noise only where the model is right.
+        """
         if self.noise_known:
             return
         spread = np.var(np.abs(self.residual), axis=1) / self.abs_var_ratio
-        proxy = np.minimum(spread, self.energy) / self.row_scale
-        estimate = float(np.quantile(proxy, 0.25)) / self.quartile_ratio
+        proxy = np.minimum(spread, self.energy)
+        if rows is not None and fit_power is not None:
+            proxy[rows] = np.minimum(proxy[rows], fit_power)
+        estimate = float(np.quantile(proxy / self.row_scale, 0.25)) / self.quartile_ratio
         self.noise_var = min(self.noise_var, estimate)
 
     def _threshold(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
@@ -132,24 +161,113 @@ class Peeler:
 
     def _round(self) -> tuple[np.ndarray, np.ndarray]:
         """Terms found in one round: (K, n) frequencies and (K,) coefficients."""
-        active = np.flatnonzero(self.energy > self._threshold())
         n = self.layout.delays_t.shape[0]
-        if active.size == 0:
-            return np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=self.residual.dtype)
-        obs = self.residual[active]
+        empty = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=self.residual.dtype)
+        rows = np.flatnonzero(self.energy > self.floor)
+        if rows.size == 0:
+            return empty
+        obs = self.residual[rows]
         freq, ok = self.code.decode(obs)
         ok &= (freq != 0).sum(axis=1) <= self.max_order
-        ok &= self.layout.consistent(freq, active)
+        ok &= self.layout.consistent(freq, rows)
         signature = self.layout.signature(freq)
         coef = np.mean(obs * np.conj(signature), axis=1)
         power = np.abs(coef) ** 2
         resid = _mean_power(obs - coef[:, None] * signature)
-        bin_noise = self.noise_var * self.row_scale[active] + self.floor
-        significant = ok & (power > 4.0 * bin_noise)
-        accept = significant & (resid <= self._threshold(active))
-        if self.fallback and not accept.any():
-            accept = significant & (power > 0.5 * self.energy[active])
+        fit_power = np.where(ok, resid, np.inf)
+        multi = None
+        if self.fallback and self.layout.real:
+            multi = self._resolve_multitons(rows)
+            fit_power = np.minimum(fit_power, multi.residual_power)
+        self._estimate_noise(rows, fit_power)
+        threshold = self._threshold(rows)
+        bin_noise = self.noise_var * self.row_scale[rows] + self.floor
+        active = self.energy[rows] > threshold
+        significant = ok & active & (power > 4.0 * bin_noise)
+        accept = significant & (resid <= threshold)
+        if accept.any() or not self.fallback:
+            return freq[accept], coef[accept]
+        if multi is not None:
+            whole = active & (multi.residual_power <= threshold) & multi.n_terms.astype(bool)
+            whole &= (multi.coefficients**2 > 4.0 * bin_noise[:, None]).sum(axis=1) == (
+                multi.n_terms
+            )
+            if whole.any():
+                take = np.arange(multi.coefficients.shape[1])[None, :] < multi.n_terms[whole, None]
+                return multi.frequencies[whole][take], multi.coefficients[whole][take]
+        accept = significant & (power > 0.5 * self.energy[rows])
         return freq[accept], coef[accept]
+
+    def _read_either_sign(
+        self, obs: np.ndarray, rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Read a frequency from real bins whose zero delay may carry the wrong sign.
+
+        The code reads signs relative to the zero delay; in a bin holding several terms the
+        zero delay sums them all and may disagree with the largest one. Both polarities are
+        read; a read counts when it decodes, hashes back to its bin and has at most
+        ``max_order`` entries, and of two such reads the one whose signature correlates
+        better with ``obs`` is kept. Returns (K, n) frequencies and (K,) validity.
+        """
+        flipped = obs.copy()
+        flipped[:, 0] *= -1.0
+        reads, scores = [], []
+        for candidate in (obs, flipped):
+            freq, ok = self.code.decode(candidate)
+            ok &= (freq != 0).sum(axis=1) <= self.max_order
+            ok &= self.layout.consistent(freq, rows)
+            score = np.abs(np.einsum("kp,kp->k", self.layout.signature(freq), obs))
+            reads.append(freq)
+            scores.append(np.where(ok, score, -np.inf))
+        second = scores[1] > scores[0]
+        freq = np.where(second[:, None], reads[1], reads[0])
+        return freq, np.isfinite(np.maximum(scores[0], scores[1]))
+
+    def _resolve_multitons(self, rows: np.ndarray, max_terms: int = 3) -> MultitonFit:
+        """Models of real bins holding up to ``max_terms`` coefficients (checked reads).
+
+        Successive cancellation in each bin: read the largest term from the signs, fit the
+        bin by least squares on the signatures read so far, read the next term from the signs
+        of what is left (projecting out the known signatures leaves the next one's signs
+        intact when the bin holds two terms), until the bin's residual is at its noise floor
+        or no further term is read.
+        """
+        n = self.layout.delays_t.shape[0]
+        obs = self.residual[rows]  # (A, P)
+        n_bins, n_delays = obs.shape
+        signatures = np.zeros((n_bins, n_delays, max_terms))
+        freqs = np.zeros((n_bins, max_terms, n), dtype=np.int64)
+        coef = np.zeros((n_bins, max_terms))
+        n_terms = np.zeros(n_bins, dtype=np.int64)
+        residual_power = np.full(n_bins, np.inf)
+        alive = np.ones(n_bins, dtype=bool)
+        residual = obs.copy()
+        # at most a floor of noise left: stop reading (a loose bound, refined by the caller)
+        stop = self._threshold(rows) if np.isfinite(self.noise_var) else np.full(n_bins, -1.0)
+        for step in range(max_terms):
+            live = np.flatnonzero(alive)
+            if live.size == 0:
+                break
+            freq, ok = self._read_either_sign(residual[live], rows[live])
+            # a term already read in this bin is no progress
+            ok &= ~(freqs[live, :step] == freq[:, None, :]).all(axis=2).any(axis=1)
+            alive[live[~ok]] = False
+            live, freq = live[ok], freq[ok]
+            if live.size == 0:
+                break
+            freqs[live, step] = freq
+            signatures[live, :, step] = self.layout.signature(freq)
+            basis = signatures[live, :, : step + 1]  # (L, P, s)
+            gram = np.einsum("lps,lpt->lst", basis, basis)
+            gram += 1e-12 * n_delays * np.eye(step + 1)
+            rhs = np.einsum("lps,lp->ls", basis, obs[live])
+            fitted = np.linalg.solve(gram, rhs[..., None])[..., 0]  # (L, s)
+            coef[live, : step + 1] = fitted
+            n_terms[live] = step + 1
+            residual[live] = obs[live] - np.einsum("lps,ls->lp", basis, fitted)
+            residual_power[live] = _mean_power(residual[live])
+            alive[live[residual_power[live] <= stop[live]]] = False
+        return MultitonFit(freqs, coef, n_terms, residual_power)
 
     def _merge(self, freq: np.ndarray, coef: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One estimate per frequency (the mean of its reads), closed under conjugation."""
@@ -173,7 +291,6 @@ class Peeler:
         found_f, found_c = [], []
         rounds = 0
         for _ in range(max_rounds):
-            self._estimate_noise()
             freq, coef = self._round()
             if freq.shape[0] == 0:
                 break
