@@ -11,6 +11,7 @@ import pytest
 
 from interplay.sparse_fourier import (
     BCHDelays,
+    BinaryDigitBCHDelays,
     UnitDelays,
     sparse_fourier_transform,
     subsample_groups,
@@ -119,3 +120,25 @@ def test_importing_spex_loads_neither_metrics_nor_feedback_codes():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(("q", "repeats", "seeded"), [(4, 1, False), (8, 1, False), (4, 3, True)])
+def test_binary_digit_bch_delays_read_a_singleton(q, repeats, seeded):
+    rng = np.random.default_rng(q + repeats)
+    n, t = 100, 3
+    code = BinaryDigitBCHDelays(n, q, t, repeats, rng if seeded else None)
+    assert code.delays.shape == (BinaryDigitBCHDelays.n_delays(n, t, repeats), n)
+    assert code.delays.shape[0] < repeats * (n + 1) / 3  # the point: far fewer than unit
+    freq = np.zeros((25, n), dtype=np.int64)
+    for row in freq:
+        where = rng.choice(n, size=rng.integers(0, t + 1), replace=False)
+        row[where] = rng.integers(1, q, size=where.size)
+    coef = rng.normal(size=25) + 1j * rng.normal(size=25)
+    read, ok = code.decode(coef[:, None] * _signature(code.delays, freq, q))
+    assert ok.all()
+    np.testing.assert_array_equal(read, freq)
+
+
+def test_binary_digit_bch_delays_need_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two"):
+        BinaryDigitBCHDelays(20, 3, 2)

@@ -54,6 +54,7 @@ from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft_design import DelayDesign, QsftDesign
 from interplay.sparse_fourier import (
+    BinaryDigitBCHDelays,
     UnitDelays,
     low_order_frequencies,
     sparse_fourier_transform,
@@ -96,6 +97,12 @@ class QSFT(Solver):
         functions have two conjugate coefficients per interaction), ``2 * sparsity`` for q = 2.
     delays : {"identity", "robust"}
         Identity delays for noiseless functions; robust random delays for noisy ones.
+    delay_code : {"unit", "bch"}
+        What each delay block reads. ``"unit"``: ``a_r + e_i`` for every feature i
+        (``n + 1`` delays a block, any q). ``"bch"``: the parity checks of a binary BCH code
+        correcting t = ``max_order`` errors (``1 + r`` delays a block, ``r ~ t log2 n``), read
+        one binary digit of k at a time; q must be a power of two (see
+        :class:`~interplay.sparse_fourier.delays.BinaryDigitBCHDelays`).
     n_repeats : int, optional
         Delay blocks R of the robust design. None: ``max(3, ceil(log2(n + 1)) - 2)`` (3 up
         to n = 31, 5 at n = 100): each ``k_i`` is read R times, and the chance that one of the
@@ -135,6 +142,7 @@ class QSFT(Solver):
         b: int | None = None,
         sparsity: int = 50,
         delays: DelayDesign = "identity",
+        delay_code: str = "unit",
         n_repeats: int | None = None,
         noise_sd: float | None = None,
         refit: bool = True,
@@ -147,6 +155,7 @@ class QSFT(Solver):
         self.b = b
         self.sparsity = sparsity
         self.delays = delays
+        self.delay_code = delay_code
         self.n_repeats = n_repeats
         self.noise_sd = noise_sd
         self.refit = refit
@@ -168,6 +177,13 @@ class QSFT(Solver):
             raise ValueError(f"sparsity must be at least 1, got {self.sparsity}")
         if self.delays not in ("identity", "robust"):
             raise ValueError(f"delays must be 'identity' or 'robust', got {self.delays!r}")
+        if self.delay_code not in ("unit", "bch"):
+            raise ValueError(f"delay_code must be 'unit' or 'bch', got {self.delay_code!r}")
+        if self.delay_code == "bch" and int(self.q) & (int(self.q) - 1):
+            raise ValueError(
+                f"delay_code='bch' needs q a power of two (binary digits), got q={self.q}; "
+                "use delay_code='unit'"
+            )
         if self.n_repeats is not None and int(self.n_repeats) < 1:
             raise ValueError(f"n_repeats must be at least 1, got {self.n_repeats}")
         if self.noise_sd is not None and not float(self.noise_sd) >= 0:
@@ -193,7 +209,10 @@ class QSFT(Solver):
             repeats = max(3, math.ceil(math.log2(n + 1)) - 2)
         else:
             repeats = int(self.n_repeats)
-        n_delays = repeats * (n + 1)
+        if self.delay_code == "bch":
+            n_delays = BinaryDigitBCHDelays.n_delays(n, min(int(self.max_order), n), repeats)
+        else:
+            n_delays = repeats * (n + 1)
 
         def cost(b: int) -> int:
             return c * n_delays * (q**b - 1) + n_delays
@@ -224,7 +243,7 @@ class QSFT(Solver):
             raise BudgetError(
                 f"the q-SFT design b={b} needs up to {cost(b)} queries; the budget is {self.budget}"
             )
-        return QsftDesign(q, n, b, c, self.delays, repeats, cost(b))
+        return QsftDesign(q, n, b, c, self.delays, repeats, cost(b), n_delays, self.delay_code)
 
     def alphabet_size(self) -> int:
         """q, the number of states of each feature."""
@@ -258,7 +277,13 @@ class QSFT(Solver):
         rng = check_random_state(self.random_state)
         robust = self.delays == "robust"
         groups = subsample_groups(n, (b,) * design.n_groups, q, rng)
-        code = UnitDelays(n, q, design.n_repeats, rng if robust else None)
+        offsets_rng = rng if robust else None
+        if self.delay_code == "bch":
+            code = BinaryDigitBCHDelays(
+                n, q, min(int(self.max_order), n), design.n_repeats, offsets_rng
+            )
+        else:
+            code = UnitDelays(n, q, design.n_repeats, offsets_rng)
         extra = None
         if int(self.complete_order) > 0:
             extra = low_order_frequencies(n, q, int(self.complete_order))

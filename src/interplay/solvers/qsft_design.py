@@ -33,8 +33,11 @@ class QsftDesign:
     n_repeats : int
         Delay blocks R (1 for identity delays).
     max_queries : int
-        Upper bound on the distinct queries: ``C * R * (n + 1) * (q**b - 1) + R * (n + 1)``
-        (the sample at ``l = 0`` is shared by all groups).
+        Upper bound on the distinct queries: ``C * P * (q**b - 1) + P`` (the sample at
+        ``l = 0`` is shared by all groups).
+    n_delays : int
+        P: ``R * (n + 1)`` for unit delays, ``R * (1 + r)`` for BCH-coded ones.
+    delay_code : {"unit", "bch"}
     """
 
     q: int
@@ -44,10 +47,8 @@ class QsftDesign:
     delays: str
     n_repeats: int
     max_queries: int
-
-    @property
-    def n_delays(self) -> int:
-        return self.n_repeats * (self.n + 1)
+    n_delays: int
+    delay_code: str = "unit"
 
     @property
     def n_bins(self) -> int:

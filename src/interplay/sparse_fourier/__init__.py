@@ -14,7 +14,7 @@ SPEX (q = 2, BCH-coded delays) and q-SFT (any q, unit delays) are configurations
 """
 
 from interplay.sparse_fourier.bins import bin_transform
-from interplay.sparse_fourier.delays import BCHDelays, DelayCode, UnitDelays
+from interplay.sparse_fourier.delays import BCHDelays, BinaryDigitBCHDelays, DelayCode, UnitDelays
 from interplay.sparse_fourier.design import (
     is_full_rank_mod_q,
     low_order_frequencies,
@@ -32,6 +32,7 @@ from interplay.sparse_fourier.points import DesignPoints, unique_rows
 __all__ = [
     "LOW_SAMPLE_R2",
     "BCHDelays",
+    "BinaryDigitBCHDelays",
     "DelayCode",
     "DesignPoints",
     "SparseFourierFit",

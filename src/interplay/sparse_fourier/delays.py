@@ -11,6 +11,14 @@ observations ``U_p = F omega^<d_p, k>`` (plus noise):
 - :class:`BCHDelays` — q = 2: the delays are the parity checks of a binary BCH code whose
   message is k; the signs of ``U_p`` spell the parity bits, and soft (Chase) decoding
   returns k. ``1 + r`` delays with ``r ~ t log2 n`` for interactions of up to t features.
+- :class:`BinaryDigitBCHDelays` — q a power of two, any noise level: blocks
+  ``a_r, a_r + h_1, ..., a_r + h_r`` with ``h_p`` the parity checks of the same binary BCH
+  code. The phases read ``<h_p, k> mod q``; writing ``k = k^0 + 2 k^1 + 4 k^2 + ...`` with
+  binary digit vectors ``k^s`` (each of weight at most t when k is), the reads mod 2 are the
+  parity bits of ``k^0``, and once ``k^0`` is decoded and removed, the next bit of each read
+  is the parity of ``k^1``, and so on: ``log2 q`` binary decodings from ``R (1 + r)`` delays
+  instead of ``R (n + 1)``. (The Z_2 decomposition is the documented choice for q = 4; prime
+  q would need BCH codes over GF(q), not implemented.)
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import numpy as np
 
 from interplay.codes.bch import BCHCode
 
-__all__ = ["BCHDelays", "DelayCode", "UnitDelays", "bch_code"]
+__all__ = ["BCHDelays", "BinaryDigitBCHDelays", "DelayCode", "UnitDelays", "bch_code"]
 
 
 @runtime_checkable
@@ -143,3 +151,81 @@ class BCHDelays:
         rows, cols = np.nonzero(decoded.support >= 0)
         freq[rows, decoded.support[rows, cols]] = 1
         return freq, decoded.ok
+
+
+class BinaryDigitBCHDelays:
+    """Binary BCH parity checks as delays over ``Z_q``, q a power of two (see the module).
+
+    Parameters
+    ----------
+    n, q : int
+        Features and states per feature (a power of two).
+    t : int
+        Frequencies with at most t non-zero entries are read.
+    n_repeats : int
+        Delay blocks R; each parity read is the phase of ``sum_r U(a_r + h_p) conj(U(a_r))``.
+    rng : numpy Generator, optional
+        Draws the block offsets ``a_r``; ``None``: one block with ``a_1 = 0``.
+    chase_depth : int
+        Soft decoding of each digit flips its ``chase_depth`` least reliable reads.
+    """
+
+    checks_reads = True
+
+    def __init__(
+        self,
+        n: int,
+        q: int,
+        t: int,
+        n_repeats: int = 1,
+        rng: np.random.Generator | None = None,
+        *,
+        chase_depth: int = 3,
+    ) -> None:
+        if q < 2 or q & (q - 1):
+            raise ValueError(f"binary-digit BCH delays need q a power of two, got q={q}")
+        self.n, self.q, self.t = n, q, t
+        self.n_digits = q.bit_length() - 1
+        self.code = bch_code(n, t)
+        self.chase_depth = chase_depth
+        checks = self.code.parity_matrix.T.astype(np.int64)  # (r, n)
+        self.checks_t = checks.T.astype(np.float64)  # (n, r)
+        offsets = (
+            np.zeros((1, n), dtype=np.int64)
+            if rng is None
+            else rng.integers(0, q, size=(n_repeats, n))
+        )
+        self.n_repeats = offsets.shape[0]
+        block = np.vstack([np.zeros((1, n), dtype=np.int64), checks])  # (1 + r, n)
+        self.delays = ((offsets[:, None, :] + block[None, :, :]) % q).reshape(-1, n)
+
+    @staticmethod
+    def n_delays(n: int, t: int, n_repeats: int = 1) -> int:
+        """Delays of the code for (n, t) and R blocks."""
+        return n_repeats * (bch_code(n, t).n_parity + 1)
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Phase reads of the parity checks, then one binary decoding per digit."""
+        q = self.q
+        r = self.code.n_parity
+        blocks = np.asarray(observations, dtype=np.complex128).reshape(-1, self.n_repeats, r + 1)
+        z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
+        position = np.angle(z) * q / (2 * np.pi)  # continuous read, in steps of 2 pi / q
+        reads = np.rint(position).astype(np.int64) % q
+        # reliability of a read: distance to the nearest decision boundary
+        reliability = 0.5 - np.abs(position - np.rint(position)) + 1e-9
+        freq = np.zeros((z.shape[0], self.n), dtype=np.int64)
+        ok = np.ones(z.shape[0], dtype=bool)
+        for digit in range(self.n_digits):
+            bits = reads & 1
+            decoded, _ = self.code.chase_decode(
+                (1.0 - 2.0 * bits) * reliability, depth=self.chase_depth
+            )
+            ok &= decoded.ok
+            rows, cols = np.nonzero(decoded.support >= 0)
+            vector = np.zeros_like(freq)
+            vector[rows, decoded.support[rows, cols]] = 1
+            freq += vector << digit
+            parity = np.rint(vector.astype(np.float64) @ self.checks_t).astype(np.int64)
+            reads = ((reads - parity) % (q >> digit)) >> 1
+        return freq, ok
