@@ -133,6 +133,7 @@ class Peeler:
         self.gamma = max(0.5, 4.0 * math.sqrt(spread / n_delays))
         # var |z| / E|z|^2 for Gaussian noise: half-normal (real) or Rayleigh (complex)
         self.abs_var_ratio = (1.0 - 2.0 / math.pi) if layout.real else (4.0 - math.pi) / 4.0
+        self.spread = self._spread(self.residual)  # (rows,), kept up to date like energy
         # lower quartile of a mean of P squared standard Gaussians (real) or |.|^2 (complex)
         # (Wilson–Hilferty: chi2_v / v is nearly normal in its cube root; z_0.25 = -0.6745)
         dof = n_delays if layout.real else 2 * n_delays
@@ -149,12 +150,15 @@ class Peeler:
         """
         if self.noise_known:
             return
-        spread = np.var(np.abs(self.residual), axis=1) / self.abs_var_ratio
-        proxy = np.minimum(spread, self.energy)
+        proxy = np.minimum(self.spread, self.energy)
         if rows is not None and fit_power is not None:
             proxy[rows] = np.minimum(proxy[rows], fit_power)
         estimate = float(np.quantile(proxy / self.row_scale, 0.25)) / self.quartile_ratio
         self.noise_var = min(self.noise_var, estimate)
+
+    def _spread(self, bins: np.ndarray) -> np.ndarray:
+        """Variance of ``|U_p|`` over the delays, scaled to a noise variance."""
+        return np.var(np.abs(bins), axis=1) / self.abs_var_ratio
 
     def _threshold(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         return (1.0 + self.gamma) * self.noise_var * self.row_scale[rows] + self.floor
@@ -163,7 +167,13 @@ class Peeler:
         """Terms found in one round: (K, n) frequencies and (K,) coefficients."""
         n = self.layout.delays_t.shape[0]
         empty = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=self.residual.dtype)
-        rows = np.flatnonzero(self.energy > self.floor)
+        # Codes that check their reads are tried on every non-empty bin: their fits bound the
+        # noise where bins are crowded. Others only on the bins above the noise floor.
+        if self.fallback:
+            rows = np.flatnonzero(self.energy > self.floor)
+        else:
+            self._estimate_noise()
+            rows = np.flatnonzero(self.energy > self._threshold())
         if rows.size == 0:
             return empty
         obs = self.residual[rows]
@@ -285,6 +295,7 @@ class Peeler:
         np.subtract.at(self.residual, rows, values)
         touched = np.unique(rows)
         self.energy[touched] = _mean_power(self.residual[touched])
+        self.spread[touched] = self._spread(self.residual[touched])
 
     def run(self, max_rounds: int) -> PeelResult:
         """Peel until no new term is found or ``max_rounds`` rounds have run."""

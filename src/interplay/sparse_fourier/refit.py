@@ -65,12 +65,17 @@ def sample_r2(bins: np.ndarray, layout: BinLayout, freq: np.ndarray, coef: np.nd
     Samples that do not vary give 1.0 when fitted to round-off and 0.0 otherwise (never −inf).
     """
     weight = layout.sizes[layout.group_of].astype(np.float64)  # (rows,)
-    power = np.sum(np.abs(bins) ** 2, axis=1)
-    residual = np.array(bins, order="C", copy=True)
+    power = np.einsum("rp,rp->r", bins.conj(), bins).real  # (rows,) sum over delays of |U|^2
+    resid = float(weight @ power)
     if freq.shape[0]:
+        # only the bins the expansion touches change
         rows, values = layout.bin_sums(freq, coef)
-        np.subtract.at(residual, rows, values)
-    resid = float(weight @ np.sum(np.abs(residual) ** 2, axis=1))
+        touched, where = np.unique(rows, return_inverse=True)
+        model = np.zeros((touched.size, bins.shape[1]), dtype=np.result_type(bins, values))
+        np.add.at(model, where.ravel(), values)
+        left = bins[touched] - model
+        left_power = np.einsum("rp,rp->r", left.conj(), left).real
+        resid += float(weight[touched] @ (left_power - power[touched]))
     n_samples = float(np.sum(layout.sizes)) * bins.shape[1]
     # U_{c,p}(0) is the mean of block (c, p): the overall mean is their weighted mean
     dc = bins[layout.start[:-1]]  # (C, P)
