@@ -296,24 +296,26 @@ def test_canonical_spectrum_order_and_merge_against_python():
 
 
 @pytest.mark.parametrize("snr", [None, 10.0])
-def test_bch_coded_delays_need_several_times_fewer_queries(snr):
-    """q = 4, n = 100: BCH-coded delays read the same spectrum from > 3x fewer queries."""
-    q, n = 4, 100
+@pytest.mark.parametrize("q", [3, 4, 5])
+def test_bch_coded_delays_need_several_times_fewer_queries(q, snr):
+    """n = 100: BCH-coded delays read the same spectrum from > 3x fewer queries."""
+    n = 100
     truth = random_sparse_qary(n, q, 20, max_degree=3, random_state=5)
     sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
     delays = "identity" if snr is None else "robust"
     results = {}
     for code in ("unit", "bch"):
         f = PlantedQaryFunction(truth, noise_sd=sd, random_state=1)
-        solver = QSFT(q=q, b=4, delays=delays, delay_code=code, max_order=3, random_state=0)
+        b = QSFT(q=q, sparsity=20).plan(n).b  # q**b >= 4 * 20 bins
+        solver = QSFT(q=q, b=b, delays=delays, delay_code=code, max_order=3, random_state=0)
         results[code] = solver.fit(as_value_function(f, n, q), n)
     assert results["bch"].n_queries * 3 < results["unit"].n_queries
     assert support(results["bch"]) == support(truth)
     assert spectrum_nmse(results["bch"], truth) < (1e-20 if snr is None else 1e-3)
 
 
-def test_bch_coded_delays_refuse_a_q_that_is_no_power_of_two():
-    with pytest.raises(ValueError, match="power of two"):
-        QSFT(q=3, delay_code="bch").plan(20)
+def test_bch_coded_delays_refuse_a_q_that_is_neither_prime_nor_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two or a prime"):
+        QSFT(q=6, delay_code="bch").plan(20)
     with pytest.raises(ValueError, match="delay_code must be"):
         QSFT(q=4, delay_code="gf").plan(20)

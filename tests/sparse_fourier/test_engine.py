@@ -12,6 +12,7 @@ import pytest
 from interplay.sparse_fourier import (
     BCHDelays,
     BinaryDigitBCHDelays,
+    PrimeBCHDelays,
     UnitDelays,
     sparse_fourier_transform,
     subsample_groups,
@@ -142,3 +143,20 @@ def test_binary_digit_bch_delays_read_a_singleton(q, repeats, seeded):
 def test_binary_digit_bch_delays_need_a_power_of_two():
     with pytest.raises(ValueError, match="power of two"):
         BinaryDigitBCHDelays(20, 3, 2)
+
+
+@pytest.mark.parametrize(("q", "repeats", "seeded"), [(3, 1, False), (5, 1, False), (3, 3, True)])
+def test_prime_bch_delays_read_a_singleton(q, repeats, seeded):
+    rng = np.random.default_rng(q + 10 * repeats)
+    n, t = 100, 3
+    code = PrimeBCHDelays(n, q, t, repeats, rng if seeded else None)
+    assert code.delays.shape == (PrimeBCHDelays.n_delays(n, q, t, repeats), n)
+    assert code.delays.shape[0] < repeats * (n + 1) / 3
+    freq = np.zeros((25, n), dtype=np.int64)
+    for row in freq:
+        where = rng.choice(n, size=rng.integers(0, t + 1), replace=False)
+        row[where] = rng.integers(1, q, size=where.size)
+    coef = rng.normal(size=25) + 1j * rng.normal(size=25)
+    read, ok = code.decode(coef[:, None] * _signature(code.delays, freq, q))
+    assert ok.all()
+    np.testing.assert_array_equal(read, freq)

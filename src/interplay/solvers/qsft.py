@@ -54,8 +54,9 @@ from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft_design import DelayDesign, QsftDesign
 from interplay.sparse_fourier import (
-    BinaryDigitBCHDelays,
     UnitDelays,
+    coded_delay_count,
+    coded_delays,
     low_order_frequencies,
     sparse_fourier_transform,
     subsample_groups,
@@ -101,8 +102,10 @@ class QSFT(Solver):
         What each delay block reads. ``"unit"``: ``a_r + e_i`` for every feature i
         (``n + 1`` delays a block, any q). ``"bch"``: the parity checks of a binary BCH code
         correcting t = ``max_order`` errors (``1 + r`` delays a block, ``r ~ t log2 n``), read
-        one binary digit of k at a time; q must be a power of two (see
-        :class:`~interplay.sparse_fourier.delays.BinaryDigitBCHDelays`).
+        one binary digit of k at a time, for q a power of two
+        (:class:`~interplay.sparse_fourier.delays.BinaryDigitBCHDelays`); for q prime the
+        syndrome digits of a BCH code over GF(q)
+        (:class:`~interplay.sparse_fourier.delays.PrimeBCHDelays`).
     n_repeats : int, optional
         Delay blocks R of the robust design. None: ``max(3, ceil(log2(n + 1)) - 2)`` (3 up
         to n = 31, 5 at n = 100): each ``k_i`` is read R times, and the chance that one of the
@@ -179,9 +182,10 @@ class QSFT(Solver):
             raise ValueError(f"delays must be 'identity' or 'robust', got {self.delays!r}")
         if self.delay_code not in ("unit", "bch"):
             raise ValueError(f"delay_code must be 'unit' or 'bch', got {self.delay_code!r}")
-        if self.delay_code == "bch" and int(self.q) & (int(self.q) - 1):
+        q = int(self.q)
+        if self.delay_code == "bch" and q & (q - 1) and any(q % d == 0 for d in range(2, q)):
             raise ValueError(
-                f"delay_code='bch' needs q a power of two (binary digits), got q={self.q}; "
+                f"delay_code='bch' needs q a power of two or a prime, got q={self.q}; "
                 "use delay_code='unit'"
             )
         if self.n_repeats is not None and int(self.n_repeats) < 1:
@@ -210,7 +214,7 @@ class QSFT(Solver):
         else:
             repeats = int(self.n_repeats)
         if self.delay_code == "bch":
-            n_delays = BinaryDigitBCHDelays.n_delays(n, min(int(self.max_order), n), repeats)
+            n_delays = coded_delay_count(n, q, min(int(self.max_order), n), repeats)
         else:
             n_delays = repeats * (n + 1)
 
@@ -279,9 +283,7 @@ class QSFT(Solver):
         groups = subsample_groups(n, (b,) * design.n_groups, q, rng)
         offsets_rng = rng if robust else None
         if self.delay_code == "bch":
-            code = BinaryDigitBCHDelays(
-                n, q, min(int(self.max_order), n), design.n_repeats, offsets_rng
-            )
+            code = coded_delays(n, q, min(int(self.max_order), n), design.n_repeats, offsets_rng)
         else:
             code = UnitDelays(n, q, design.n_repeats, offsets_rng)
         extra = None

@@ -14,7 +14,15 @@ SPEX (q = 2, BCH-coded delays) and q-SFT (any q, unit delays) are configurations
 """
 
 from interplay.sparse_fourier.bins import bin_transform
-from interplay.sparse_fourier.delays import BCHDelays, BinaryDigitBCHDelays, DelayCode, UnitDelays
+from interplay.sparse_fourier.delays import (
+    BCHDelays,
+    BinaryDigitBCHDelays,
+    DelayCode,
+    PrimeBCHDelays,
+    UnitDelays,
+    coded_delay_count,
+    coded_delays,
+)
 from interplay.sparse_fourier.design import (
     is_full_rank_mod_q,
     low_order_frequencies,
@@ -35,9 +43,12 @@ __all__ = [
     "BinaryDigitBCHDelays",
     "DelayCode",
     "DesignPoints",
+    "PrimeBCHDelays",
     "SparseFourierFit",
     "UnitDelays",
     "bin_transform",
+    "coded_delay_count",
+    "coded_delays",
     "is_full_rank_mod_q",
     "low_order_frequencies",
     "rank_mod_p",

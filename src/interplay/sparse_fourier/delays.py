@@ -17,8 +17,10 @@ observations ``U_p = F omega^<d_p, k>`` (plus noise):
   binary digit vectors ``k^s`` (each of weight at most t when k is), the reads mod 2 are the
   parity bits of ``k^0``, and once ``k^0`` is decoded and removed, the next bit of each read
   is the parity of ``k^1``, and so on: ``log2 q`` binary decodings from ``R (1 + r)`` delays
-  instead of ``R (n + 1)``. (The Z_2 decomposition is the documented choice for q = 4; prime
-  q would need BCH codes over GF(q), not implemented.)
+  instead of ``R (n + 1)``. (The Z_2 decomposition is the documented choice for q = 4.)
+- :class:`PrimeBCHDelays` — q prime: blocks ``a_r, a_r + h_1, ...`` with ``h`` the syndrome
+  digits of a BCH code over GF(q) (:mod:`interplay.codes.bch_qary`); the phases read
+  ``H k mod q``, decoded by Berlekamp–Massey and Forney over GF(q^m).
 """
 
 from __future__ import annotations
@@ -29,8 +31,59 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from interplay.codes.bch import BCHCode
+from interplay.codes.bch_qary import prime_bch_code
 
-__all__ = ["BCHDelays", "BinaryDigitBCHDelays", "DelayCode", "UnitDelays", "bch_code"]
+__all__ = [
+    "BCHDelays",
+    "BinaryDigitBCHDelays",
+    "DelayCode",
+    "PrimeBCHDelays",
+    "UnitDelays",
+    "bch_code",
+    "coded_delay_count",
+    "coded_delays",
+    "offset_blocks",
+    "phase_reads",
+]
+
+
+def offset_blocks(
+    block: np.ndarray, q: int, n_repeats: int, rng: np.random.Generator | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Delays ``a_r + h`` for every row h of ``block`` (its first row zero) and offset a_r.
+
+    Returns
+    -------
+    offsets : (R, n) int64 array
+        Zero (one block) when ``rng`` is None, else drawn uniformly.
+    delays : (R * len(block), n) int64 array, block after block.
+    """
+    n = block.shape[1]
+    if rng is None:
+        offsets = np.zeros((1, n), dtype=np.int64)
+    else:
+        offsets = rng.integers(0, q, size=(n_repeats, n))
+    delays = ((offsets[:, None, :] + block[None, :, :]) % q).reshape(-1, n)
+    return offsets, delays
+
+
+def phase_reads(observations: np.ndarray, n_repeats: int, q: int) -> np.ndarray:
+    """Continuous reads of ``<h, k>`` (in steps of ``2 pi / q``) from offset blocks.
+
+    Parameters
+    ----------
+    observations : (K, R * (1 + r)) array
+        ``U`` at the delays of :func:`offset_blocks`.
+
+    Returns
+    -------
+    (K, r) float array: the phase of ``sum_r U(a_r + h) conj(U(a_r))`` times ``q / 2 pi``.
+    """
+    blocks = np.asarray(observations, dtype=np.complex128).reshape(
+        observations.shape[0], n_repeats, -1
+    )
+    z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
+    return np.angle(z) * q / (2 * np.pi)
 
 
 @runtime_checkable
@@ -82,22 +135,17 @@ class UnitDelays:
 
     def __init__(self, n: int, q: int, n_repeats: int = 1, rng: np.random.Generator | None = None):
         self.n, self.q = n, q
-        if rng is None:
-            offsets = np.zeros((1, n), dtype=np.int64)
-        else:
-            offsets = rng.integers(0, q, size=(n_repeats, n))
+        unit = np.vstack([np.zeros((1, n), dtype=np.int64), np.eye(n, dtype=np.int64)])
+        offsets, self.delays = offset_blocks(unit, q, n_repeats, rng)
         self.n_repeats = offsets.shape[0]
         self.offsets_t = offsets.astype(np.float64).T  # (n, R)
-        unit = np.vstack([np.zeros((1, n), dtype=np.int64), np.eye(n, dtype=np.int64)])
-        self.delays = ((offsets[:, None, :] + unit[None, :, :]) % q).reshape(-1, n)
         self.roots = np.exp(2j * np.pi * np.arange(q) / q)
 
     def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Phase read of each ``k_i``, then two maximum-likelihood re-reads (see the module)."""
         n, q = self.n, self.q
+        k = np.rint(phase_reads(observations, self.n_repeats, q)).astype(np.int64) % q
         blocks = np.asarray(observations, dtype=np.complex128).reshape(-1, self.n_repeats, n + 1)
-        z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
-        k = np.rint(np.angle(z) * q / (2 * np.pi)).astype(np.int64) % q
         for _ in range(2):
             # Re-read each k_i against the estimated coefficient F^ = mean_p U_p omega^-<d_p,k>,
             # with omega^<d_p, k> = omega^<a_r, k> omega^k_i.
@@ -190,14 +238,9 @@ class BinaryDigitBCHDelays:
         self.chase_depth = chase_depth
         checks = self.code.parity_matrix.T.astype(np.int64)  # (r, n)
         self.checks_t = checks.T.astype(np.float64)  # (n, r)
-        offsets = (
-            np.zeros((1, n), dtype=np.int64)
-            if rng is None
-            else rng.integers(0, q, size=(n_repeats, n))
-        )
-        self.n_repeats = offsets.shape[0]
         block = np.vstack([np.zeros((1, n), dtype=np.int64), checks])  # (1 + r, n)
-        self.delays = ((offsets[:, None, :] + block[None, :, :]) % q).reshape(-1, n)
+        offsets, self.delays = offset_blocks(block, q, n_repeats, rng)
+        self.n_repeats = offsets.shape[0]
 
     @staticmethod
     def n_delays(n: int, t: int, n_repeats: int = 1) -> int:
@@ -207,15 +250,12 @@ class BinaryDigitBCHDelays:
     def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Phase reads of the parity checks, then one binary decoding per digit."""
         q = self.q
-        r = self.code.n_parity
-        blocks = np.asarray(observations, dtype=np.complex128).reshape(-1, self.n_repeats, r + 1)
-        z = np.einsum("kri,kr->ki", blocks[:, :, 1:], np.conj(blocks[:, :, 0]))
-        position = np.angle(z) * q / (2 * np.pi)  # continuous read, in steps of 2 pi / q
+        position = phase_reads(observations, self.n_repeats, q)
         reads = np.rint(position).astype(np.int64) % q
         # reliability of a read: distance to the nearest decision boundary
         reliability = 0.5 - np.abs(position - np.rint(position)) + 1e-9
-        freq = np.zeros((z.shape[0], self.n), dtype=np.int64)
-        ok = np.ones(z.shape[0], dtype=bool)
+        freq = np.zeros((position.shape[0], self.n), dtype=np.int64)
+        ok = np.ones(position.shape[0], dtype=bool)
         for digit in range(self.n_digits):
             bits = reads & 1
             decoded, _ = self.code.chase_decode(
@@ -229,3 +269,60 @@ class BinaryDigitBCHDelays:
             parity = np.rint(vector.astype(np.float64) @ self.checks_t).astype(np.int64)
             reads = ((reads - parity) % (q >> digit)) >> 1
         return freq, ok
+
+
+class PrimeBCHDelays:
+    """BCH syndrome digits over GF(p) as delays over ``Z_p``, p prime (see the module).
+
+    Parameters
+    ----------
+    n, p : int
+        Features and states per feature (a prime).
+    t : int
+        Frequencies with at most t non-zero entries are read.
+    n_repeats : int
+        Delay blocks R; each read is the phase of ``sum_r U(a_r + h) conj(U(a_r))``.
+    rng : numpy Generator, optional
+        Draws the block offsets ``a_r``; ``None``: one block with ``a_1 = 0``.
+    """
+
+    checks_reads = True
+
+    def __init__(
+        self, n: int, p: int, t: int, n_repeats: int = 1, rng: np.random.Generator | None = None
+    ) -> None:
+        self.n, self.q, self.t = n, p, t
+        self.code = prime_bch_code(n, p, t)
+        block = np.vstack([np.zeros((1, n), dtype=np.int64), self.code.checks])
+        offsets, self.delays = offset_blocks(block, p, n_repeats, rng)
+        self.n_repeats = offsets.shape[0]
+
+    @staticmethod
+    def n_delays(n: int, p: int, t: int, n_repeats: int = 1) -> int:
+        """Delays of the code for (n, p, t) and R blocks."""
+        return n_repeats * (prime_bch_code(n, p, t).n_checks + 1)
+
+    def decode(self, observations: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Hard phase reads of the syndrome digits, then syndrome decoding over GF(p^m)."""
+        reads = np.rint(phase_reads(observations, self.n_repeats, self.q)).astype(np.int64)
+        return self.code.decode(reads % self.q)
+
+
+def coded_delays(
+    n: int, q: int, t: int, n_repeats: int = 1, rng: np.random.Generator | None = None
+) -> BinaryDigitBCHDelays | PrimeBCHDelays:
+    """BCH-coded delays for ``Z_q``: binary digits for q a power of two, GF(q) for q prime."""
+    if q & (q - 1) == 0:
+        return BinaryDigitBCHDelays(n, q, t, n_repeats, rng)
+    if all(q % d for d in range(2, int(q**0.5) + 1)):
+        return PrimeBCHDelays(n, q, t, n_repeats, rng)
+    raise ValueError(
+        f"BCH-coded delays need q a power of two or a prime, got q={q}; use unit delays"
+    )
+
+
+def coded_delay_count(n: int, q: int, t: int, n_repeats: int = 1) -> int:
+    """Delays of :func:`coded_delays` for these parameters (nothing is drawn)."""
+    if q & (q - 1) == 0:
+        return BinaryDigitBCHDelays.n_delays(n, t, n_repeats)
+    return PrimeBCHDelays.n_delays(n, q, t, n_repeats)
