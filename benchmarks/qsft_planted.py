@@ -10,13 +10,14 @@ interplay's default rule, ``q**b >= 4 S``), identity delays when noiseless and R
 ("NSO") delays at 10 dB. The reference gets the true noise level; interplay estimates it.
 
 A third row, "q-SFT bch", runs interplay with BCH-coded delays (``delay_code="bch"``,
-t = 3: ``1 + r`` delays a block instead of ``n + 1``; q a power of two) on the same groups.
+t = 3: ``1 + r`` delays a block instead of ``n + 1``; q a power of two or a prime) on the same
+groups.
 
 Run::
 
     python benchmarks/qsft_planted.py              # full table (a few minutes)
     python benchmarks/qsft_planted.py --quick      # n = 20 only
-    python benchmarks/qsft_planted.py --n 100 --sparsity 20   # one setting
+    python benchmarks/qsft_planted.py --q 3 --n 100 --sparsity 20   # one setting
 
 The reference (``pip install sparse-transform``, an optional benchmark extra) is used when it
 imports in the running interpreter; its pins may need a separate virtual environment with
@@ -155,7 +156,8 @@ def main() -> None:
     parser.add_argument("--sparsity", type=int, nargs="+", default=[20, 100])
     args = parser.parse_args()
     q = args.q
-    coded = q & (q - 1) == 0  # BCH-coded delays read binary digits: q a power of two
+    # BCH-coded delays: binary digits for q a power of two, GF(q) syndromes for q prime
+    coded = q & (q - 1) == 0 or all(q % d for d in range(2, q))
     use_reference = HAVE_REFERENCE and not args.no_reference
     if not use_reference:
         print("(sparse-transform not importable here: interplay only)")

@@ -38,7 +38,7 @@ RUN_OURS = textwrap.dedent(
         global query_seconds
         t = time.perf_counter(); out = f(masks); query_seconds += time.perf_counter() - t
         return out
-    opts = {{}} if log2_bins is None else {{"log2_bins": log2_bins}}
+    opts = {{}} if log2_bins is None else {{"b": log2_bins}}
     result = interplay.explain(timed, n, method="spex", budget=budget, max_order=degree,
                                random_state=seed, solver_options=opts)
     total = time.perf_counter() - t_start

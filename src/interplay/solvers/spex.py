@@ -36,23 +36,23 @@ _DEFAULT_LOG2_BINS = 7
 class SPEXDesign:
     """The sampling design: sizes and the number of queries it costs.
 
-    ``log2_bins`` holds b_c for each group c; groups may differ by one (a budget between two
+    ``b`` holds b_c for each group c (group c hashes into 2^b_c bins); groups may differ by one (a budget between two
     uniform designs buys a larger b for some groups).
     """
 
     n_features: int
-    log2_bins: tuple[int, ...]
+    b: tuple[int, ...]
     t: int
     n_delays: int  # including the zero delay
 
     @property
     def n_groups(self) -> int:
-        return len(self.log2_bins)
+        return len(self.b)
 
     @property
     def n_queries(self) -> int:
         """Upper bound on queries (duplicate masks are sent once)."""
-        return sum(2**b for b in self.log2_bins) * self.n_delays
+        return sum(2**size for size in self.b) * self.n_delays
 
     @staticmethod
     def minimum_budget(n: int, t: int, n_groups: int = 3) -> int:
@@ -93,8 +93,10 @@ class SPEX(Solver):
     random_state : None, int or Generator
     n_groups : int
         C, the number of subsampling groups (3 by default).
-    log2_bins : int, optional
-        Force b instead of deriving it from the budget.
+    b : int or sequence of int, optional
+        Bins per group 2^b instead of deriving it from the budget: one b for all
+        ``n_groups`` groups, or a sequence with one b per group (groups of unequal size; its
+        length is then the number of groups).
     chase_depth : int
         Soft decoding flips the ``chase_depth`` least reliable parity bits (2^depth candidates).
     ridge : float
@@ -110,13 +112,13 @@ class SPEX(Solver):
         max_order: int = 5,
         random_state: Any = None,
         n_groups: int = 3,
-        log2_bins: int | None = None,
+        b: int | tuple[int, ...] | None = None,
         chase_depth: int = 3,
         ridge: float = 0.0,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.n_groups = n_groups
-        self.log2_bins = log2_bins
+        self.b = b
         self.chase_depth = chase_depth
         self.ridge = ridge
 
@@ -129,9 +131,10 @@ class SPEX(Solver):
         if self.n_groups < 1:
             raise ValueError(f"n_groups must be at least 1, got {self.n_groups}")
         n_delays = BCHDelays.n_delays(n, t)
-        if self.log2_bins is not None:
-            sizes = np.broadcast_to(np.asarray(self.log2_bins, dtype=int), (self.n_groups,))
-            sizes = tuple(int(b) for b in sizes)
+        if self.b is not None:
+            given = np.atleast_1d(np.asarray(self.b, dtype=int))
+            # one b for every group, or one per group (which sets the number of groups)
+            sizes = tuple(int(x) for x in (given if given.size > 1 else given.repeat(self.n_groups)))
         elif self.budget is not None:
             sizes = SPEXDesign.for_budget(n, t, self.n_groups, int(self.budget))
         else:
@@ -148,7 +151,7 @@ class SPEX(Solver):
         design = SPEXDesign(n, sizes, t, n_delays)
         if self.budget is not None and design.n_queries > int(self.budget):
             raise BudgetError(
-                f"log2_bins={sizes} needs {design.n_queries} queries, above the budget {self.budget}"
+                f"b={sizes} needs {design.n_queries} queries, above the budget {self.budget}"
             )
         return design
 
@@ -163,13 +166,13 @@ class SPEX(Solver):
         rng = check_random_state(self.random_state)
         code = BCHDelays(n, design.t, chase_depth=self.chase_depth)
         fit = sparse_fourier_transform(
-            value_function, n, 2, groups=subsample_groups(n, design.log2_bins, 2, rng),
+            value_function, n, 2, groups=subsample_groups(n, design.b, 2, rng),
             delay_code=code,
             max_order=design.t, ridge=self.ridge,
         )
         warn_if_unexplained(
             "SPEX", fit, "the function is less sparse than this budget can resolve (about "
-            f"{sum(2**b for b in design.log2_bins) // 3} coefficients). Raise the budget, "
+            f"{sum(2**size for size in design.b) // 3} coefficients). Raise the budget, "
             "or use method='proxyspex', which degrades gracefully.",
         )
         return Interactions(
@@ -181,7 +184,7 @@ class SPEX(Solver):
             method=self.name,
             metadata={
                 "n_groups": design.n_groups,
-                "log2_bins": list(design.log2_bins),
+                "b": list(design.b),
                 "t": design.t,
                 "n_delays": design.n_delays,
                 "bch_length": 2**code.code.m - 1,

@@ -75,7 +75,7 @@ def is_full_rank_mod_q(matrix: np.ndarray, q: int) -> bool:
 
 
 def subsample_groups(
-    n: int, log2_bins: Sequence[int], q: int, rng: np.random.Generator, *, max_tries: int = 100
+    n: int, b: Sequence[int], q: int, rng: np.random.Generator, *, max_tries: int = 100
 ) -> list[np.ndarray]:
     """Random full-rank subsampling matrices, one per group.
 
@@ -83,7 +83,7 @@ def subsample_groups(
     ----------
     n : int
         Number of features.
-    log2_bins : sequence of int
+    b : sequence of int
         ``b_c`` for each group c: group c hashes into ``q**b_c`` bins.
     q : int
         Alphabet size.
@@ -95,16 +95,16 @@ def subsample_groups(
     :func:`is_full_rank_mod_q`.
     """
     out = []
-    for b in log2_bins:
-        if b > n:
-            raise ValueError(f"b={b} bins exponent cannot exceed n={n}")
+    for size in b:
+        if size > n:
+            raise ValueError(f"b={size} bins exponent cannot exceed n={n}")
         for _ in range(max_tries):
-            m = rng.integers(0, q, size=(n, int(b)))
+            m = rng.integers(0, q, size=(n, int(size)))
             if is_full_rank_mod_q(m, q):
                 out.append(m)
                 break
         else:  # pragma: no cover - probability ~ q^-(n-b) per try
-            raise RuntimeError(f"no full-rank {n}x{b} matrix over Z_{q} in {max_tries} tries")
+            raise RuntimeError(f"no full-rank {n}x{size} matrix over Z_{q} in {max_tries} tries")
     return out
 
 
