@@ -14,6 +14,8 @@ from interplay.sparse_fourier import (
     BinaryDigitBCHDelays,
     PrimeBCHDelays,
     UnitDelays,
+    coded_delay_count,
+    coded_delays,
     sparse_fourier_transform,
     subsample_groups,
 )
@@ -123,12 +125,22 @@ def test_importing_spex_loads_neither_metrics_nor_feedback_codes():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("q", "repeats", "seeded"), [(4, 1, False), (8, 1, False), (4, 3, True)])
-def test_binary_digit_bch_delays_read_a_singleton(q, repeats, seeded):
-    rng = np.random.default_rng(q + repeats)
+def test_binary_digit_bch_delays_need_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two"):
+        BinaryDigitBCHDelays(20, 3, 2)
+
+
+@pytest.mark.parametrize(
+    ("q", "repeats", "seeded"),
+    [(4, 1, False), (8, 1, False), (4, 3, True), (3, 1, False), (5, 1, False), (3, 3, True)],
+)
+def test_coded_delays_read_a_singleton(q, repeats, seeded):
+    """Binary digits for q = 4, 8; GF(q) syndromes for q = 3, 5; with random offsets too."""
+    rng = np.random.default_rng(q + 10 * repeats)
     n, t = 100, 3
-    code = BinaryDigitBCHDelays(n, q, t, repeats, rng if seeded else None)
-    assert code.delays.shape == (BinaryDigitBCHDelays.n_delays(n, t, repeats), n)
+    code = coded_delays(n, q, t, repeats, rng if seeded else None)
+    assert isinstance(code, BinaryDigitBCHDelays if q in (4, 8) else PrimeBCHDelays)
+    assert code.delays.shape == (coded_delay_count(n, q, t, repeats), n)
     assert code.delays.shape[0] < repeats * (n + 1) / 3  # the point: far fewer than unit
     freq = np.zeros((25, n), dtype=np.int64)
     for row in freq:
@@ -140,23 +152,6 @@ def test_binary_digit_bch_delays_read_a_singleton(q, repeats, seeded):
     np.testing.assert_array_equal(read, freq)
 
 
-def test_binary_digit_bch_delays_need_a_power_of_two():
-    with pytest.raises(ValueError, match="power of two"):
-        BinaryDigitBCHDelays(20, 3, 2)
-
-
-@pytest.mark.parametrize(("q", "repeats", "seeded"), [(3, 1, False), (5, 1, False), (3, 3, True)])
-def test_prime_bch_delays_read_a_singleton(q, repeats, seeded):
-    rng = np.random.default_rng(q + 10 * repeats)
-    n, t = 100, 3
-    code = PrimeBCHDelays(n, q, t, repeats, rng if seeded else None)
-    assert code.delays.shape == (PrimeBCHDelays.n_delays(n, q, t, repeats), n)
-    assert code.delays.shape[0] < repeats * (n + 1) / 3
-    freq = np.zeros((25, n), dtype=np.int64)
-    for row in freq:
-        where = rng.choice(n, size=rng.integers(0, t + 1), replace=False)
-        row[where] = rng.integers(1, q, size=where.size)
-    coef = rng.normal(size=25) + 1j * rng.normal(size=25)
-    read, ok = code.decode(coef[:, None] * _signature(code.delays, freq, q))
-    assert ok.all()
-    np.testing.assert_array_equal(read, freq)
+def test_coded_delays_need_a_prime_or_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two or a prime"):
+        coded_delays(20, 6, 2)

@@ -15,6 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from interplay.codes.berlekamp_massey import berlekamp_massey
 from interplay.codes.gfpm import MAX_FIELD_SIZE, GFpm
 
 __all__ = ["PrimeBCHCode", "prime_bch_code"]
@@ -89,36 +90,7 @@ class PrimeBCHCode:
         synd = self.syndromes(reads)
         n_words, two_t = synd.shape
         t = self.t
-        width = two_t + 1
-        # Berlekamp–Massey: connection polynomial conn (low degree first)
-        conn = np.zeros((n_words, width), dtype=np.int64)
-        conn[:, 0] = 1
-        prev = conn.copy()
-        length = np.zeros(n_words, dtype=np.int64)
-        shift = np.ones(n_words, dtype=np.int64)
-        prev_disc = np.ones(n_words, dtype=np.int64)
-        cols = np.arange(width)
-        rows = np.arange(n_words)[:, None]
-        for k in range(two_t):
-            lag = k - cols[1:]
-            valid = (lag >= 0)[None, :] & (cols[1:][None, :] <= length[:, None])
-            s_lag = np.where(valid, synd[:, np.clip(lag, 0, None)], 0)
-            disc = synd[:, k]
-            prods = gf.mul(conn[:, 1:], s_lag)
-            for i in range(prods.shape[1]):
-                disc = gf.add(disc, prods[:, i])
-            nonzero = disc != 0
-            coef = gf.mul(disc, gf.inv(prev_disc))
-            src = cols[None, :] - shift[:, None]
-            shifted = np.where(src >= 0, prev[rows, np.clip(src, 0, None)], 0)
-            update = gf.sub(conn, gf.mul(coef[:, None], shifted))
-            grow = nonzero & (2 * length <= k)
-            new_conn = np.where(nonzero[:, None], update, conn)
-            prev = np.where(grow[:, None], conn, prev)
-            prev_disc = np.where(grow, disc, prev_disc)
-            length = np.where(grow, k + 1 - length, length)
-            shift = np.where(grow, 1, shift + 1)
-            conn = new_conn
+        conn, length = berlekamp_massey(gf, synd)
         locator = conn[:, : t + 1]
         ok = (length <= t) & (conn[:, t + 1 :] == 0).all(axis=1)
         # Chien search: Lambda(alpha^-i) for the n positions
