@@ -5,14 +5,16 @@ One decoder for every alphabet and delay code (:mod:`.delays`). A round, vectori
 bins of all groups:
 
 - Active bins: the mean power over the delays is above the noise floor of the bin.
-- The delay code reads a frequency k from each active bin; it is kept when it hashes back to
-  that bin, has at most ``max_order`` non-zero entries, and its coefficient
-  ``F^ = mean_p U_p conj(omega^<d_p, k>)`` is significant.
+- The delay code reads a frequency k from each bin; it is kept when it hashes back to that
+  bin, has at most ``max_order`` non-zero entries, and its coefficient
+  ``F^ = mean_p U_p conj(omega^<d_p, k>)`` is significant (``|F^|^2`` above 16 variances of a
+  mean over the P delays: 4 standard errors).
 - Singleton: the residual power ``mean_p |U_p - F^ omega^<d_p, k>|^2`` is at the noise floor.
-  When no bin passes (peeling stalled on bins crowded in every group) and the delay code
-  checks its reads (a BCH decoder refuses most words that are no code word), a frequency
-  whose term carries more than half of its bin's power is taken instead: subtracting it
-  exposes the next.
+- When no bin passes (peeling stalled on bins crowded in every group) and the delay code
+  checks its reads (a BCH decoder refuses most words that are no code word), real bins of up
+  to three terms are resolved by successive cancellation (:meth:`Peeler._resolve_multitons`);
+  failing that, a frequency whose term carries more than half of its bin's power is taken:
+  subtracting it exposes the next.
 - Each found term (and for a real function on ``Z_q``, its conjugate ``-k``) is subtracted
   from its bin in every group; a term found in several groups is averaged.
 
@@ -131,6 +133,7 @@ class Peeler:
         # relative spread of a mean of P squared Gaussians: sqrt(2/P) real, sqrt(1/P) complex
         spread = 2.0 if layout.real else 1.0
         self.gamma = max(0.5, 4.0 * math.sqrt(spread / n_delays))
+        self.significance = 16.0 / n_delays
         # var |z| / E|z|^2 for Gaussian noise: half-normal (real) or Rayleigh (complex)
         self.abs_var_ratio = (1.0 - 2.0 / math.pi) if layout.real else (4.0 - math.pi) / 4.0
         self.spread = self._spread(self.residual)  # (rows,), kept up to date like energy
@@ -193,15 +196,15 @@ class Peeler:
         threshold = self._threshold(rows)
         bin_noise = self.noise_var * self.row_scale[rows] + self.floor
         active = self.energy[rows] > threshold
-        significant = ok & active & (power > 4.0 * bin_noise)
+        # the coefficient is a mean over P delays: significant at 4 of its standard errors
+        significant = ok & active & (power > self.significance * bin_noise)
         accept = significant & (resid <= threshold)
         if accept.any() or not self.fallback:
             return freq[accept], coef[accept]
         if multi is not None:
             whole = active & (multi.residual_power <= threshold) & multi.n_terms.astype(bool)
-            whole &= (multi.coefficients**2 > 4.0 * bin_noise[:, None]).sum(axis=1) == (
-                multi.n_terms
-            )
+            strong = multi.coefficients**2 > self.significance * bin_noise[:, None]
+            whole &= strong.sum(axis=1) == multi.n_terms
             if whole.any():
                 take = np.arange(multi.coefficients.shape[1])[None, :] < multi.n_terms[whole, None]
                 return multi.frequencies[whole][take], multi.coefficients[whole][take]
