@@ -6,7 +6,6 @@ For q = 2 it is the fast Walsh–Hadamard transform, in real arithmetic.
 from __future__ import annotations
 
 import numpy as np
-import scipy.fft
 
 from interplay.spectral.transforms import fwht
 
@@ -35,6 +34,8 @@ def bin_transform(samples: np.ndarray, q: int, b: int, axis: int = -1) -> np.nda
     axis = axis % samples.ndim
     if q == 2 and not np.iscomplexobj(samples):
         return np.moveaxis(fwht(np.moveaxis(samples, axis, -1)), -1, axis)
+    import scipy.fft  # only for q > 2: SPEX's import stays light
+
     cube = samples.reshape(*shape[:axis], *([q] * b), *shape[axis + 1 :])
     # scipy's pocketfft runs the b axes in one call (numpy's fftn makes one pass per axis and
     # measured 2.3x slower here); norm="forward" applies the q^-b.

@@ -142,6 +142,7 @@ class Peeler:
         dof = n_delays if layout.real else 2 * n_delays
         self.quartile_ratio = (1.0 - 2.0 / (9 * dof) - 0.6745 * math.sqrt(2.0 / (9 * dof))) ** 3
         self.fallback = bool(getattr(code, "checks_reads", False))
+        self.probed_crowding = False
 
     def _estimate_noise(
         self, rows: np.ndarray | None = None, fit_power: np.ndarray | None = None
@@ -189,22 +190,35 @@ class Peeler:
         resid = _mean_power(obs - coef[:, None] * signature)
         fit_power = np.where(ok, resid, np.inf)
         multi = None
-        if self.fallback and self.layout.real:
-            multi = self._resolve_multitons(rows)
+        # bins one term does not explain (to round-off or to a tenth of their power)
+        crowded = ~(fit_power <= 0.1 * self.energy[rows])
+        if self.fallback and self.layout.real and not self.probed_crowding:
+            # first round: the multi-term fits of crowded bins bound the noise too
+            multi = self._resolve_multitons(rows, crowded)
             fit_power = np.minimum(fit_power, multi.residual_power)
+            self.probed_crowding = True
         self._estimate_noise(rows, fit_power)
-        threshold = self._threshold(rows)
-        bin_noise = self.noise_var * self.row_scale[rows] + self.floor
-        active = self.energy[rows] > threshold
-        # the coefficient is a mean over P delays: significant at 4 of its standard errors
-        significant = ok & active & (power > self.significance * bin_noise)
-        accept = significant & (resid <= threshold)
+
+        def singletons() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+            threshold = self._threshold(rows)
+            bin_noise = self.noise_var * self.row_scale[rows] + self.floor
+            active = self.energy[rows] > threshold
+            significant = ok & active & (power > self.significance * bin_noise)
+            return significant & (resid <= threshold), significant, active, bin_noise
+
+        accept, significant, active, bin_noise = singletons()
         if accept.any() or not self.fallback:
             return freq[accept], coef[accept]
-        if multi is not None:
-            whole = active & (multi.residual_power <= threshold) & multi.n_terms.astype(bool)
+        if self.layout.real:
+            if multi is None:  # crowded bins: their multi-term fits also bound the noise
+                multi = self._resolve_multitons(rows, crowded)
+                self._estimate_noise(rows, np.minimum(fit_power, multi.residual_power))
+                accept, significant, active, bin_noise = singletons()
+                if accept.any():
+                    return freq[accept], coef[accept]
+            whole = active & (multi.residual_power <= self._threshold(rows))
             strong = multi.coefficients**2 > self.significance * bin_noise[:, None]
-            whole &= strong.sum(axis=1) == multi.n_terms
+            whole &= (strong.sum(axis=1) == multi.n_terms) & multi.n_terms.astype(bool)
             if whole.any():
                 take = np.arange(multi.coefficients.shape[1])[None, :] < multi.n_terms[whole, None]
                 return multi.frequencies[whole][take], multi.coefficients[whole][take]
@@ -236,8 +250,13 @@ class Peeler:
         freq = np.where(second[:, None], reads[1], reads[0])
         return freq, np.isfinite(np.maximum(scores[0], scores[1]))
 
-    def _resolve_multitons(self, rows: np.ndarray, max_terms: int = 3) -> MultitonFit:
+    def _resolve_multitons(
+        self, rows: np.ndarray, which: np.ndarray, max_terms: int = 3
+    ) -> MultitonFit:
         """Models of real bins holding up to ``max_terms`` coefficients (checked reads).
+
+        Only the bins ``rows[which]`` are modelled; the others get no terms and an infinite
+        residual.
 
         Successive cancellation in each bin: read the largest term from the signs, fit the
         bin by least squares on the signatures read so far, read the next term from the signs
@@ -253,7 +272,7 @@ class Peeler:
         coef = np.zeros((n_bins, max_terms))
         n_terms = np.zeros(n_bins, dtype=np.int64)
         residual_power = np.full(n_bins, np.inf)
-        alive = np.ones(n_bins, dtype=bool)
+        alive = np.array(which, dtype=bool)
         residual = obs.copy()
         # at most a floor of noise left: stop reading (a loose bound, refined by the caller)
         stop = self._threshold(rows) if np.isfinite(self.noise_var) else np.full(n_bins, -1.0)
