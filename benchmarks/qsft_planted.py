@@ -9,10 +9,15 @@ Both methods get the same design: C = 3 random subsampling groups with q^b bins 
 interplay's default rule, ``q**b >= 4 S``), identity delays when noiseless and R blocks of random
 ("NSO") delays at 10 dB. The reference gets the true noise level; interplay estimates it.
 
+A third row, "q-SFT bch", runs interplay with BCH-coded delays (``delay_code="bch"``,
+t = 3: ``1 + r`` delays a block instead of ``n + 1``; q a power of two or a prime) on the same
+groups.
+
 Run::
 
     python benchmarks/qsft_planted.py              # full table (a few minutes)
     python benchmarks/qsft_planted.py --quick      # n = 20 only
+    python benchmarks/qsft_planted.py --q 3 --n 100 --sparsity 20   # one setting
 
 The reference (``pip install sparse-transform``, an optional benchmark extra) is used when it
 imports in the running interpreter; its pins may need a separate virtual environment with
@@ -84,12 +89,14 @@ class CountingFunction:
         return out
 
 
-def run_interplay(truth, noise_sd, design, seed):
+def run_interplay(truth, noise_sd, design, seed, delay_code="unit"):
     f = PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
     solver = QSFT(
         q=truth.q,
         b=design["b"],
         delays=design["delays"],
+        delay_code=delay_code,
+        max_order=3 if delay_code == "bch" else 5,
         n_repeats=design["n_repeats"],
         random_state=seed,
     )
@@ -144,8 +151,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="only n = 20")
     parser.add_argument("--seeds", type=int, default=1, help="planted functions per setting")
     parser.add_argument("--no-reference", action="store_true", help="skip sparse-transform")
+    parser.add_argument("--q", type=int, default=4, help="states per feature (default 4)")
+    parser.add_argument("--n", type=int, nargs="+", default=None, help="default 20 50 100")
+    parser.add_argument("--sparsity", type=int, nargs="+", default=[20, 100])
     args = parser.parse_args()
-    q = 4
+    q = args.q
+    # BCH-coded delays: binary digits for q a power of two, GF(q) syndromes for q prime
+    coded = q & (q - 1) == 0 or all(q % d for d in range(2, q))
     use_reference = HAVE_REFERENCE and not args.no_reference
     if not use_reference:
         print("(sparse-transform not importable here: interplay only)")
@@ -156,8 +168,10 @@ def main() -> None:
     print(header)
     print("-" * len(header))
     ratios = []
-    for n in (20,) if args.quick else (20, 50, 100):
-        for s in (20, 100):
+    sample_ratios = []
+    sizes = args.n or ((20,) if args.quick else (20, 50, 100))
+    for n in sizes:
+        for s in args.sparsity:
             for snr in (None, 10.0):
                 for seed in range(args.seeds):
                     truth = random_sparse_qary(
@@ -169,8 +183,14 @@ def main() -> None:
                     design = {"b": plan.b, "delays": delays, "n_repeats": plan.n_repeats}
                     label = "inf" if snr is None else f"{snr:g}dB"
                     rows = [("interplay q-SFT", run_interplay(truth, sd, design, seed))]
+                    if coded:
+                        rows.append(
+                            ("q-SFT bch", run_interplay(truth, sd, design, seed, "bch"))
+                        )
                     if use_reference:
                         rows.append(("sparse-transform", run_reference(truth, sd, design, seed)))
+                        if coded:
+                            sample_ratios.append((n, label, rows[-1][1][0] / rows[1][1][0]))
                     for name, (samples, nmse, rec, prec, solver_s, wall) in rows:
                         print(
                             f"{n:>4} {s:>4} {label:>6} {plan.b:>2} {plan.n_repeats:>2} "
@@ -178,8 +198,8 @@ def main() -> None:
                             f"{solver_s:>9.3f} {wall:>8.2f}",
                             flush=True,
                         )
-                    if len(rows) == 2:
-                        ratios.append((n, rows[1][1][4] / max(rows[0][1][4], 1e-9)))
+                    if use_reference:
+                        ratios.append((n, rows[-1][1][4] / max(rows[0][1][4], 1e-9)))
     if ratios:
         print()
         for n in sorted({r[0] for r in ratios}):
@@ -188,6 +208,8 @@ def main() -> None:
                 f"n={n}: reference solver time / interplay solver time = "
                 f"{np.min(vals):.1f}x .. {np.max(vals):.1f}x"
             )
+    for n, label, ratio in sample_ratios:
+        print(f"n={n}, {label}: sparse-transform samples / q-SFT bch samples = {ratio:.1f}x")
 
 
 if __name__ == "__main__":

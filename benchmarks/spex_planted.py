@@ -7,6 +7,8 @@ runs on the same functions in the same table.
 
     python benchmarks/spex_planted.py                       # n in {100, 300, 1000}, 40 terms
     python benchmarks/spex_planted.py --n 1000 --budget 8000 --repeats 5
+    python benchmarks/spex_planted.py --n 1000 --budget 1500 --repeats 5 --no-reference
+    python benchmarks/spex_planted.py --n 1000 --budget 3000 --repeats 5 --snr 10
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ RUN_OURS = textwrap.dedent(
         global query_seconds
         t = time.perf_counter(); out = f(masks); query_seconds += time.perf_counter() - t
         return out
-    opts = {{}} if log2_bins is None else {{"log2_bins": log2_bins}}
+    opts = {{}} if log2_bins is None else {{"b": log2_bins}}
     result = interplay.explain(timed, n, method="spex", budget=budget, max_order=degree,
                                random_state=seed, solver_options=opts)
     total = time.perf_counter() - t_start
@@ -120,13 +122,14 @@ def main() -> None:
     parser.add_argument("--log2-bins", type=int, default=None)
     parser.add_argument("--snr", type=float, default=None, help="noise level in dB (default none)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-reference", action="store_true", help="skip spectralexplain")
     parser.add_argument("--reference-python", default=sys.executable,
                         help="interpreter with spectralexplain installed (default: this one)")
     args = parser.parse_args()
 
-    with_reference = reference_available(args.reference_python)
-    header = (f"{'method':<16}{'n':>6}{'queries':>9}{'R2':>10}{'worst R2':>10}{'recall':>8}"
-              f"{'solver s':>10}")
+    with_reference = not args.no_reference and reference_available(args.reference_python)
+    header = (f"{'method':<16}{'n':>6}{'queries':>9}{'max q':>7}{'R2':>10}{'worst R2':>10}"
+              f"{'recall':>8}{'worst':>7}{'solver s':>10}")
     print(f"planted: {args.terms} Fourier terms of degree <= {args.degree}, budget {args.budget}, "
           f"SNR {args.snr if args.snr is not None else 'inf'} dB; medians over {args.repeats} seeds")
     print(header)
@@ -145,14 +148,17 @@ def main() -> None:
                 continue
             med = {k: statistics.median(r[k] for r in results) for k in results[0]}
             worst = min(r["r2"] for r in results)
+            worst_recall = min(r["recall"] for r in results)
+            most = max(r["queries"] for r in results)
             medians[name] = med
-            print(f"{name:<16}{n:>6}{med['queries']:>9.0f}{med['r2']:>10.4f}{worst:>10.4f}"
-                  f"{med['recall']:>8.2f}{med['seconds']:>10.2f}")
+            print(f"{name:<16}{n:>6}{med['queries']:>9.0f}{most:>7.0f}{med['r2']:>10.4f}"
+                  f"{worst:>10.4f}{med['recall']:>8.2f}{worst_recall:>7.2f}"
+                  f"{med['seconds']:>10.2f}")
         if len(medians) == 2:
             ours, ref = medians["interplay spex"], medians["spectralexplain"]
             print(f"{'ratio ref/ours':<16}{n:>6}{ref['queries'] / ours['queries']:>9.2f}"
-                  f"{'':>28}{ref['seconds'] / ours['seconds']:>10.1f}")
-    if not with_reference:
+                  f"{'':>42}{ref['seconds'] / ours['seconds']:>10.1f}")
+    if not with_reference and not args.no_reference:
         print("(spectralexplain not importable: reference rows omitted; "
               "pass --reference-python to a venv that has it)")
 

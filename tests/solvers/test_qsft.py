@@ -10,17 +10,9 @@ import pytest
 
 import interplay
 from interplay.solvers import BudgetError
-from interplay.solvers.base import check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft import QSFT
-from interplay.solvers.qsft_design import (
-    delay_matrix,
-    is_full_rank_mod_q,
-    low_order_frequencies,
-    qary_bin_transform,
-    subsample_groups,
-)
-from interplay.solvers.qsft_points import unique_rows
+from interplay.sparse_fourier import low_order_frequencies
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions, canonical_spectrum
 from interplay.values.base import as_value_function
@@ -41,59 +33,6 @@ def support(result: QaryInteractions) -> set[bytes]:
 
 
 # ------------------------------------------------------------------ design pieces
-
-
-@pytest.mark.parametrize("q", [2, 3, 4, 6])
-def test_full_rank_check_is_surjectivity(q):
-    """Full rank <=> the hash k -> M^T k reaches every one of the q^b bins."""
-    rng = np.random.default_rng(q)
-    n, b = 3, 2
-    all_k = np.array(list(itertools.product(range(q), repeat=n)))
-    verdicts = set()
-    for _ in range(40):
-        m = rng.integers(0, q, size=(n, b))
-        if rng.random() < 0.3:  # force some rank-deficient matrices
-            m[:, 1] = (m[:, 0] * rng.integers(0, q)) % q
-        image = {tuple(v) for v in (all_k @ m) % q}
-        onto = len(image) == q**b
-        assert is_full_rank_mod_q(m, q) == onto
-        verdicts.add(onto)
-    assert verdicts == {True, False}
-
-
-def test_subsample_groups_are_full_rank_and_seeded():
-    groups = subsample_groups(10, 3, 4, 3, check_random_state(0))
-    assert groups.shape == (3, 10, 3)
-    assert all(is_full_rank_mod_q(m, 4) for m in groups)
-    again = subsample_groups(10, 3, 4, 3, check_random_state(0))
-    np.testing.assert_array_equal(groups, again)
-    with pytest.raises(ValueError, match="cannot exceed"):
-        subsample_groups(2, 3, 4, 1, check_random_state(0))
-
-
-def test_delay_blocks():
-    ident = delay_matrix(4, 3, 1, None)
-    np.testing.assert_array_equal(ident, np.vstack([np.zeros(4, int), np.eye(4, dtype=int)]))
-    robust = delay_matrix(4, 3, 2, np.random.default_rng(0)).reshape(2, 5, 4)
-    for block in robust:
-        np.testing.assert_array_equal((block[1:] - block[0]) % 3, np.eye(4, dtype=int))
-
-
-def test_bin_transform_hashes_the_spectrum():
-    """U(j) = sum over k with M^T k = j of F(k) omega^<d, k>, checked term by term."""
-    q, n, b = 3, 4, 2
-    rng = np.random.default_rng(1)
-    truth = random_sparse_qary(n, q, 6, max_degree=3, random_state=2)
-    m = subsample_groups(n, b, q, 1, rng)[0]
-    d = rng.integers(0, q, size=n)
-    ells = np.array(list(itertools.product(range(q), repeat=b)))  # C order
-    samples = truth.predict((ells @ m.T + d) % q)
-    bins = qary_bin_transform(samples, q, b)
-    expected = np.zeros(q**b, dtype=complex)
-    for k, c in zip(truth.frequencies, truth.coefficients, strict=True):
-        j = ((k @ m) % q) @ (q ** np.arange(b - 1, -1, -1))
-        expected[j] += c * np.exp(2j * np.pi * ((d @ k) % q) / q)
-    np.testing.assert_allclose(bins, expected, atol=1e-12)
 
 
 # ------------------------------------------------------------------ recovery
@@ -264,15 +203,6 @@ def test_value_function_receives_integer_states():
     np.testing.assert_allclose(result.predict(states), states.sum(axis=1), atol=1e-9)
 
 
-def test_unique_rows_matches_numpy():
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 3, size=(3000, 5)).astype(np.uint8)  # many repeats (243 states)
-    first, inverse = unique_rows(x)
-    np.testing.assert_array_equal(x[first][inverse], x)
-    assert first.size == np.unique(x, axis=0).shape[0]
-    assert len({r.tobytes() for r in x[first]}) == first.size
-
-
 def test_small_n_design_is_deduplicated_exactly():
     """At n = 3 many design points coincide; each distinct state is queried once."""
     seen = []
@@ -324,65 +254,9 @@ def test_sample_r2_is_reported_and_a_dense_function_warns():
     assert result.metadata["sample_r2"] < 0.5
 
 
-def test_group_hashes_matches_numpy_unique():
-    from interplay.solvers.qsft_points import _group_hashes
-
-    rng = np.random.default_rng(1)
-    for _ in range(100):
-        hashed = rng.integers(0, rng.integers(2, 50), size=rng.integers(1, 60)).astype(np.uint64)
-        first, inverse, shared = _group_hashes(hashed)
-        _, expected_first, _ = np.unique(hashed, return_index=True, return_inverse=True)
-        np.testing.assert_array_equal(first, np.sort(expected_first))  # smallest index, ascending
-        np.testing.assert_array_equal(hashed[first][inverse], hashed)
-        repeated = [i for i in range(hashed.size) if (hashed == hashed[i]).sum() > 1]
-        np.testing.assert_array_equal(shared, repeated)
-
-
-@pytest.mark.parametrize("q", [2, 3, 4, 5, 6])
-@pytest.mark.parametrize("keys", ["sketch", "colliding", "constant"])
-def test_design_points_dedupe_matches_numpy(q, keys):
-    """Distinct design points from the packed sketch keys equal np.unique of the rows, also
-    when the keys collide (then the exact packed words decide)."""
-    from interplay.solvers.qsft_points import _DesignPoints
-
-    rng = np.random.default_rng(q)
-    for n, b in [(3, 2), (5, 2), (9, 3)]:
-        groups = subsample_groups(n, b, q, 3, rng)
-        points = _DesignPoints(groups, delay_matrix(n, q, 2, rng), q, b)
-        if keys == "colliding":
-            weak = points.keys() & np.uint64(7)
-            points.keys = lambda weak=weak: weak
-        elif keys == "constant":
-            points.keys = lambda points=points: np.zeros(points.n_rows, dtype=np.uint64)
-        first, inverse = points.unique()
-        rows = points.rows(np.arange(points.n_rows))
-        _, want_first, want_inverse = np.unique(
-            rows, axis=0, return_index=True, return_inverse=True
-        )
-        order = np.argsort(want_first)
-        rank = np.empty_like(order)
-        rank[order] = np.arange(order.size)
-        np.testing.assert_array_equal(first, want_first[order])  # smallest index, ascending
-        np.testing.assert_array_equal(inverse, rank[want_inverse.ravel()])
-
-
-@pytest.mark.parametrize("q", [2, 3, 4, 5, 7, 8, 100, 127, 128])
-def test_lane_packing_adds_mod_q(q):
-    from interplay.solvers.qsft_points import _LanePacking
-
-    rng = np.random.default_rng(q)
-    for n in (1, 7, 33, 100):
-        packing = _LanePacking(q, n)
-        a, b = rng.integers(0, q, size=(2, 50, n))
-        np.testing.assert_array_equal(
-            packing.add(packing.pack(a), packing.pack(b)), packing.pack((a + b) % q)
-        )
-        assert len({w.tobytes() for w in packing.pack(a)}) == len({r.tobytes() for r in a})
-
-
 def test_queries_arrive_in_bounded_batches():
     """Each call gets at most _QUERY_BYTES of int64 states, and every state exactly once."""
-    from interplay.solvers import qsft as qsft_module
+    from interplay.sparse_fourier import engine
 
     seen = []
 
@@ -393,7 +267,7 @@ def test_queries_arrive_in_bounded_batches():
     n, q = 40, 4
     QSFT(q=q, b=4, random_state=0).fit(as_value_function(f, n, q), n)
     assert len(seen) > 1
-    assert all(s.nbytes <= qsft_module._QUERY_BYTES for s in seen)
+    assert all(s.nbytes <= engine._QUERY_BYTES for s in seen)
     batch = np.concatenate(seen)
     assert len({r.tobytes() for r in batch}) == batch.shape[0]
 
@@ -421,34 +295,27 @@ def test_canonical_spectrum_order_and_merge_against_python():
         np.testing.assert_allclose(got_coef, [merged[w] for w in want], atol=1e-12)
 
 
-def test_group_hashes_with_equal_leading_bits():
-    """Hashes that agree on their top 32 bits but not below are different rows."""
-    from interplay.solvers.qsft_points import _group_hashes
+@pytest.mark.parametrize("snr", [None, 10.0])
+@pytest.mark.parametrize("q", [3, 4, 5])
+def test_bch_coded_delays_need_several_times_fewer_queries(q, snr):
+    """n = 100: BCH-coded delays read the same spectrum from > 3x fewer queries."""
+    n = 100
+    truth = random_sparse_qary(n, q, 20, max_degree=3, random_state=5)
+    sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
+    delays = "identity" if snr is None else "robust"
+    results = {}
+    for code in ("unit", "bch"):
+        f = PlantedQaryFunction(truth, noise_sd=sd, random_state=1)
+        b = QSFT(q=q, sparsity=20).plan(n).b  # q**b >= 4 * 20 bins
+        solver = QSFT(q=q, b=b, delays=delays, delay_code=code, max_order=3, random_state=0)
+        results[code] = solver.fit(as_value_function(f, n, q), n)
+    assert results["bch"].n_queries * 3 < results["unit"].n_queries
+    assert support(results["bch"]) == support(truth)
+    assert spectrum_nmse(results["bch"], truth) < (1e-20 if snr is None else 1e-3)
 
-    rng = np.random.default_rng(2)
-    for _ in range(50):
-        top = rng.integers(0, 4, size=200).astype(np.uint64) << np.uint64(32)
-        low = rng.integers(0, 2**32, size=200).astype(np.uint64)
-        low[rng.random(200) < 0.3] = 7  # some real repeats
-        hashed = top | low
-        first, inverse, shared = _group_hashes(hashed)
-        _, expected_first = np.unique(hashed, return_index=True)
-        np.testing.assert_array_equal(first, np.sort(expected_first))
-        np.testing.assert_array_equal(hashed[first][inverse], hashed)
-        counts = {h: int((hashed == h).sum()) for h in hashed}
-        np.testing.assert_array_equal(shared, [i for i, h in enumerate(hashed) if counts[h] > 1])
 
-
-@pytest.mark.parametrize("q", [2, 3, 4, 5, 6, 127, 128])
-def test_lattice_is_the_hashed_subspace(q):
-    """_lattice(M) lists (M l) mod q for l in C order, as the bin transform expects."""
-    from interplay.solvers.qsft_design import _lattice
-
-    rng = np.random.default_rng(q)
-    for b in (1, 2, 3):
-        if q**b > 5000:
-            continue
-        m = rng.integers(0, q, size=(2, 7, b))
-        ells = np.array(list(itertools.product(range(q), repeat=b)))  # C order
-        want = np.stack([(ells @ mc.T) % q for mc in m])
-        np.testing.assert_array_equal(_lattice(m, q), want)
+def test_bch_coded_delays_refuse_a_q_that_is_neither_prime_nor_a_power_of_two():
+    with pytest.raises(ValueError, match="power of two or a prime"):
+        QSFT(q=6, delay_code="bch").plan(20)
+    with pytest.raises(ValueError, match="delay_code must be"):
+        QSFT(q=4, delay_code="gf").plan(20)

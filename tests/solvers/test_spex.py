@@ -85,7 +85,7 @@ def test_budget_is_respected_and_seed_reproducible():
     np.testing.assert_array_equal(runs[0].coefficients, runs[1].coefficients)
     other_seed = interplay.explain(PlantedFunction(truth), 300, method="spex", budget=5000,
                                    max_order=3, random_state=10)
-    assert other_seed.metadata["log2_bins"] == runs[0].metadata["log2_bins"]
+    assert other_seed.metadata["b"] == runs[0].metadata["b"]
 
 
 def test_bad_value_function_output_is_a_clear_error():
@@ -120,3 +120,18 @@ def test_wrong_feature_names_fail_before_any_query():
         interplay.explain(f, 20, method="spex", budget=3000, max_order=2,
                           feature_names=["a", "b"])
     assert calls == []
+
+
+def test_groups_of_unequal_size_and_a_crowded_design_recover_exactly():
+    """40 terms at n = 1000 from 1 350 queries: 16 + 8 + 8 bins; bins of two or three
+    terms are resolved by successive cancellation."""
+    truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=3)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 1000, method="spex", budget=1500, max_order=4,
+                               random_state=3)
+    assert result.metadata["b"] == [4, 3, 3]
+    assert result.n_queries <= 1500
+    masks = _fresh_masks(1000, seed=4)
+    assert r2_score(truth.predict(masks), result.predict(masks)) > 1 - 1e-10
+    explicit = SPEX(b=(5, 3), max_order=4).design(1000)
+    assert explicit.b == (5, 3) and explicit.n_groups == 2

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from interplay.codes.berlekamp_massey import berlekamp_massey
 from interplay.codes.gf2m import GF2m
 
 __all__ = ["BCHCode", "DecodeResult", "bch_generator", "smallest_code"]
@@ -176,40 +177,6 @@ class BCHCode:
         terms = np.where(parity_bits[:, None, :], self._syndrome_powers[None, :, :], 0)
         return np.bitwise_xor.reduce(terms, axis=2)
 
-    def _berlekamp_massey(self, synd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Error-locator polynomials (B, 2t+1) (low degree first) and their lengths L."""
-        gf = self.field
-        n_words, two_t = synd.shape
-        width = two_t + 1
-        conn = np.zeros((n_words, width), dtype=np.int64)
-        conn[:, 0] = 1
-        prev = conn.copy()
-        length = np.zeros(n_words, dtype=np.int64)
-        shift = np.ones(n_words, dtype=np.int64)
-        prev_disc = np.ones(n_words, dtype=np.int64)
-        cols = np.arange(width)
-        rows = np.arange(n_words)[:, None]
-        for k in range(two_t):
-            # discrepancy d = S_k + Σ_{i=1..L} C_i S_{k-i}
-            lag = k - cols[1:]  # (width-1,)
-            valid = (lag >= 0)[None, :] & (cols[1:][None, :] <= length[:, None])
-            s_lag = np.where(valid, synd[:, np.clip(lag, 0, None)], 0)
-            prods = gf.mul(conn[:, 1:], s_lag)
-            disc = synd[:, k] ^ np.bitwise_xor.reduce(prods, axis=1)
-            nonzero = disc != 0
-            coef = gf.mul(disc, gf.inv(prev_disc))  # d / b
-            src = cols[None, :] - shift[:, None]
-            shifted = np.where(src >= 0, prev[rows, np.clip(src, 0, None)], 0)
-            update = conn ^ gf.mul(coef[:, None], shifted)
-            grow = nonzero & (2 * length <= k)
-            new_conn = np.where(nonzero[:, None], update, conn)
-            prev = np.where(grow[:, None], conn, prev)
-            prev_disc = np.where(grow, disc, prev_disc)
-            length = np.where(grow, k + 1 - length, length)
-            shift = np.where(grow, 1, shift + 1)
-            conn = new_conn
-        return conn, length
-
     def _chien(self, locator: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Roots of the locators among the code's positions.
 
@@ -256,7 +223,7 @@ class BCHCode:
         if parity_bits.ndim != 2 or parity_bits.shape[1] != self.n_parity:
             raise ValueError(f"parity_bits must be (B, {self.n_parity}), got {parity_bits.shape}")
         synd = self.syndromes(parity_bits)
-        locator, length = self._berlekamp_massey(synd)
+        locator, length = berlekamp_massey(self.field, synd)
         ok, positions = self._chien(locator, length)
         r = self.n_parity
         is_msg = positions >= r

@@ -76,6 +76,12 @@ class GF2m:
         log.setflags(write=False)
         return GF2m(m, poly, exp, log)
 
+    def add(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Elementwise sum (XOR: characteristic 2)."""
+        return np.bitwise_xor(a, b)
+
+    sub = add  # characteristic 2: a - b = a + b
+
     def mul(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Elementwise product."""
         a = np.asarray(a)

@@ -1,4 +1,4 @@
-"""q-SFT: the sparse Fourier transform of a function of n features with q states (DESIGN §4).
+"""q-SFT: the sparse Fourier transform of a function of n features with q states (design §4, docs/design.md).
 
 ``f(x) = sum_k F(k) omega^<k, x>`` on ``Z_q^n`` with ``omega = exp(2 pi i / q)``. The solver
 queries f on a fixed design, hashes the spectrum into bins with a q-ary FFT, finds the bins that
@@ -35,9 +35,9 @@ For q = 2 this is SPEX with identity delays, and the result is a binary
 :class:`~interplay.Interactions`; for q > 2 it is a
 :class:`~interplay.spectral.qary.QaryInteractions`.
 
-The pieces live in their own modules: the design in :mod:`interplay.solvers.qsft_design`,
-distinct design points in :mod:`interplay.solvers.qsft_points`, decoding in
-:mod:`interplay.solvers.qsft_peel`; this module holds the solver that ties them together.
+q-SFT is the sparse-Fourier engine (:mod:`interplay.sparse_fourier`) with unit delays
+(:class:`~interplay.sparse_fourier.delays.UnitDelays`); this module holds the solver's
+parameters and the size of its design (:mod:`interplay.solvers.qsft_design`).
 """
 
 from __future__ import annotations
@@ -45,7 +45,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from dataclasses import asdict
 from typing import Any
 
@@ -53,42 +52,25 @@ import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
-from interplay.solvers.qsft_design import (
-    DelayDesign,
-    QsftDesign,
-    delay_matrix,
-    is_full_rank_mod_q,
+from interplay.solvers.qsft_design import DelayDesign, QsftDesign
+from interplay.sparse_fourier import (
+    UnitDelays,
+    coded_delay_count,
+    coded_delays,
     low_order_frequencies,
-    qary_bin_transform,
+    sparse_fourier_transform,
     subsample_groups,
+    warn_if_unexplained,
 )
-from interplay.solvers.qsft_peel import _Peeler
-from interplay.solvers.qsft_points import _DesignPoints, unique_rows
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
-from interplay.values.base import CheckedValueFunction
+from interplay.spectral.qary import QaryInteractions
 
-__all__ = [
-    "QSFT",
-    "QsftDesign",
-    "delay_matrix",
-    "is_full_rank_mod_q",
-    "qary_bin_transform",
-    "subsample_groups",
-    "unique_rows",
-]
+__all__ = ["QSFT", "QsftDesign"]
 
 logger = logging.getLogger(__name__)
 
 #: Largest number of bins per group a default design uses.
 _MAX_BINS = 2**16
-#: Most rows sent to the value function per call.
-_QUERY_CHUNK = 2**16
-#: Most bytes of int64 states sent to the value function per call. Batches of a few MiB stay
-#: in cache while they are built and checked, and their memory is recycled from call to call;
-#: 2**16 rows of n = 100 (52 MB) came back from the kernel as fresh pages every call and
-#: cost 4x more to build.
-_QUERY_BYTES = 2**22
 
 
 class QSFT(Solver):
@@ -116,6 +98,14 @@ class QSFT(Solver):
         functions have two conjugate coefficients per interaction), ``2 * sparsity`` for q = 2.
     delays : {"identity", "robust"}
         Identity delays for noiseless functions; robust random delays for noisy ones.
+    delay_code : {"unit", "bch"}
+        What each delay block reads. ``"unit"``: ``a_r + e_i`` for every feature i
+        (``n + 1`` delays a block, any q). ``"bch"``: the parity checks of a binary BCH code
+        correcting t = ``max_order`` errors (``1 + r`` delays a block, ``r ~ t log2 n``), read
+        one binary digit of k at a time, for q a power of two
+        (:class:`~interplay.sparse_fourier.delays.BinaryDigitBCHDelays`); for q prime the
+        syndrome digits of a BCH code over GF(q)
+        (:class:`~interplay.sparse_fourier.delays.PrimeBCHDelays`).
     n_repeats : int, optional
         Delay blocks R of the robust design. None: ``max(3, ceil(log2(n + 1)) - 2)`` (3 up
         to n = 31, 5 at n = 100): each ``k_i`` is read R times, and the chance that one of the
@@ -155,6 +145,7 @@ class QSFT(Solver):
         b: int | None = None,
         sparsity: int = 50,
         delays: DelayDesign = "identity",
+        delay_code: str = "unit",
         n_repeats: int | None = None,
         noise_sd: float | None = None,
         refit: bool = True,
@@ -167,6 +158,7 @@ class QSFT(Solver):
         self.b = b
         self.sparsity = sparsity
         self.delays = delays
+        self.delay_code = delay_code
         self.n_repeats = n_repeats
         self.noise_sd = noise_sd
         self.refit = refit
@@ -188,6 +180,14 @@ class QSFT(Solver):
             raise ValueError(f"sparsity must be at least 1, got {self.sparsity}")
         if self.delays not in ("identity", "robust"):
             raise ValueError(f"delays must be 'identity' or 'robust', got {self.delays!r}")
+        if self.delay_code not in ("unit", "bch"):
+            raise ValueError(f"delay_code must be 'unit' or 'bch', got {self.delay_code!r}")
+        q = int(self.q)
+        if self.delay_code == "bch" and q & (q - 1) and any(q % d == 0 for d in range(2, q)):
+            raise ValueError(
+                f"delay_code='bch' needs q a power of two or a prime, got q={self.q}; "
+                "use delay_code='unit'"
+            )
         if self.n_repeats is not None and int(self.n_repeats) < 1:
             raise ValueError(f"n_repeats must be at least 1, got {self.n_repeats}")
         if self.noise_sd is not None and not float(self.noise_sd) >= 0:
@@ -213,7 +213,10 @@ class QSFT(Solver):
             repeats = max(3, math.ceil(math.log2(n + 1)) - 2)
         else:
             repeats = int(self.n_repeats)
-        n_delays = repeats * (n + 1)
+        if self.delay_code == "bch":
+            n_delays = coded_delay_count(n, q, min(int(self.max_order), n), repeats)
+        else:
+            n_delays = repeats * (n + 1)
 
         def cost(b: int) -> int:
             return c * n_delays * (q**b - 1) + n_delays
@@ -244,7 +247,7 @@ class QSFT(Solver):
             raise BudgetError(
                 f"the q-SFT design b={b} needs up to {cost(b)} queries; the budget is {self.budget}"
             )
-        return QsftDesign(q, n, b, c, self.delays, repeats, cost(b))
+        return QsftDesign(q, n, b, c, self.delays, repeats, cost(b), n_delays, self.delay_code)
 
     def alphabet_size(self) -> int:
         """q, the number of states of each feature."""
@@ -271,109 +274,44 @@ class QSFT(Solver):
         t_start = time.perf_counter()
         design = self.plan(n)
         q, n, b = design.q, design.n, design.b
-        vf = value_function
         logger.info(
             "q-SFT design: q=%d, n=%d, b=%d (%d bins), %d groups, %d delays: at most %d queries",
-            q,
-            n,
-            b,
-            design.n_bins,
-            design.n_groups,
-            design.n_delays,
-            design.max_queries,
+            q, n, b, design.n_bins, design.n_groups, design.n_delays, design.max_queries,
         )
         rng = check_random_state(self.random_state)
-        groups = subsample_groups(n, b, q, design.n_groups, rng)  # (C, n, b)
-        delays = delay_matrix(n, q, design.n_repeats, None if self.delays == "identity" else rng)
-
-        values, n_unique, query_seconds = self._query(vf, groups, delays, q, b)
-        bins = qary_bin_transform(values, q, b, axis=1)  # (C, B, P)
-
-        # values reach the solver divided by vf.value_scale; a known noise level follows them
-        noise_sd = None if self.noise_sd is None else float(self.noise_sd) / vf.value_scale
-        peel = _Peeler(bins, groups, delays, q, b, int(self.max_order), noise_sd, n)
-        freq, coef = peel.run(int(self.max_iter))
-        if self.refit:
-            # The mean (k = 0) is always refit; complete_order adds every low-order term.
-            extra = np.zeros((1, n), dtype=np.int64)
-            if int(self.complete_order) > 0:
-                extra = np.concatenate(
-                    [extra, low_order_frequencies(n, q, int(self.complete_order))]
-                )
-            freq, _ = canonical_spectrum(
-                np.concatenate([freq, extra]), np.zeros(freq.shape[0] + extra.shape[0]), q
-            )
-            freq = freq.astype(np.int64)
-        if self.refit and freq.shape[0]:
-            coef = peel.refit(freq)
-        freq, coef = _symmetrise(freq, coef, q)
-        freq, coef = canonical_spectrum(freq, coef, q)
-        scale = max(float(np.abs(coef).max(initial=0.0)), 1e-300)
-        keep = np.abs(coef) > 1e-12 * scale
-        freq, coef = freq[keep], coef[keep]
-        sample_r2 = peel.sample_r2(freq.astype(np.int64), coef)
-        if sample_r2 < 0.5:
-            warnings.warn(
-                f"q-SFT explains only R²={sample_r2:.2f} of its own {n_unique} samples: the "
-                f"function is less sparse than {design.n_bins} bins per group resolve, or very "
-                "noisy. Raise the budget (or sparsity=), use delays='robust' for noise, or "
-                "complete_order=1 or 2 for dense low-order effects.",
-                stacklevel=4,
-            )
-
+        robust = self.delays == "robust"
+        groups = subsample_groups(n, (b,) * design.n_groups, q, rng)
+        offsets_rng = rng if robust else None
+        if self.delay_code == "bch":
+            code = coded_delays(n, q, min(int(self.max_order), n), design.n_repeats, offsets_rng)
+        else:
+            code = UnitDelays(n, q, design.n_repeats, offsets_rng)
+        extra = None
+        if int(self.complete_order) > 0:
+            extra = low_order_frequencies(n, q, int(self.complete_order))
+        noise_sd = None if self.noise_sd is None else float(self.noise_sd)
+        fit = sparse_fourier_transform(
+            value_function, n, q, groups=groups, delay_code=code,
+            max_order=int(self.max_order), noise_sd=noise_sd, peeling_rounds=int(self.max_iter),
+            extra_frequencies=extra, refit_support=bool(self.refit),
+        )
+        warn_if_unexplained(
+            "q-SFT", fit, f"the function is less sparse than {design.n_bins} bins per group "
+            "resolve, or very noisy. Raise the budget (or sparsity=), use delays='robust' for "
+            "noise, or complete_order=1 or 2 for dense low-order effects.",
+        )
         metadata = {
             "design": asdict(design),
-            "noise_sd_per_query": peel.noise_sd_estimate,
-            "peeling_rounds": peel.rounds,
-            "unresolved_bins": peel.unresolved_bins,
-            "sample_r2": sample_r2,
-            "query_seconds": query_seconds,
-            "solver_seconds": time.perf_counter() - t_start - query_seconds,
+            **fit.diagnostics,
+            "query_seconds": fit.query_seconds,
+            "solver_seconds": time.perf_counter() - t_start - fit.query_seconds,
         }
         if q == 2:
             return Interactions(
-                freq.astype(bool),
-                coef.real,
-                n_features=n,
-                basis="fourier",
-                n_queries=n_unique,
-                method=self.name,
-                metadata=metadata,
+                fit.frequencies.astype(bool), np.real(fit.coefficients), n_features=n,
+                basis="fourier", n_queries=fit.n_queries, method=self.name, metadata=metadata,
             )
         return QaryInteractions(
-            freq, coef, n_features=n, q=q, n_queries=n_unique, method=self.name, metadata=metadata
+            fit.frequencies, fit.coefficients, n_features=n, q=q, n_queries=fit.n_queries,
+            method=self.name, metadata=metadata,
         )
-
-    @staticmethod
-    def _query(
-        vf: CheckedValueFunction, groups: np.ndarray, delays: np.ndarray, q: int, b: int
-    ) -> tuple[np.ndarray, int, float]:
-        """Query every design point once; return values shaped (C, q**b, P)."""
-        c, n, _ = groups.shape
-        p = delays.shape[0]
-        points = _DesignPoints(groups, delays, q, b)
-        first, shared, representative = points.distinct()
-        unique_values = np.empty(first.size)
-        spent = 0.0
-        dtype = np.bool_ if q == 2 else np.int64
-        step = max(1, min(_QUERY_CHUNK, _QUERY_BYTES // (np.dtype(dtype).itemsize * n)))
-        for s in range(0, first.size, step):
-            batch = points.rows(first[s : s + step], dtype)
-            t0 = time.perf_counter()
-            unique_values[s : s + step] = vf(batch)
-            spent += time.perf_counter() - t0
-        values = np.empty(points.n_rows)
-        values[first] = unique_values
-        values[shared] = values[representative]
-        # (C, B, P): the delays of one bin side by side (what the decoder reads together)
-        values = np.ascontiguousarray(values.reshape(c, p, q**b).transpose(0, 2, 1))
-        return values, int(first.size), spent
-
-
-def _symmetrise(freq: np.ndarray, coef: np.ndarray, q: int) -> tuple[np.ndarray, np.ndarray]:
-    """Close the support under k -> -k and impose F(-k) = conj(F(k)) (f is real)."""
-    if freq.shape[0] == 0:
-        return freq, coef
-    both = np.concatenate([freq, (-freq) % q])
-    vals = np.concatenate([coef, np.conj(coef)]) / 2.0
-    return canonical_spectrum(both, vals, q)

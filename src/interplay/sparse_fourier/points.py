@@ -1,21 +1,22 @@
-"""Distinct points of the q-SFT design, found without building the (N, n) query matrix.
+"""Distinct points of a sparse-Fourier design, found without building the (N, n) query matrix.
 
 Rows are hashed to one 64-bit key each (:func:`unique_rows` for a plain matrix; a packed linear
-sketch for the design points ``(M_c l + d_p) mod q``, :class:`_DesignPoints`), and only the rows
-whose keys repeat are compared exactly, so each distinct point is queried once.
+sketch for the design points ``(M_c l + d_p) mod q``, :class:`DesignPoints`), and only the rows
+whose keys repeat are compared exactly, so each distinct point is queried once. This is the one
+deduplication of the library: every subsampling solver sends each distinct point once.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from interplay.solvers.qsft_design import _lattice
+from interplay.sparse_fourier.design import lattice
 
-__all__ = ["unique_rows"]
+__all__ = ["DesignPoints", "unique_rows"]
 
 _HASH_SHIFT = np.uint64(29)
 
@@ -209,37 +210,47 @@ class _LanePacking:
         return out
 
 
-class _DesignPoints:
+class DesignPoints:
     """The query points ``(M_c l + d_p) mod q`` in (c, p, l) order, computed on demand.
 
-    The full (C * P * q^b, n) matrix is never stored: rows are rebuilt from the hashed
-    lattice ``M_c l`` (C, q^b, n) and the delays (P, n) batch by batch.
+    The full (N, n) matrix is never stored: rows are rebuilt from the hashed lattices
+    ``M_c l`` (:func:`~interplay.sparse_fourier.design.lattice`) and the delays (P, n) batch by
+    batch. Group c contributes ``P * q**b_c`` rows, delay-major; groups may differ in size.
 
     Distinct points are found on one 64-bit key per point, a linear sketch: ``R x mod q``
     for a fixed random (m, n) matrix R over Z_q, packed in m lanes of one word
     (:class:`_LanePacking`). Since ``R (M_c l + d_p) = (R M_c) l + R d_p``, the key of every
     point is one lane-wise addition of a lattice key and a delay key; no (N, n) matrix is
     built. Equal points have equal keys; points whose keys agree are then compared exactly.
+
+    Parameters
+    ----------
+    groups : sequence of (n, b_c) int arrays, or a (C, n, b) array
+    delays : (P, n) int array
+    q : int
     """
 
-    def __init__(self, groups: np.ndarray, delays: np.ndarray, q: int, b: int) -> None:
+    def __init__(self, groups: Sequence[np.ndarray], delays: np.ndarray, q: int) -> None:
+        groups = [np.asarray(g, dtype=np.int64) for g in groups]
         self.q = q
-        self.c, self.n, _ = groups.shape
+        self.n = delays.shape[1]
         self.p = delays.shape[0]
-        self.n_bins = q**b
-        self.lattice = _lattice(groups, q).reshape(self.c * self.n_bins, self.n)  # c * B + l
+        self.sizes = np.array([q ** g.shape[1] for g in groups], dtype=np.int64)  # (C,)
+        self.lattice_start = np.concatenate([[0], np.cumsum(self.sizes)])  # (C + 1,)
+        self.row_start = self.p * self.lattice_start  # first row of each group
+        self.lattice = np.concatenate([lattice(g, q) for g in groups])  # (sum B_c, n)
         self.delays = delays.astype(np.uint8)
-        self.n_rows = self.c * self.p * self.n_bins
+        self.n_rows = int(self.row_start[-1])
         self.packing = _LanePacking(q, self.n)
         # The sketch: m = one word of lanes; float64 products are exact (< 2^53).
         lanes = _LanePacking(q, 1).per_word
         self.sketch = _LanePacking(q, lanes)
         sketch = np.random.default_rng(0x5EED).integers(0, q, size=(lanes, self.n))
-        group_sketch = np.einsum("mn,cnb->cmb", sketch, groups) % q  # (C, m, b): R M_c
-        lattice_sketch = _lattice(group_sketch, q)  # (C, B, m)
+        self.lattice_keys = np.concatenate(
+            [self.sketch.pack(lattice((sketch @ g) % q, q))[..., 0] for g in groups]
+        )  # (sum B_c,)
         delay_sketch = np.rint(delays.astype(np.float64) @ sketch.T.astype(np.float64))
         delay_sketch = delay_sketch.astype(np.int64) % q  # (P, m)
-        self.lattice_keys = self.sketch.pack(lattice_sketch)[..., 0]  # (C, B)
         self.delay_keys = self.sketch.pack(delay_sketch)[..., 0]  # (P,)
 
     def _reduce(self, x: np.ndarray) -> np.ndarray:
@@ -250,11 +261,15 @@ class _DesignPoints:
         return x
 
     def _split(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Flat design indices -> (lattice row ``c * B + l``, delay p)."""
-        per_group = self.p * self.n_bins
-        c, rest = np.divmod(index, per_group)
-        p, l = np.divmod(rest, self.n_bins)
-        return c * self.n_bins + l, p
+        """Flat design indices -> (lattice row, delay p)."""
+        if (self.sizes == self.sizes[0]).all():  # groups of one size: no search
+            size = int(self.sizes[0])
+            c, rest = np.divmod(index, self.p * size)
+            p, l = np.divmod(rest, size)
+            return c * size + l, p
+        c = np.searchsorted(self.row_start, index, side="right") - 1
+        p, l = np.divmod(index - self.row_start[c], self.sizes[c])
+        return self.lattice_start[c] + l, p
 
     def rows(self, index: np.ndarray, dtype: Any = np.uint8) -> np.ndarray:
         """Points at flat indices ``index`` as a (len(index), n) array."""
@@ -272,10 +287,11 @@ class _DesignPoints:
 
     def keys(self) -> np.ndarray:
         """(N,) uint64 sketch keys of every point, mixed by an odd multiplier."""
-        keys = np.empty((self.c, self.p, self.n_bins), dtype=np.uint64)
-        for c in range(self.c):
-            self.sketch.add(self.lattice_keys[c][None, :], self.delay_keys[:, None], out=keys[c])
-        keys = keys.reshape(-1)
+        keys = np.empty(self.n_rows, dtype=np.uint64)
+        for c in range(self.sizes.size):
+            lat = self.lattice_keys[self.lattice_start[c] : self.lattice_start[c + 1]]
+            out = keys[self.row_start[c] : self.row_start[c + 1]].reshape(self.p, -1)
+            self.sketch.add(lat[None, :], self.delay_keys[:, None], out=out)
         keys *= _multipliers(1)[0]  # a bijection that spreads every lane into the top bits
         return keys
 
