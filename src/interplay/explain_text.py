@@ -266,7 +266,8 @@ def explain_text(
     Interactions
         ``metadata`` holds ``output`` (what the explained number is, in words, e.g.
         ``"log-probability of 'Paris' given the prompt"``), ``answer`` or ``target``,
-        ``features`` (the text and how it was cut), ``model_name`` (the model as given),
+        ``features`` (the text and how it was cut), ``features_cut`` (none here: a text
+        longer than the model reads is an error), ``model_name`` (the model as given),
         ``model`` (its identity, for caches), ``kind``, ``mask_mode`` and ``query``.
         Displays: ``to_pandas()``, notebook HTML, ``plot_network()``, ``plot_text()``.
 
