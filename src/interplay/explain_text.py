@@ -17,7 +17,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from interplay.runtime.engine import EngineOptions
     from interplay.spectral.interactions import Interactions
 
-__all__ = ["ExplainedOutput", "context_features", "explain_text", "explained_output"]
+__all__ = [
+    "ExplainedOutput",
+    "check_design",
+    "context_features",
+    "explain_text",
+    "explained_output",
+]
 
 _DESCRIBED_ANSWER = 60  # characters of the answer quoted in the output description
 
@@ -95,11 +101,11 @@ def _check_budget(budget: Any) -> int | None:
 
 
 class _FirstQuery(Exception):
-    """Raised by the probe of :func:`_check_design` at the solver's first query."""
+    """Raised by the probe of :func:`check_design` at the solver's first query."""
 
 
-def _check_design(n: int, method: str, budget: int | None, max_order: int,
-                  random_state: Any) -> None:
+def check_design(n: int, method: str, budget: int | None, max_order: int,
+                 random_state: Any) -> None:
     """Run the solver up to its first query on a probe, so that a budget too small for its
     design (a :class:`~interplay.BudgetError`) is reported before the model is loaded."""
 
@@ -284,7 +290,7 @@ def explain_text(
     features = context_features(context, documents=documents, query=query, unit=unit)
     get_solver(method)
     budget = _check_budget(budget)
-    _check_design(features.n_features, method, budget, max_order, random_state)
+    check_design(features.n_features, method, budget, max_order, random_state)
     options = dict(model_options or {})
     unknown = sorted(set(options) - {"tokenizer", "api_key", "api_mode", "device", "batch_size"})
     if unknown:

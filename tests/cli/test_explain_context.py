@@ -127,6 +127,8 @@ def _bad_inputs(tmp_path):
         (["--text", "a b c", "--query", "why?"], "--query needs a context"),
         (["--context-file", context, "--query", " "], "--query is empty"),
         (["--text", "a b c", "--unit", "document"], "--unit document needs --documents"),
+        (["--text", " ".join(f"w{i}" for i in range(20)), "--method", "spex", "--budget", 50],
+         "budget 50 is too small for SPEX"),
     ]
 
 

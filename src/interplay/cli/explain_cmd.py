@@ -367,7 +367,7 @@ def _run(args: argparse.Namespace, log: Any) -> int:
     from dataclasses import replace
 
     import interplay
-    from interplay.explain_text import explained_output
+    from interplay.explain_text import check_design, explained_output
     from interplay.metrics import faithfulness
     from interplay.models.resolve import describe_model
     from interplay.report import write_report
@@ -377,6 +377,7 @@ def _run(args: argparse.Namespace, log: Any) -> int:
     # ---- everything that can be checked before the model loads or a query is spent
     method, budget = check_arguments(args)
     text = read_input(args)
+    check_design(text.features.n_features, method, budget, args.max_order, args.seed)
     check_output_dir(args.out)
     cache_path = None
     if args.cache is not None:
