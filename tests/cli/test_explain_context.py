@@ -49,7 +49,8 @@ def test_context_file_with_a_query_masks_the_context_only(tiny_llama, tmp_path, 
     assert meta["model_name"] == str(tiny_llama)
     assert f"Explained: {meta['output']}" in out
     page = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
-    assert QUERY in page and "log-probability of" in page
+    assert f'<span class="fixed" title="never masked">\n\n{QUERY}</span>' in page
+    assert "log-probability of" in page
 
 
 def test_unit_applies_to_the_context(tiny_bert, tmp_path, capsys):

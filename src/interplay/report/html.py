@@ -47,6 +47,7 @@ h1{font-size:22px;margin:6px 0 4px}h2{font-size:16px;margin:22px 0 8px}
 .f{border-radius:4px;padding:1px 2px;transition:opacity .15s,outline .15s;cursor:default}
 .prompt.selecting .f{opacity:.28}.prompt.selecting .f.sel{opacity:1;outline:2.5px solid #111;
 outline-offset:1px}
+.fixed{color:#555;font-style:italic}
 .answer{white-space:pre-wrap;background:#fbfbf3;border-left:4px solid #c9b458;padding:8px 12px}
 .cols{display:flex;gap:18px;flex-wrap:wrap}.cols>div{flex:1 1 420px;min-width:0}
 ol.terms{list-style:none;padding:0;margin:0;max-height:520px;overflow:auto}
@@ -156,6 +157,13 @@ def neutralise_controls(text: str) -> str:
     return text.translate(_VISIBLE_CONTROLS)
 
 
+def _fixed(text: str) -> str:
+    """Text around the features that is never masked (a query, an instruction), marked."""
+    if not text:
+        return ""
+    return f'<span class="fixed" title="never masked">{html.escape(text)}</span>'
+
+
 def _json_for_script(data: Any) -> str:
     # not ASCII-only, so that the page-wide neutralise_controls sees the bidi controls
     text = json.dumps(data, ensure_ascii=False, allow_nan=False)
@@ -233,12 +241,12 @@ def render_report(
         )
 
     if features is not None:
-        parts = [html.escape(features.prefix), html.escape(features.separators[0])]
+        parts = [_fixed(features.prefix), html.escape(features.separators[0])]
         for i, piece in enumerate(features.pieces):
             if i:
                 parts.append(html.escape(features.separators[i]))
             parts.append(span(i, piece))
-        parts.append(html.escape(features.separators[-1] + features.suffix))
+        parts.append(html.escape(features.separators[-1]) + _fixed(features.suffix))
         prompt_html = "".join(parts)
     else:
         prompt_html = " ".join(span(i, name) for i, name in enumerate(result.feature_names))
@@ -274,6 +282,8 @@ def render_report(
         for k, v in (details or {}).items()
     )
     r2_html = faithfulness_html(r2, n_heldout)
+    has_fixed = features is not None and bool(features.prefix or features.suffix)
+    fixed_note = ' <span class="fixed">italic</span>: never masked ·' if has_fixed else ""
     output = output_description(result.metadata)
     output_html = (f'<div class="output">The number explained: <b>{html.escape(output)}</b>'
                    "</div>" if output else "")
@@ -299,7 +309,7 @@ def render_report(
 <h2>Input, coloured by each feature's {html.escape(quantity)} (order 1)</h2>
 <div class="legend">the same numbers as the list: <span class="swatch"
 style="background:rgba(178,24,43,.75)"></span>lowers the output
-<span class="swatch" style="background:rgba(33,102,172,.75)"></span>raises it ·
+<span class="swatch" style="background:rgba(33,102,172,.75)"></span>raises it ·{fixed_note}
 selected interaction: <b id="selected">none (click an interaction)</b></div>
 <div class="card prompt" id="prompt">{prompt_html}</div>
 <div class="cols">
