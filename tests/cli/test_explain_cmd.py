@@ -287,3 +287,15 @@ def test_a_text_past_the_context_stops_or_is_cut_with_truncate(tiny_bert, tmp_pa
     cut = result.metadata["features_cut"]
     assert len(cut) > 0 and result.n_features + len(cut) == 300
     assert "features cut" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_model_directory_with_a_broken_config_is_one_line_before_loading(tmp_path, capsys,
+                                                                            no_model_load):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{not json", encoding="utf-8")
+    code, out, err = _run(["--model", model, "--text", "a b c", "--out", tmp_path / "o"],
+                          capsys)
+    assert code == 2 and out == ""
+    assert "is not a valid model config" in _one_error_line(err)
+    assert "check --model" in _one_error_line(err)
