@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -16,7 +17,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from interplay.runtime.engine import EngineOptions
     from interplay.spectral.interactions import Interactions
 
-__all__ = ["context_features", "explain_text"]
+__all__ = [
+    "ExplainedOutput",
+    "check_design",
+    "context_features",
+    "explain_text",
+    "explained_output",
+]
 
 _DESCRIBED_ANSWER = 60  # characters of the answer quoted in the output description
 
@@ -94,11 +101,11 @@ def _check_budget(budget: Any) -> int | None:
 
 
 class _FirstQuery(Exception):
-    """Raised by the probe of :func:`_check_design` at the solver's first query."""
+    """Raised by the probe of :func:`check_design` at the solver's first query."""
 
 
-def _check_design(n: int, method: str, budget: int | None, max_order: int,
-                  random_state: Any) -> None:
+def check_design(n: int, method: str, budget: int | None, max_order: int,
+                 random_state: Any) -> None:
     """Run the solver up to its first query on a probe, so that a budget too small for its
     design (a :class:`~interplay.BudgetError`) is reported before the model is loaded."""
 
@@ -110,6 +117,97 @@ def _check_design(n: int, method: str, budget: int | None, max_order: int,
                 random_state=copy.deepcopy(random_state))
     except _FirstQuery:
         return
+
+
+@dataclass(frozen=True)
+class ExplainedOutput:
+    """The number an explanation of a text explains, and how to name it.
+
+    Attributes
+    ----------
+    value : GenerativeValue or ClassifierValue
+        The value function of the masks (the thing handed to :func:`interplay.explain`).
+    output : str
+        What its number is, in words: ``"log-probability of 'Paris' given the prompt"``,
+        ``"logit of class 'positive'"``.
+    record : dict
+        ``answer`` and ``full_value`` (language model) or ``target`` (classifier).
+    """
+
+    value: Any
+    output: str
+    record: dict[str, Any]
+
+    @property
+    def features(self) -> TextFeatures:
+        """The features explained: those that fit in the model's context."""
+        return self.value.features
+
+    def metadata(self, model_name: str, query: str | None) -> dict[str, Any]:
+        """What a result records about its output, text and model (see :func:`explain_text`)."""
+        adapter = self.value.model
+        return {
+            "output": self.output,
+            **self.record,
+            "features": self.features.to_dict(),
+            "features_cut": list(self.value.features_cut),
+            "query": query,
+            "model_name": model_name,
+            "model": adapter.identity(),
+            "kind": adapter.kind,
+            "mask_mode": self.value.mask_mode,
+        }
+
+
+def explained_output(
+    adapter: Any,
+    features: TextFeatures,
+    *,
+    answer: str | None = None,
+    target: int | str | None = None,
+    max_new_tokens: int = 24,
+    mask_mode: str = "auto",
+    mask_string: str | None = None,
+    truncate: bool = False,
+) -> ExplainedOutput:
+    """The value function of ``features`` for a loaded model, and its output named in words.
+
+    Generates the answer once (a language model without ``answer``) or runs the classifier
+    once on the full text. Shared by :func:`explain_text` and the command line.
+
+    Parameters
+    ----------
+    adapter : LanguageModel or TextClassifier
+        A loaded model (:func:`~interplay.models.resolve.resolve_model`).
+    features : TextFeatures
+        The maskable text.
+    answer, target, max_new_tokens
+        As in :func:`explain_text`.
+    mask_mode, mask_string, truncate
+        How a masked feature is hidden, and whether features past the model's context are
+        cut (see :class:`~interplay.values.text.GenerativeValue`).
+
+    Returns
+    -------
+    ExplainedOutput
+    """
+    from interplay.values.text import ClassifierValue, GenerativeValue
+
+    masking = {"mask_mode": mask_mode, "mask_string": mask_string, "truncate": truncate}
+    if adapter.kind == "classifier":
+        if answer is not None:
+            raise ValueError("answer= is for language models; a classifier takes target=")
+        value: Any = ClassifierValue(adapter, features, target=target, **masking)
+        return ExplainedOutput(value, f"logit of class {value.target_label!r}",
+                               {"target": value.target_label})
+    if target is not None:
+        raise ValueError("target= is for classifiers; a language model takes answer=")
+    value = GenerativeValue(adapter, features, answer=answer, max_new_tokens=max_new_tokens,
+                            **masking)
+    quoted = value.answer if len(value.answer) <= _DESCRIBED_ANSWER else (
+        value.answer[: _DESCRIBED_ANSWER - 1] + "…")
+    return ExplainedOutput(value, f"log-probability of {quoted!r} given the prompt",
+                           {"answer": value.answer, "full_value": value.full_value})
 
 
 def explain_text(
@@ -174,7 +272,8 @@ def explain_text(
     Interactions
         ``metadata`` holds ``output`` (what the explained number is, in words, e.g.
         ``"log-probability of 'Paris' given the prompt"``), ``answer`` or ``target``,
-        ``features`` (the text and how it was cut), ``model_name`` (the model as given),
+        ``features`` (the text and how it was cut), ``features_cut`` (none here: a text
+        longer than the model reads is an error), ``model_name`` (the model as given),
         ``model`` (its identity, for caches), ``kind``, ``mask_mode`` and ``query``.
         Displays: ``to_pandas()``, notebook HTML, ``plot_network()``, ``plot_text()``.
 
@@ -186,44 +285,22 @@ def explain_text(
         all before the model is loaded or queried.
     """
     from interplay.models.resolve import describe_model, resolve_model
-    from interplay.values.text import ClassifierValue, GenerativeValue
 
     # everything the user typed is checked before the model is loaded or queried
     features = context_features(context, documents=documents, query=query, unit=unit)
     get_solver(method)
     budget = _check_budget(budget)
-    _check_design(features.n_features, method, budget, max_order, random_state)
+    check_design(features.n_features, method, budget, max_order, random_state)
     options = dict(model_options or {})
     unknown = sorted(set(options) - {"tokenizer", "api_key", "api_mode", "device", "batch_size"})
     if unknown:
         raise ValueError(f"model_options has unknown keys {unknown}; valid: tokenizer, "
                          "api_key, api_mode, device, batch_size")
     adapter = resolve_model(model, api_model=api_model, system_prompt=system_prompt, **options)
-    if adapter.kind == "classifier":
-        if answer is not None:
-            raise ValueError("answer= is for language models; a classifier takes target=")
-        value: Any = ClassifierValue(adapter, features, target=target)
-        output = f"logit of class {value.target_label!r}"
-        explained = {"target": value.target_label}
-    else:
-        if target is not None:
-            raise ValueError("target= is for classifiers; a language model takes answer=")
-        value = GenerativeValue(adapter, features, answer=answer, max_new_tokens=max_new_tokens)
-        quoted = value.answer if len(value.answer) <= _DESCRIBED_ANSWER else (
-            value.answer[: _DESCRIBED_ANSWER - 1] + "…")
-        output = f"log-probability of {quoted!r} given the prompt"
-        explained = {"answer": value.answer, "full_value": value.full_value}
-    result = explain(value, features.n_features, method=method, budget=budget,
-                     max_order=max_order, random_state=random_state,
-                     feature_names=features.names(), engine=engine)
-    result.metadata.update({
-        "output": output,
-        **explained,
-        "features": features.to_dict(),
-        "query": query,
-        "model_name": describe_model(model, api_model),
-        "model": adapter.identity(),
-        "kind": adapter.kind,
-        "mask_mode": value.mask_mode,
-    })
+    explained = explained_output(adapter, features, answer=answer, target=target,
+                                 max_new_tokens=max_new_tokens)
+    result = explain(explained.value, explained.features.n_features, method=method,
+                     budget=budget, max_order=max_order, random_state=random_state,
+                     feature_names=explained.features.names(), engine=engine)
+    result.metadata.update(explained.metadata(describe_model(model, api_model), query))
     return result

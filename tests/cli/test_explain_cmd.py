@@ -16,33 +16,14 @@ for _folder in ("runtime", "models"):
     if str(Path(__file__).parents[1] / _folder) not in sys.path:
         sys.path.insert(0, str(Path(__file__).parents[1] / _folder))
 
+from cli_support import one_error_line as _one_error_line
+from cli_support import run_explain as _run
 from runtime_support import read_only
 from test_hf import long_text
 
-from interplay.cli import main
 from interplay.spectral.interactions import Interactions
 
 TEXT = "Marie Curie was born in Warsaw. Where was she born?"
-
-
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory):
-    from interplay.models.tiny import build_tiny_causal_lm
-
-    return build_tiny_causal_lm(tmp_path_factory.mktemp("llama"), arch="llama")
-
-
-@pytest.fixture(scope="module")
-def tiny_bert(tmp_path_factory):
-    from interplay.models.tiny import build_tiny_classifier
-
-    return build_tiny_classifier(tmp_path_factory.mktemp("bert"))
-
-
-def _run(args, capsys):
-    code = main(["explain", "--no-progress", "--threads", "1", *map(str, args)])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_explain_causal_lm_writes_json_and_report_and_resumes_from_cache(
@@ -137,25 +118,6 @@ def test_mask_string_with_remove_is_an_error(tiny_bert, tmp_path, capsys):
 
 
 # ------------------------------------------------------------------ one error path
-def _one_error_line(err: str) -> str:
-    """The one error line of stderr (progress lines such as "model loaded" may precede it)."""
-    lines = [line for line in err.splitlines() if line.startswith("interplay explain: ")]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err and err.rstrip().endswith(lines[0]), err
-    return lines[0]
-
-
-@pytest.fixture()
-def no_model_load(monkeypatch):
-    """Fail the test if the model is loaded: these errors must come before."""
-    from interplay.cli import explain_cmd
-
-    def refuse(args):
-        raise AssertionError("the model was loaded before the bad argument was found")
-
-    monkeypatch.setattr(explain_cmd, "load_model", refuse)
-
-
 BAD_ARGUMENTS = [
     (["--budget", 0], "--budget must be at least 1"),
     (["--method", "shap"], "unknown --method 'shap'; choose one of"),
@@ -325,3 +287,15 @@ def test_a_text_past_the_context_stops_or_is_cut_with_truncate(tiny_bert, tmp_pa
     cut = result.metadata["features_cut"]
     assert len(cut) > 0 and result.n_features + len(cut) == 300
     assert "features cut" in (tmp_path / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_model_directory_with_a_broken_config_is_one_line_before_loading(tmp_path, capsys,
+                                                                            no_model_load):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{not json", encoding="utf-8")
+    code, out, err = _run(["--model", model, "--text", "a b c", "--out", tmp_path / "o"],
+                          capsys)
+    assert code == 2 and out == ""
+    assert "is not a valid model config" in _one_error_line(err)
+    assert "check --model" in _one_error_line(err)

@@ -28,7 +28,9 @@ def _explain(tmp_path, name, *extra):
 
 def test_ray_backend_equals_local_backend(tmp_path):
     local = _explain(tmp_path, "local")
-    on_ray = _explain(tmp_path, "ray", "--backend", "ray", "--num-actors", "2")
+    # the held-out check runs in this process, on the same cache options
+    on_ray = _explain(tmp_path, "ray", "--backend", "ray", "--num-actors", "2", "--heldout", "8")
     assert on_ray.subsets == local.subsets
     np.testing.assert_allclose(on_ray.coefficients, local.coefficients, atol=1e-6)
     assert on_ray.metadata["engine"]["backend"] == "ray"
+    assert on_ray.metadata["faithfulness"]["n_masks"] == 8

@@ -1,4 +1,5 @@
-"""The HTML report: content, escaping, the network PNG, and a real headless browser."""
+"""The HTML report: content, escaping, one quantity, the network PNG, and a real headless
+browser (a screenshot, and a click on an interaction)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -51,7 +53,11 @@ def test_report_content_and_escaping(features):
     data = json.loads(blob)
     assert data["terms"][0]["features"] == [3, 4]
     assert data["terms"][0]["value"] == pytest.approx(-2.5)
-    np.testing.assert_allclose(data["first_order"], result.banzhaf_values(), atol=1e-12)
+    # the colours are the list's quantity: the order-1 Möbius coefficients
+    assert data["quantity"] == "Möbius coefficient"
+    expected = np.zeros(features.n_features)
+    expected[[1, 4, features.n_features - 1]] = [0.3, 1.5, -0.8]
+    np.testing.assert_allclose(data["first_order"], expected, atol=1e-12)
     # every feature is a highlighted span, in order; no network resources
     assert [int(x) for x in re.findall(r'data-f="(\d+)"', page)] == list(range(features.n_features))
     assert "0.931" in page and "64 held-out" in page
@@ -62,14 +68,74 @@ def test_report_content_and_escaping(features):
 
 def test_network_png_and_errors(features):
     result = _result(features)
-    png = network_png(result, result.banzhaf_values())
+    png, (width, height) = network_png(result, scale=2)
     assert png.startswith(b"\x89PNG") and len(png) > 5000
-    with pytest.raises(ValueError, match="first_order"):
-        network_png(result, np.zeros(3))
+    # shown at half its pixels: 11 pt labels and legend at 100 px an inch are 15 px on the page
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == (
+        2 * width, 2 * height)
+    assert 600 <= width <= 1100
+    page = render_report(result, features=features)
+    assert f'width="{width}" height="{height}"' in page
     with pytest.raises(ValueError, match="features"):
         render_report(result, features=TextFeatures.from_text("a b", "word"))
-    with pytest.raises(ValueError, match="basis"):
-        render_report(result, basis="shapley")
+    with pytest.raises(ValueError, match="index"):
+        render_report(result, index="nonsense")
+
+
+def _span_values(page: str) -> dict[int, tuple[float, str]]:
+    """Each feature's value in its tooltip, and its background colour."""
+    spans = re.findall(r'data-f="(\d+)" style="background:(rgba\([^)]*\))" title="[^"]*: '
+                       r'([^"]*) ([-+][0-9.e+-]+)"', page)
+    return {int(i): (float(v), colour) for i, colour, _, v in spans}
+
+
+def test_the_list_and_the_colours_show_one_named_quantity(features):
+    """Observed: the list showed Möbius order-1 values while the text was coloured by
+    Banzhaf values ("cast" -0.98 in the list, barely coloured)."""
+    n = features.n_features
+    # Möbius: feature 2 alone -1 (the strongest single term); its pairs +1 and +1 cancel that
+    # in its Banzhaf value (-1 + 1/2 + 1/2 = 0), which coloured it not at all
+    result = Interactions([(2,), (2, 5), (2, 6), (7,)], [-1.0, 1.0, 1.0, 0.4], n_features=n,
+                          basis="mobius", feature_names=features.names())
+    assert abs(result.banzhaf_values()[2]) < 1e-12
+    page = render_report(result, features=features)
+    values = _span_values(page)
+    assert set(values) == set(range(n))
+    assert values[2] == (-1.0, "rgba(178,24,43,0.750)")  # the list's -1, at full strength
+    assert values[7][0] == pytest.approx(0.4) and values[7][1] == "rgba(33,102,172,0.300)"
+    assert values[0] == (0.0, "rgba(33,102,172,0.000)")
+    listed = re.findall(r'<span class="v (?:pos|neg)">([-+][0-9.e+-]+)</span><span class="o">'
+                        r"order 1</span><span class=\"names\">([^<]*)</span>", page)
+    assert {name: float(v) for v, name in listed} == {features.names()[2]: -1.0,
+                                                      features.names()[7]: 0.4}
+    assert "coloured by each feature's Möbius coefficient (order 1)" in page
+    assert "Top interactions (Möbius coefficients)" in page
+    shapley = render_report(result, features=features, index="shapley")
+    assert "Shapley value" in shapley and "Möbius" not in shapley.split("<h2>Interaction")[0]
+
+
+def test_the_output_is_named_in_words_and_the_model_as_given(features):
+    result = _result(features)
+    result.metadata.update({"output": "log-probability of 'Paris' given the prompt",
+                            "model_name": "HuggingFaceTB/SmolLM2-135M-Instruct",
+                            "model": "HFCausalLM(/home/me/.cache/x/snapshots/ab12)#f00d"})
+    page = render_report(result, features=features, answer="Paris")
+    assert "The number explained: <b>log-probability of &#x27;Paris&#x27; given the prompt" \
+        in page
+    assert "<b>model</b> HuggingFaceTB/SmolLM2-135M-Instruct" in page
+    assert ".cache" not in page and "#f00d" not in page
+
+
+def test_control_characters_in_names_draw_without_glyph_warnings():
+    """Observed: "Glyph 27 missing from font" warnings for an ANSI escape in a feature name."""
+    features = TextFeatures.from_text("a \x1b[31mred\x1b[0m b\x07 c \u202eevil d", "word")
+    n = features.n_features
+    result = Interactions([(0, 1), (1, 2), (2, 3, 4)], [1.0, -0.5, 0.3], n_features=n,
+                          basis="mobius", feature_names=features.names())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        page = render_report(result, features=features)
+    assert page.startswith("<!DOCTYPE html>")
 
 
 def test_good_heldout_r2_is_the_headline(features):
@@ -117,27 +183,89 @@ def _chromium() -> str | None:
                                                "google-chrome"]) if p), None)
 
 
+def _chromium_flags(tmp_path) -> list[str]:
+    return [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+
+
+def _dump_dom(tmp_path, url: str) -> str:
+    return subprocess.run(_chromium_flags(tmp_path) + ["--dump-dom", url], capture_output=True,
+                          text=True, timeout=120, check=False).stdout
+
+
+def _screenshot(tmp_path, url: str, name: str, size: tuple[int, int]) -> np.ndarray:
+    """(height, width, 3) uint8 array of a screenshot of ``url`` in a window of ``size``."""
+    from PIL import Image
+
+    shot = tmp_path / name
+    subprocess.run(_chromium_flags(tmp_path) + [f"--screenshot={shot}",
+                                                f"--window-size={size[0]},{size[1]}", url],
+                   capture_output=True, timeout=120, check=False)
+    assert shot.read_bytes().startswith(b"\x89PNG")
+    with Image.open(shot) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def _selected_features(dom: str) -> list[int]:
+    selected = [int(i) for i in re.findall(r'class="f sel" data-f="(\d+)"', dom)]
+    selected += [int(i) for i in re.findall(r'data-f="(\d+)"[^>]*class="f sel"', dom)]
+    return sorted(selected)
+
+
+def _clicked_copy(path, clicks: list[int]):
+    """A copy of the report whose last script clicks the listed interactions, in order."""
+    script = "".join(f"document.querySelectorAll('ol.terms button')[{k}].click();"
+                     for k in clicks)
+    page = path.read_text(encoding="utf-8").replace(
+        "</body>", f"<script>{script}</script></body>")
+    copy = path.with_name(f"clicked-{'-'.join(map(str, clicks))}.html")
+    copy.write_text(page, encoding="utf-8")
+    return copy.resolve().as_uri()
+
+
 @pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH (apt-get install chromium)")
 def test_report_in_headless_chromium(features, tmp_path):
     result = _result(features)
     path = write_report(tmp_path / "report.html", result, features=features, r2=0.93)
-    flags = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
     url = path.resolve().as_uri()
     # the page script runs and selecting interaction 0 (via #term=0) lights up its features
-    dom = subprocess.run(flags + ["--dump-dom", url + "#term=0"], capture_output=True,
-                         text=True, timeout=120, check=False).stdout
+    dom = _dump_dom(tmp_path, url + "#term=0")
     assert 'data-ready="1"' in dom
-    selected = sorted(int(i) for i in re.findall(r'class="f sel" data-f="(\d+)"', dom))
-    selected += sorted(int(i) for i in re.findall(r'data-f="(\d+)"[^>]*class="f sel"', dom))
-    assert sorted(selected) == [3, 4]
+    assert _selected_features(dom) == [3, 4]
     assert "alert(1)" in dom and "<script>alert(1)" not in dom
-    shot = tmp_path / "shot.png"
-    subprocess.run(flags + [f"--screenshot={shot}", "--window-size=1200,900", url],
-                   capture_output=True, timeout=120, check=False)
-    data = shot.read_bytes()
-    assert data.startswith(b"\x89PNG") and len(data) > 20_000  # a rendered page, not blank
+
+
+@pytest.mark.skipif(_chromium() is None, reason="no chromium on PATH (apt-get install chromium)")
+def test_report_renders_and_a_click_highlights_the_interactions_features(features, tmp_path):
+    result = _result(features)
+    path = write_report(tmp_path / "report.html", result, features=features, r2=0.93,
+                        answer="Negative")
+    # the page renders: a screenshot of the window's size, not blank, with the colours drawn
+    size = (1200, 900)
+    still = _screenshot(tmp_path, path.resolve().as_uri(), "still.png", size)
+    assert still.shape == (size[1], size[0], 3)
+    colours, counts = np.unique(still.reshape(-1, 3), axis=0, return_counts=True)
+    assert len(colours) > 200 and counts.max() < 0.9 * counts.sum()  # text and figures
+    blue = np.array([33, 102, 172])
+    strong = (np.abs(still.astype(int) - (0.75 * blue + 0.25 * 255)).max(axis=2) <= 12)
+    assert strong.sum() > 200  # "<b>good</b>", the strongest single feature, fully coloured
+    # the list, strongest first: (3, 4), (4,), (9,), (1, 3, 4), (1,)
+    data = json.loads(re.search(r'id="interplay-data">(.*?)</script>', path.read_text(
+        encoding="utf-8"), re.DOTALL).group(1))
+    for k in range(len(data["terms"])):
+        dom = _dump_dom(tmp_path, _clicked_copy(path, [k]))
+        assert _selected_features(dom) == sorted(data["terms"][k]["features"]), k
+        assert re.search(rf'<button type="button" data-term="{k}" class="on">', dom)
+        assert len(re.findall(r'class="on"', dom)) == 1
+    assert _selected_features(_dump_dom(tmp_path, _clicked_copy(path, [3]))) == [1, 3, 4]
+    # another click moves the selection; a second click on the same one clears it
+    assert _selected_features(_dump_dom(tmp_path, _clicked_copy(path, [3, 2]))) == [9]
+    cleared = _dump_dom(tmp_path, _clicked_copy(path, [3, 3]))
+    assert _selected_features(cleared) == [] and "none (click an interaction)" in cleared
+    # and the selection shows: the page looks different, the other features dimmed
+    clicked = _screenshot(tmp_path, _clicked_copy(path, [0]), "clicked.png", size)
+    assert clicked.shape == still.shape and (clicked != still).any(axis=2).sum() > 500
 
 
 def test_bidi_overrides_and_control_characters_are_shown_not_obeyed():

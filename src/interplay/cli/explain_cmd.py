@@ -5,6 +5,8 @@ Examples::
     interplay explain --text "Marie Curie was born in Warsaw. Where was she born?"
     interplay explain --model sentiment --text "The plot was not good, but the cast was great."
     interplay explain --model ./my-hf-model --file prompt.txt --unit sentence --budget 2000
+    interplay explain --context-file report.txt --query "Who founded the company?"
+    interplay explain --documents retrieved/ --query "When was the bridge built?"
     interplay explain --model ./SmolLM2.Q4_1.gguf --text "..."
     interplay explain --endpoint http://127.0.0.1:8000/v1 --api-model qwen --file doc.txt
 
@@ -29,7 +31,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
+from interplay.cli.text_input import TextInput, UsageError
 from interplay.explain import DEFAULT_BUDGET, DEFAULT_METHOD
+from interplay.models.resolve import EMBEDDED_CLASSIFIER, EMBEDDED_LM
 
 __all__ = [
     "UsageError",
@@ -38,12 +42,10 @@ __all__ = [
     "default_method",
     "load_model",
     "model_kind",
+    "read_input",
     "register",
     "run",
 ]
-
-EMBEDDED_LM = "smollm2"
-EMBEDDED_CLASSIFIER = "sentiment"
 
 
 def default_method() -> str:
@@ -59,12 +61,25 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = p.add_argument_group("input")
+    src = p.add_argument_group("input (one of --text, --file, --context-file, --documents)")
     text = src.add_mutually_exclusive_group(required=True)
-    text.add_argument("--text", help="the prompt to explain")
+    text.add_argument("--text", help="the prompt to explain (all of it maskable)")
     text.add_argument("--file", type=Path, help="read the prompt from a file ('-': stdin)")
-    src.add_argument("--unit", choices=["word", "sentence", "paragraph"], default="word",
-                     help="feature unit (default: word)")
+    text.add_argument("--context-file", type=Path,
+                      help="a context whose parts are explained ('-': stdin); --query is "
+                           "placed after it, never masked")
+    text.add_argument("--documents", type=Path, metavar="DIR|JSONL",
+                      help="documents, one feature each (RAG): a directory of .txt/.md files "
+                           "(sorted by name) or a JSON Lines file of {\"text\": ..., "
+                           "\"title\": ...} objects")
+    src.add_argument("--query", default=None,
+                     help="with --context-file or --documents: the question or instruction "
+                          "after the context; never masked, like the system prompt and the "
+                          "chat template")
+    src.add_argument("--unit", choices=["word", "sentence", "paragraph", "document"],
+                     default=None,
+                     help="feature unit of the prompt or context (default: word for --text "
+                          "and --file, sentence for --context-file, document for --documents)")
     src.add_argument("--mask", choices=["auto", "remove", "replace"], default="auto",
                      help="how a masked feature is hidden (default: the model's choice)")
     src.add_argument("--mask-string", default=None, help="replacement text for --mask replace")
@@ -141,43 +156,14 @@ def _usage_error(message: str) -> NoReturn:
 
 
 # ---------------------------------------------------------------- checking
-class UsageError(ValueError):
-    """A bad argument; the message names it and says what to do."""
-
-
-def _is_classifier_dir(path: Path) -> bool:
-    import json
-
-    config = path / "config.json"
-    if not config.is_file():
-        return False
-    try:
-        archs = json.loads(config.read_text(encoding="utf-8")).get("architectures") or []
-    except (ValueError, AttributeError) as exc:
-        raise UsageError(f"{config} is not a valid model config ({exc}); check --model") from None
-    return any(str(a).endswith("ForSequenceClassification") for a in archs)
-
-
 def model_kind(args: argparse.Namespace) -> str:
     """``"generative"`` or ``"classifier"``: what the arguments name, found without loading."""
-    if args.endpoint is not None:
-        return "generative"
-    name = str(args.model or EMBEDDED_LM)
-    if name == EMBEDDED_LM:
-        return "generative"
-    if name == EMBEDDED_CLASSIFIER:
-        return "classifier"
-    path = Path(name).expanduser()
-    if path.suffix == ".gguf":
-        if not path.is_file():
-            raise UsageError(f"no GGUF file at {name!r}; check --model")
-        return "generative"
-    if not path.exists():
-        raise UsageError(
-            f"--model {name!r} is neither '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', a local "
-            "model directory nor a .gguf file (interplay never downloads models); check the path"
-        )
-    return "classifier" if _is_classifier_dir(path) else "generative"
+    from interplay.models.resolve import model_kind as resolved_kind
+
+    try:
+        return resolved_kind(args.endpoint or args.model)
+    except (FileNotFoundError, ValueError) as exc:
+        raise UsageError(f"{exc}; check --model") from None
 
 
 def _at_least(args: argparse.Namespace, name: str, low: float, what: str) -> None:
@@ -274,63 +260,30 @@ def check_output_dir(directory: Path) -> None:
 
 
 # ---------------------------------------------------------------- building
+def read_input(args: argparse.Namespace) -> TextInput:
+    """The text the arguments name, read and cut into features (see :class:`TextInput`)."""
+    return TextInput.from_arguments(text=args.text, file=args.file,
+                                    context_file=args.context_file, documents=args.documents,
+                                    query=args.query, unit=args.unit)
+
+
+def _model_argument(args: argparse.Namespace) -> str | None:
+    """What the user named as the model: the endpoint URL, the --model value, or None."""
+    return args.endpoint or args.model
+
+
 def load_model(args: argparse.Namespace):
-    """The model adapter the arguments name."""
-    common = {"device": args.device, "batch_size": args.batch_size}
-    if args.endpoint:
-        if not args.api_model:
-            raise ValueError("--endpoint needs --api-model NAME")
-        from interplay.models.openai_compat import OpenAICompatLM
+    """The model adapter the arguments name (:func:`interplay.models.resolve.resolve_model`)."""
+    from interplay.models.resolve import resolve_model
 
-        timing = {"timeout": 30.0 if args.timeout is None else args.timeout}
-        if args.retry_time is not None:
-            timing["max_retry_time"] = args.retry_time
-        return OpenAICompatLM(args.endpoint, args.api_model, api_key=args.api_key,
-                              mode=args.api_mode or "completions",
-                              system_prompt=args.system_prompt, **timing)
-    name = str(args.model or EMBEDDED_LM)
-    if name == EMBEDDED_LM:
-        from interplay.models.embedded import load_smollm2
-
-        return load_smollm2(system_prompt=args.system_prompt, **common)
-    if name == EMBEDDED_CLASSIFIER:
-        from interplay.models.embedded import MiniLMSentiment
-
-        return MiniLMSentiment(device=args.device, batch_size=max(args.batch_size, 32))
-    path = Path(name).expanduser()
-    if path.suffix == ".gguf":
-        if not path.is_file():
-            raise FileNotFoundError(f"no GGUF file at {name!r}")
-        from interplay.models.gguf import GGUFCausalLM
-
-        return GGUFCausalLM(path, system_prompt=args.system_prompt, **common)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"--model {name!r} is neither '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', a local "
-            "model directory nor a .gguf file (interplay never downloads models)"
-        )
-    if _is_classifier_dir(path):
-        from interplay.models.hf import HFClassifier
-
-        return HFClassifier(path, **common)
-    from interplay.models.hf import HFCausalLM
-
-    return HFCausalLM(path, system_prompt=args.system_prompt, **common)
-
-
-def _read_text(args: argparse.Namespace) -> str:
-    if args.text is not None:
-        return args.text
-    if str(args.file) == "-":
-        return sys.stdin.read()
-    try:
-        return Path(args.file).read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"--file {str(args.file)!r} is not UTF-8 text ({exc.reason}); "
-                         "convert it to UTF-8") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read --file {str(args.file)!r} ({exc.strerror or exc}); "
-                         "check the path") from None
+    endpoint = {}
+    if args.endpoint is not None:
+        endpoint = {"api_model": args.api_model, "api_key": args.api_key,
+                    "api_mode": args.api_mode or "completions",
+                    "timeout": 30.0 if args.timeout is None else args.timeout,
+                    "max_retry_time": args.retry_time}
+    return resolve_model(_model_argument(args), system_prompt=args.system_prompt,
+                         device=args.device, batch_size=args.batch_size, **endpoint)
 
 
 def _quiet_transformers() -> None:
@@ -351,14 +304,28 @@ def _one_line(text: Any) -> str:
 
 
 def _print_table(result: Any, top: int, file: Any) -> None:
-    mobius = result.to_mobius()
-    terms = mobius.top(top)
-    print(f"\nTop {len(terms)} interactions (Möbius coefficients; order = features "
+    """The strongest terms and single features, in the one quantity every display shows."""
+    from interplay.display import displayed_expansion
+
+    shown = displayed_expansion(result)
+    terms = shown.terms.top(top)
+    print(f"\nTop {len(terms)} interactions ({shown.quantity}s; order = features "
           "involved):", file=file)
     print(f"  {'value':>10}  {'order':>5}  features", file=file)
     for t in terms:
         names = " × ".join(_one_line(name) for name in t.names)
         print(f"  {t.value:>+10.4f}  {len(t.features):>5}  {names}", file=file)
+    strongest = np.argsort(-np.abs(shown.first_order))[: min(8, result.n_features)]
+    print(f"\nStrongest single features (order-1 {shown.quantity}):", file=file)
+    for i in strongest:
+        print(f"  {shown.first_order[i]:>+10.4f}  {_one_line(result.feature_names[i])}",
+              file=file)
+
+
+def _summed_stats(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two engines' counters added up (numbers summed, anything else from ``first``)."""
+    return {k: v + second.get(k, 0) if isinstance(v, (int, float)) and not isinstance(v, bool)
+            else v for k, v in first.items()}
 
 
 @contextlib.contextmanager
@@ -397,15 +364,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, log: Any) -> int:
+    from dataclasses import replace
+
     import interplay
+    from interplay.explain_text import check_design, explained_output
     from interplay.metrics import faithfulness
+    from interplay.models.resolve import describe_model
     from interplay.report import write_report
+    from interplay.runtime import EngineOptions, QueryEngine
     from interplay.runtime.cache import check_cache_file, resolve_cache_path
-    from interplay.values.text import ClassifierValue, GenerativeValue, TextFeatures
 
     # ---- everything that can be checked before the model loads or a query is spent
     method, budget = check_arguments(args)
-    features = TextFeatures.from_text(_read_text(args), args.unit)
+    text = read_input(args)
+    check_design(text.features.n_features, method, budget, args.max_order, args.seed)
     check_output_dir(args.out)
     cache_path = None
     if args.cache is not None:
@@ -423,98 +395,95 @@ def _run(args: argparse.Namespace, log: Any) -> int:
         torch.set_num_threads(args.threads or max(1, os.cpu_count() or 1))
     except ImportError:  # pragma: no cover
         pass
-    print(f"{features.n_features} features ({args.unit}s); method {method}, budget {budget}, "
-          f"max order {args.max_order}", file=log)
+    unit = text.features.unit
+    query_note = "; the query is never masked" if text.query else ""
+    print(f"{text.features.n_features} features ({unit}s){query_note}; method {method}, "
+          f"budget {budget}, max order {args.max_order}", file=log)
 
     start = time.perf_counter()
     model = load_model(args)
     t_load = time.perf_counter() - start
-    print(f"model loaded in {t_load:.1f} s: {_one_line(model.identity())}", file=log)
+    model_name = describe_model(_model_argument(args), args.api_model)
+    print(f"model loaded in {t_load:.1f} s: {_one_line(model_name)}", file=log)
 
     mask_string = args.mask_string
     mask_mode = "replace" if (mask_string is not None and args.mask == "auto") else args.mask
+    explained = explained_output(model, text.features, answer=args.answer, target=args.target,
+                                 max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
+                                 mask_string=mask_string, truncate=args.truncate)
+    value = explained.value
     if model.kind == "classifier":
-        value = ClassifierValue(model, features, target=args.target, mask_mode=mask_mode,
-                                mask_string=mask_string, truncate=args.truncate)
-        logit = value.full_logits[value.target]
-        explained = f"class {value.target_label!r} (logit {logit:+.3f})"
+        shown_output = f"class {value.target_label!r} " \
+                       f"(logit {value.full_logits[value.target]:+.3f})"
     else:
-        value = GenerativeValue(model, features, answer=args.answer,
-                                max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
-                                mask_string=mask_string, truncate=args.truncate)
-        explained = value.answer
+        shown_output = value.answer
         print(f"answer: {_one_line(repr(value.answer))}  (log p = {value.full_value:.3f})",
               file=log)
-    features = value.features  # the features that fit in the model's context
+    features = explained.features  # the features that fit in the model's context
     n = features.n_features
+    names = text.names[:n]
 
-    from interplay.runtime import QueryEngine
-
-    retry = {} if args.retry_time is None else {"max_retry_time": args.retry_time}
-    engine = QueryEngine(value, n, cache_dir=cache_path, batch_size=args.batch_size,
-                         progress=not args.no_progress, backend=args.backend,
-                         ray_address=args.ray_address, num_actors=args.num_actors,
-                         rebuild_cache=args.rebuild_cache, **retry)
+    # the solver's queries go through explain(engine=...); the held-out check reuses the
+    # same options in this process (a second Ray pool would load the model again)
+    options = EngineOptions(cache_dir=cache_path, batch_size=args.batch_size,
+                            progress=not args.no_progress, backend=args.backend,
+                            ray_address=args.ray_address, num_actors=args.num_actors,
+                            rebuild_cache=args.rebuild_cache,
+                            **({} if args.retry_time is None
+                               else {"max_retry_time": args.retry_time}))
     t0 = time.perf_counter()
-    try:
-        result = interplay.explain(engine, n, method=method, budget=budget,
-                                   max_order=args.max_order, random_state=args.seed,
-                                   feature_names=features.names())
-        t_explain = time.perf_counter() - t0
-        fit = None
-        if args.heldout > 0:
-            fit = faithfulness(result, engine, n_masks=args.heldout,
+    result = interplay.explain(value, n, method=method, budget=budget,
+                               max_order=args.max_order, random_state=args.seed,
+                               feature_names=names, engine=options)
+    t_explain = time.perf_counter() - t0
+    stats = dict(result.metadata.get("engine", {}))
+    fit = None
+    if args.heldout > 0:
+        local = replace(options, backend="local", ray_address=None, num_actors=None,
+                        rebuild_cache=False)
+        with QueryEngine.from_options(value, n, local) as heldout_engine:
+            fit = faithfulness(result, heldout_engine, n_masks=args.heldout,
                                random_state=args.seed + 7919)
-    finally:
-        engine.close()
+        stats = _summed_stats(stats, heldout_engine.stats.as_dict())
     total = time.perf_counter() - start
 
+    result.metadata.update(explained.metadata(model_name, text.query))
     result.metadata.update({
-        "model": model.identity(),
-        "kind": model.kind,
-        "explained": explained,
-        "features": features.to_dict(),
-        "features_cut": list(value.features_cut),
-        "mask_mode": value.mask_mode,
+        "explained": shown_output,
         "heldout_r2": None if fit is None or fit.kind != "held-out" else fit.r2,
         "n_heldout": 0 if fit is None else fit.n_masks,
         "faithfulness": None if fit is None else fit.to_dict(),
         "seconds": {"load": round(t_load, 2), "explain": round(t_explain, 2),
                     "total": round(total, 2)},
-        "engine": {**engine.stats.as_dict(), "backend": args.backend},
+        "engine": {**stats, "backend": args.backend},
     })
     details = {
-        "model": model.identity(),
+        "model": model_name,
         "mask": value.mask_mode + (f" ({value.mask_string!r})" if value.mask_string else ""),
         "budget": budget,
         "max order": args.max_order,
         "seconds": f"{total:.1f} (model load {t_load:.1f}, explanation {t_explain:.1f})",
-        "model evaluations": engine.stats.n_evaluated,
+        "model evaluations": stats.get("n_evaluated", 0),
     }
     if value.features_cut:
         details["features cut (past the model's context)"] = ", ".join(value.features_cut)
 
     # ---- the results go to stdout first: a failure to write the files loses nothing
     out = sys.stdout
-    print(f"\nExplained: {_one_line(explained)}", file=out)
+    print(f"\nExplained: {_one_line(explained.output)}", file=out)
     print(f"{result.n_queries} queries, {len(result)} terms, {total:.1f} s", end="", file=out)
     print(f"; faithfulness: {fit.note}" if fit is not None else "", file=out)
     if value.features_cut:
         print(f"{len(value.features_cut)} features cut (past the model's context), not "
               "explained", file=out)
     _print_table(result, args.top, out)
-    effects = result.banzhaf_values()
-    order = np.argsort(-np.abs(effects))[: min(8, n)]
-    print("\nStrongest single features (Banzhaf value):", file=out)
-    for i in order:
-        print(f"  {effects[i]:>+10.4f}  {_one_line(features.names()[i])}", file=out)
 
     kind = "answer" if model.kind == "generative" else "classification"
     try:
         json_path = result.save(args.out / "interactions.json")
         report_path = write_report(
             args.out / "report.html", result, features=features, r2=fit,
-            answer=explained, details=details,
+            answer=shown_output, details=details,
             title=f"interplay: what drives the model's {kind}",
         )
     except OSError as exc:

@@ -10,6 +10,7 @@ __all__ = [
     "POSITIVE",
     "POSITIVE_RGB",
     "colour_strength",
+    "css_rgba",
     "signed_rgba",
 ]
 
@@ -34,3 +35,10 @@ def signed_rgba(values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     rgb = np.where((values >= 0)[:, None], POSITIVE_RGB, NEGATIVE_RGB) / 255.0
     return np.column_stack([rgb, colour_strength(values)])
+
+
+def css_rgba(values: np.ndarray) -> list[str]:
+    """One CSS ``rgba(r,g,b,a)`` colour a value (see :func:`signed_rgba`)."""
+    rgba = signed_rgba(values)
+    return [f"rgba({round(r * 255)},{round(g * 255)},{round(b * 255)},{a:.3f})"
+            for r, g, b, a in rgba]

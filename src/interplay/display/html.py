@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from interplay.display.colours import signed_rgba
+from interplay.display.colours import css_rgba
 from interplay.display.quantity import DisplayedExpansion, displayed_expansion, output_description
 from interplay.display.safe_text import safe_html
 from interplay.display.text_source import stored_text_features
@@ -34,11 +32,6 @@ _CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid #eee"
 _NUM = _CELL.replace("text-align:left", "text-align:right;font-family:monospace")
 
 
-def _css_colour(rgba: np.ndarray) -> str:
-    r, g, b, a = rgba
-    return f"rgba({round(r * 255)},{round(g * 255)},{round(b * 255)},{a:.3f})"
-
-
 def _summary_lines(result: Interactions | QaryInteractions) -> list[str]:
     meta = result.metadata
     lines = []
@@ -59,13 +52,13 @@ def _summary_lines(result: Interactions | QaryInteractions) -> list[str]:
 
 def _highlighted_text(shown: DisplayedExpansion, features: TextFeatures | None,
                       names: list[str]) -> str:
-    colours = signed_rgba(shown.first_order)
+    colours = css_rgba(shown.first_order)
 
     def span(i: int, text: str) -> str:
         tip = f"{names[i]}: {shown.quantity} {shown.first_order[i]:+.4g}"
         return (
             f"<span data-feature='{i}' title='{safe_html(tip)}' style='background:"
-            f"{_css_colour(colours[i])};border-radius:3px;padding:1px 2px'>{safe_html(text)}"
+            f"{colours[i]};border-radius:3px;padding:1px 2px'>{safe_html(text)}"
             "</span>"
         )
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from interplay.display.colours import NEGATIVE, POSITIVE, signed_rgba
 from interplay.display.label_layout import spread_positions
-from interplay.display.quantity import displayed_expansion, output_description
+from interplay.display.quantity import displayed_expansion, output_description, plural
 from interplay.display.safe_text import plain_text
 from interplay.display.text_source import stored_text_features
 from interplay.spectral.indices import MOBIUS_LIKE
@@ -48,10 +48,6 @@ def _short(name: str, width: int) -> str:
     suffix = re.search(r"\[\d+\]$", name)
     tail = suffix.group(0) if suffix else ""
     return name[: max(1, width - 1 - len(tail))] + "…" + tail
-
-
-def _plural(quantity: str) -> str:
-    return quantity[:-1] + "ices" if quantity.endswith("index") else quantity + "s"
 
 
 # ------------------------------------------------------------------ network
@@ -141,7 +137,7 @@ def plot_network(
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2,
               fontsize=fontsize, frameon=False)
-    ax.set_title(f"Top {len(terms)} interactions ({_plural(shown.quantity)})",
+    ax.set_title(f"Top {len(terms)} interactions ({plural(shown.quantity)})",
                  fontsize=fontsize + 2)
     return ax
 
@@ -242,10 +238,10 @@ def plot_waterfall(
     ax.set_yticks(rows, labels, fontsize=fontsize, parse_math=False)
     ax.axvline(start, color="#777777", lw=0.8, ls=":")
     ax.axvline(end, color="#333333", lw=0.8)
-    ax.set_xlabel(f"sum of {_plural(shown.quantity)}: {start:+.3g} (empty set) → "
+    ax.set_xlabel(f"sum of {plural(shown.quantity)}: {start:+.3g} (empty set) → "
                   f"{end:+.3g} (all terms)", fontsize=fontsize)
     output = output_description(result.metadata)
-    title = f"Top {len(terms)} terms ({_plural(shown.quantity)})"
+    title = f"Top {len(terms)} terms ({plural(shown.quantity)})"
     ax.set_title(title + (f"\n{_short(output, 90)}" if output else ""), fontsize=fontsize + 1,
                  parse_math=False)
     ax.use_sticky_edges = False

@@ -26,6 +26,7 @@ __all__ = [
     "DisplayedExpansion",
     "displayed_expansion",
     "output_description",
+    "plural",
 ]
 
 #: How each basis is named: one of its values in words, and its name in shapiq.
@@ -41,6 +42,12 @@ BASIS_NAMES: dict[str, tuple[str, str]] = {
     "FBII": ("Faith-Banzhaf interaction index", "FBII"),
 }
 QUANTITY_NAMES: dict[str, str] = {basis: words for basis, (words, _) in BASIS_NAMES.items()}
+
+
+def plural(quantity: str) -> str:
+    """The plural of a quantity's name: ``"Möbius coefficients"``, ``"Shapley interaction
+    indices"``."""
+    return quantity[:-1] + "ices" if quantity.endswith("index") else quantity + "s"
 
 
 @dataclass(frozen=True)

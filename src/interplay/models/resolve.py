@@ -14,7 +14,13 @@ from typing import Any
 
 from interplay.models.base import TextModel
 
-__all__ = ["EMBEDDED_CLASSIFIER", "EMBEDDED_LM", "describe_model", "resolve_model"]
+__all__ = [
+    "EMBEDDED_CLASSIFIER",
+    "EMBEDDED_LM",
+    "describe_model",
+    "model_kind",
+    "resolve_model",
+]
 
 EMBEDDED_LM = "smollm2"
 EMBEDDED_CLASSIFIER = "sentiment"
@@ -32,7 +38,50 @@ def _directory_is_classifier(path: Path) -> bool:
     config = path / "config.json"
     if not config.is_file():
         return False
-    return _names_classifier(json.loads(config.read_text(encoding="utf-8")).get("architectures"))
+    try:
+        architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures")
+    except (ValueError, AttributeError) as exc:
+        raise ValueError(f"{config} is not a valid model config ({exc})") from None
+    return _names_classifier(architectures)
+
+
+def _checked_path(path: Path, name: str) -> Path:
+    """``path`` when it names an existing .gguf file or model directory, else a clear error."""
+    if path.suffix == ".gguf":
+        if not path.is_file():
+            raise FileNotFoundError(f"no GGUF file at {name!r}")
+        return path
+    if not path.exists():
+        raise FileNotFoundError(
+            f"model {name!r} is neither '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', an endpoint "
+            "URL, a local model directory nor a .gguf file (interplay never downloads models)"
+        )
+    return path
+
+
+def model_kind(model: Any = None) -> str:
+    """``"generative"`` or ``"classifier"``: what :func:`resolve_model` would return for a
+    name, a path or an endpoint URL, found without loading anything.
+
+    Raises
+    ------
+    FileNotFoundError
+        A path that does not exist.
+    ValueError
+        A model directory whose ``config.json`` cannot be read.
+    TypeError
+        ``model`` is not a name, a path or a URL (ask the loaded object instead).
+    """
+    if model is None or model == EMBEDDED_LM or _is_endpoint(model):
+        return "generative"
+    if model == EMBEDDED_CLASSIFIER:
+        return "classifier"
+    if not isinstance(model, (str, Path)):
+        raise TypeError(f"model_kind takes a name, path or URL, got {type(model).__name__}")
+    path = _checked_path(Path(model).expanduser(), str(model))
+    if path.suffix != ".gguf" and _directory_is_classifier(path):
+        return "classifier"
+    return "generative"
 
 
 def resolve_model(
@@ -45,6 +94,8 @@ def resolve_model(
     system_prompt: str | None = None,
     device: Any = None,
     batch_size: int = 16,
+    timeout: float = 30.0,
+    max_retry_time: float | None = None,
 ) -> TextModel:
     """The model adapter ``model`` names.
 
@@ -71,6 +122,11 @@ def resolve_model(
         ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
     batch_size : int
         Texts per forward pass.
+    timeout : float
+        Endpoint: seconds one request may take.
+    max_retry_time : float, optional
+        Endpoint: seconds a failing server is retried before giving up (default: the
+        adapter's own).
 
     Returns
     -------
@@ -92,8 +148,9 @@ def resolve_model(
             raise ValueError(f"the endpoint {model!r} needs api_model='NAME' (the served model)")
         from interplay.models.openai_compat import OpenAICompatLM
 
+        retry = {} if max_retry_time is None else {"max_retry_time": max_retry_time}
         return OpenAICompatLM(model, api_model, api_key=api_key, mode=api_mode,
-                              system_prompt=system_prompt)
+                              system_prompt=system_prompt, timeout=timeout, **retry)
     if api_model is not None:
         raise ValueError("api_model is only used with an endpoint URL (model='http://.../v1')")
     if isinstance(model, TextModel):
@@ -128,17 +185,11 @@ def resolve_model(
 
 def _from_path(path: Path, name: str, tokenizer: Any, system_prompt: str | None,
                common: dict[str, Any]) -> TextModel:
+    path = _checked_path(path, name)
     if path.suffix == ".gguf":
-        if not path.is_file():
-            raise FileNotFoundError(f"no GGUF file at {name!r}")
         from interplay.models.gguf import GGUFCausalLM
 
         return GGUFCausalLM(path, system_prompt=system_prompt, **common)
-    if not path.exists():
-        raise FileNotFoundError(
-            f"model {name!r} is neither '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', an endpoint "
-            "URL, a local model directory nor a .gguf file (interplay never downloads models)"
-        )
     from interplay.models.hf import HFCausalLM, HFClassifier
 
     if _directory_is_classifier(path):

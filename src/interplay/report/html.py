@@ -1,8 +1,11 @@
 """One self-contained HTML report of an explanation (no network access, no external files).
 
-It shows the input with every feature highlighted by its first-order effect, the strongest
-interactions as a selectable list (selecting one lights up its features in the input), the
-faithfulness R² on held-out masks, and the interaction network as an embedded PNG.
+It names the output explained in words and the model as the user gave it, shows the input
+with every feature coloured by its order-1 value, the strongest interactions as a selectable
+list (selecting one lights up its features in the input), the faithfulness R² on held-out
+masks, and the interaction network as an embedded PNG. The list, the colours and the network
+show one quantity, chosen as every display of the library chooses it
+(:func:`interplay.display.displayed_expansion`, Möbius coefficients by default), and named.
 All user text is HTML-escaped; the data for the page script is embedded as JSON with ``<``,
 ``>`` and ``&`` escaped, so no input can close the script element. Invisible characters that
 change how the text around them is shown (bidirectional overrides such as U+202E, which
@@ -14,23 +17,24 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from interplay.atomic import write_text_atomic
+from interplay.display import displayed_expansion, plot_network
+from interplay.display.colours import css_rgba
+from interplay.display.quantity import output_description, plural
 from interplay.report.faithfulness import faithfulness_html
-from interplay.report.network import network_png
 
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.metrics import Faithfulness
     from interplay.spectral.interactions import Interactions
     from interplay.values.text import TextFeatures
 
-__all__ = ["first_order_effects", "render_report", "write_report"]
+__all__ = ["network_png", "neutralise_controls", "render_report", "write_report"]
 
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;
@@ -43,6 +47,7 @@ h1{font-size:22px;margin:6px 0 4px}h2{font-size:16px;margin:22px 0 8px}
 .f{border-radius:4px;padding:1px 2px;transition:opacity .15s,outline .15s;cursor:default}
 .prompt.selecting .f{opacity:.28}.prompt.selecting .f.sel{opacity:1;outline:2.5px solid #111;
 outline-offset:1px}
+.fixed{color:#555;font-style:italic}
 .answer{white-space:pre-wrap;background:#fbfbf3;border-left:4px solid #c9b458;padding:8px 12px}
 .cols{display:flex;gap:18px;flex-wrap:wrap}.cols>div{flex:1 1 420px;min-width:0}
 ol.terms{list-style:none;padding:0;margin:0;max-height:520px;overflow:auto}
@@ -54,7 +59,8 @@ ol.terms button:focus-visible{outline:2px solid #2166ac}
 .v{font:13px ui-monospace,monospace;min-width:78px;text-align:right}.pos{color:#2166ac}
 .neg{color:#b2182b}.o{color:#777;font-size:12px;min-width:48px}.names{overflow-wrap:anywhere}
 .r2{font-size:28px;font-weight:600}.small{font-size:12px;color:#666}
-img.net{max-width:100%;height:auto}
+img.net{max-width:100%;height:auto;display:block;margin:0 auto}
+.output{font-size:16px;margin:4px 0 8px}
 .legend{font-size:12px;color:#555}.swatch{display:inline-block;width:28px;height:12px;
 border-radius:3px;vertical-align:middle;margin:0 4px}
 table.kv td{padding:2px 10px 2px 0;font-size:13px;vertical-align:top}
@@ -94,15 +100,48 @@ _JS = """
 """
 
 
-def first_order_effects(result: Interactions) -> np.ndarray:
-    """(n,) float array: the Banzhaf value of each feature (its average marginal effect)."""
-    return np.asarray(result.banzhaf_values(), dtype=np.float64)
+#: Size of the network figure, inches, and its pixels an inch on the page: at 100 px an inch
+#: the labels' and the legend's 11 pt are 15 px, the size of the page's text.
+_NETWORK_INCHES = (10.0, 6.6)
+_PAGE_DPI = 100
+_NETWORK_FONT_PT = 11.0
 
 
-def _colour(value: float, scale: float) -> str:
-    alpha = 0.0 if scale <= 0 else min(1.0, abs(value) / scale) * 0.75
-    rgb = "33,102,172" if value >= 0 else "178,24,43"
-    return f"rgba({rgb},{alpha:.3f})"
+def network_png(result: Interactions, *, index: str | None = None, order: int | None = None,
+                top: int = 12, scale: int = 2) -> tuple[bytes, tuple[int, int]]:
+    """The interaction network of :func:`interplay.display.plot_network` as a PNG.
+
+    Parameters
+    ----------
+    result : Interactions
+        The explanation.
+    index, order : optional
+        The quantity drawn (see :func:`interplay.display.displayed_expansion`).
+    top : int
+        Interactions of order >= 2 drawn.
+    scale : int
+        Pixels of the PNG a pixel on the page (2: sharp on high-density screens).
+
+    Returns
+    -------
+    png : bytes
+    size : (width, height) ints
+        The size to show it at on the page, in CSS pixels (the labels' font size is then
+        the page's).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=_NETWORK_INCHES, dpi=_PAGE_DPI)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    plot_network(result, index=index, order=order, top=top, ax=ax, fontsize=_NETWORK_FONT_PT)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_PAGE_DPI * scale, bbox_inches="tight",
+                pad_inches=0.1)
+    png = buf.getvalue()
+    width, height = (int.from_bytes(png[k : k + 4], "big") for k in (16, 20))
+    return png, (width // scale, height // scale)
 
 
 #: bidi marks, embeddings, overrides and isolates, and C0/C1 controls other than tab and newlines
@@ -118,18 +157,17 @@ def neutralise_controls(text: str) -> str:
     return text.translate(_VISIBLE_CONTROLS)
 
 
+def _fixed(text: str) -> str:
+    """Text around the features that is never masked (a query, an instruction), marked."""
+    if not text:
+        return ""
+    return f'<span class="fixed" title="never masked">{html.escape(text)}</span>'
+
+
 def _json_for_script(data: Any) -> str:
     # not ASCII-only, so that the page-wide neutralise_controls sees the bidi controls
     text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
-def _terms_basis(result: Interactions, basis: str) -> Interactions:
-    if basis == "mobius":
-        return result.to_mobius()
-    if basis == "fourier":
-        return result.to_fourier()
-    raise ValueError(f"basis must be 'mobius' or 'fourier', got {basis!r}")
 
 
 def render_report(
@@ -142,7 +180,8 @@ def render_report(
     answer: str | None = None,
     details: Mapping[str, Any] | None = None,
     top_k: int = 25,
-    basis: str = "mobius",
+    index: str | None = None,
+    order: int | None = None,
     network_top: int = 12,
 ) -> str:
     """The report as one HTML string.
@@ -162,24 +201,31 @@ def render_report(
     n_heldout : int, optional
         Number of held-out masks behind ``r2``.
     answer : str, optional
-        The model output being explained (a generated answer, a class name).
+        The model output being explained (a generated answer, a class name). What its
+        number is, in words, is read from ``result.metadata["output"]`` (recorded by
+        :func:`interplay.explain_text` and the command line).
     details : mapping, optional
-        Extra key/value lines (model, method, queries, timings).
+        Extra key/value lines (mask, budget, timings). The model is named by
+        ``result.metadata["model_name"]``, as the user gave it.
     top_k : int
         Interactions listed.
-    basis : {"mobius", "fourier"}
-        Basis of the listed interactions.
+    index, order : optional
+        The quantity listed, coloured and drawn: Möbius coefficients by default, or any
+        index :func:`interplay.display.displayed_expansion` takes (``"fourier"``,
+        ``"shapley"``, ``"banzhaf"``, ``"FSII"``, ...).
     network_top : int
         Interactions (order ≥ 2) drawn in the network figure.
     """
     n = result.n_features
     if features is not None and features.n_features != n:
         raise ValueError(f"features has {features.n_features} features, result has {n}")
-    effects = first_order_effects(result)
-    scale = float(np.abs(effects).max()) if n else 0.0
-    terms_src = _terms_basis(result, basis)
-    terms = terms_src.top(top_k)
+    shown = displayed_expansion(result, index, order)
+    effects = shown.first_order
+    colours = css_rgba(effects)
+    quantity = shown.quantity
+    terms = shown.terms.top(top_k)
     data = {
+        "quantity": quantity,
         "terms": [
             {"features": list(t.features), "names": list(t.names), "value": t.value}
             for t in terms
@@ -188,19 +234,19 @@ def render_report(
     }
 
     def span(i: int, text: str) -> str:
-        tip = f"{result.feature_names[i]}: first-order effect {effects[i]:+.4g}"
+        tip = f"{result.feature_names[i]}: {quantity} {effects[i]:+.4g}"
         return (
-            f'<span class="f" data-f="{i}" style="background:{_colour(effects[i], scale)}" '
+            f'<span class="f" data-f="{i}" style="background:{colours[i]}" '
             f'title="{html.escape(tip, quote=True)}">{html.escape(text)}</span>'
         )
 
     if features is not None:
-        parts = [html.escape(features.prefix), html.escape(features.separators[0])]
+        parts = [_fixed(features.prefix), html.escape(features.separators[0])]
         for i, piece in enumerate(features.pieces):
             if i:
                 parts.append(html.escape(features.separators[i]))
             parts.append(span(i, piece))
-        parts.append(html.escape(features.separators[-1] + features.suffix))
+        parts.append(html.escape(features.separators[-1]) + _fixed(features.suffix))
         prompt_html = "".join(parts)
     else:
         prompt_html = " ".join(span(i, name) for i, name in enumerate(result.feature_names))
@@ -216,10 +262,11 @@ def render_report(
         )
     terms_html = "\n".join(rows) or "<li class='small'>no terms</li>"
 
-    png = network_png(terms_src, effects, top=network_top)
+    png, (width, height) = network_png(result, index=index, order=order, top=network_top)
     img = base64.b64encode(png).decode("ascii")
 
     meta = {
+        "model": result.metadata.get("model_name"),
         "method": result.method,
         "queries": result.n_queries,
         "features": n,
@@ -235,16 +282,21 @@ def render_report(
         for k, v in (details or {}).items()
     )
     r2_html = faithfulness_html(r2, n_heldout)
+    has_fixed = features is not None and bool(features.prefix or features.suffix)
+    fixed_note = ' <span class="fixed">italic</span>: never masked ·' if has_fixed else ""
+    output = output_description(result.metadata)
+    output_html = (f'<div class="output">The number explained: <b>{html.escape(output)}</b>'
+                   "</div>" if output else "")
     answer_html = (
-        f'<h2>Output explained</h2><div class="answer">{html.escape(answer)}</div>'
+        f'<h2>Output explained</h2>{output_html}<div class="answer">{html.escape(answer)}</div>'
         if answer is not None
-        else ""
+        else (f"<h2>Output explained</h2>{output_html}" if output_html else "")
     )
-    basis_note = (
-        "Möbius coefficients: what the features add together beyond their sub-combinations"
-        if basis == "mobius"
-        else "Fourier coefficients"
-    )
+    basis_note = {
+        "mobius": f"{plural(quantity)}: what features add together beyond their "
+                  "sub-combinations (order 1: what a feature adds on its own)",
+        "fourier": f"{plural(quantity)} (±1 coding of kept/removed features)",
+    }.get(shown.basis, plural(quantity))
     return neutralise_controls(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -254,21 +306,21 @@ def render_report(
 <h1>{html.escape(title)}</h1>
 <div class="meta">{meta_html}</div>
 {answer_html}
-<h2>Input, coloured by first-order effect</h2>
-<div class="legend">first-order effect (Banzhaf value): <span class="swatch"
+<h2>Input, coloured by each feature's {html.escape(quantity)} (order 1)</h2>
+<div class="legend">the same numbers as the list: <span class="swatch"
 style="background:rgba(178,24,43,.75)"></span>lowers the output
-<span class="swatch" style="background:rgba(33,102,172,.75)"></span>raises it ·
+<span class="swatch" style="background:rgba(33,102,172,.75)"></span>raises it ·{fixed_note}
 selected interaction: <b id="selected">none (click an interaction)</b></div>
 <div class="card prompt" id="prompt">{prompt_html}</div>
 <div class="cols">
-<div><h2>Top interactions</h2><div class="small">{html.escape(basis_note)}.
+<div><h2>Top interactions ({html.escape(plural(quantity))})</h2><div class="small">{html.escape(basis_note)}.
 Click one to light up its features.</div>
 <div class="card"><ol class="terms">{terms_html}</ol></div></div>
 <div><h2>Faithfulness</h2><div class="card">{r2_html}</div>
-<h2>Interaction network</h2><div class="card"><img class="net" alt="interaction network"
-src="data:image/png;base64,{img}"></div>
 <table class="kv">{detail_rows}</table></div>
 </div>
+<h2>Interaction network</h2><div class="card"><img class="net" alt="interaction network"
+width="{width}" height="{height}" src="data:image/png;base64,{img}"></div>
 </main>
 <script type="application/json" id="interplay-data">{_json_for_script(data)}</script>
 <script>{_JS}</script>
