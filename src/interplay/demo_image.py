@@ -146,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="interplay-image-demo", help="output directory")
     args = parser.parse_args(argv)
 
+    from interplay.display.quantity import displayed_expansion
     from interplay.models.efficientnet import EfficientNetLite0
-    from interplay.report.html import first_order_effects
     from interplay.report.image_plot import plot_image
 
     classifier = EfficientNetLite0(device="cpu", num_threads=args.threads)
@@ -164,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
           f"logit {value.full_logits[value.target]:+.2f})")
     print(f"explained with {result.n_queries} queries in {demo.seconds:.1f} s; "
           f"faithfulness: {demo.fit.note}")
-    effects = first_order_effects(result)
-    print("\nPatches that matter most (Banzhaf value: the average effect of keeping the patch):")
+    shown = displayed_expansion(result)
+    effects = shown.first_order
+    print(f"\nPatches that matter most ({shown.quantity}: what the patch adds on its own):")
     for i in np.argsort(-np.abs(effects))[:8]:
         print(f"  {effects[i]:+8.3f}  {result.feature_names[i]}")
     print("\nStrongest interactions (Möbius: the effect of keeping these patches together):")

@@ -12,6 +12,7 @@ from matplotlib.contour import ContourSet
 from matplotlib.figure import Figure
 
 from interplay import Interactions
+from interplay.display.quantity import displayed_expansion
 from interplay.report.image_plot import (
     OUTLINE_GID,
     plot_image,
@@ -68,7 +69,7 @@ def test_overlay_shows_each_regions_effect_with_a_symmetric_scale():
     images = ax.get_images()
     assert len(images) == 3  # photo, effect overlay, region borders
     overlay = images[1]
-    effects = result.banzhaf_values()
+    effects = displayed_expansion(result).first_order  # the quantity every display shows
     np.testing.assert_allclose(overlay.get_array(), effects[features.segments])
     low, high = overlay.get_clim()
     assert low == -high == -np.max(np.abs(effects))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from interplay.report.html import first_order_effects
+from interplay.display.quantity import displayed_expansion
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -103,6 +103,7 @@ def plot_image(
     interaction: Any = None,
     ax: Axes | None = None,
     effects: Any = None,
+    index: str | None = None,
     cmap: str = "RdBu",
     alpha: float = 0.6,
     outline_color: str = "#ffd700",
@@ -124,7 +125,12 @@ def plot_image(
     ax : matplotlib Axes, optional
         Where to draw; default: a new Figure (no pyplot state) with one Axes.
     effects : (n_image,) or (n,) float array, optional
-        Effect of each region; default: the Banzhaf values, as in the HTML report.
+        Effect of each region; default: the order-1 term of each region in the expansion
+        every display shows (:func:`interplay.display.displayed_expansion`: Möbius unless
+        ``index`` says otherwise), the same number the report and ``to_pandas`` list.
+    index : str, optional
+        The expansion or index of the default effects (``"mobius"``, ``"shapley"``,
+        ``"banzhaf"``, ...).
     cmap : str
         A diverging colour map (blue positive with the default ``"RdBu"``).
     alpha : float
@@ -148,7 +154,8 @@ def plot_image(
             f"the explanation has {result.n_features} features but the image has {n_image} "
             "regions: pass the ImageFeatures the value function was built with"
         )
-    values = first_order_effects(result) if effects is None else np.asarray(effects, float)
+    shown = displayed_expansion(result, index) if effects is None else None
+    values = shown.first_order if shown is not None else np.asarray(effects, float)
     if values.shape not in ((n_image,), (result.n_features,)):
         raise ValueError(
             f"effects must have shape ({n_image},) or ({result.n_features},), got {values.shape}"
@@ -182,8 +189,8 @@ def plot_image(
             title = f"{coefficient:+.3g}  {label}"
     if colorbar:
         ax.figure.colorbar(overlay, ax=ax, shrink=0.8,
-                           label="first-order effect" if effects is not None
-                           else "first-order effect (Banzhaf)")
+                           label="first-order effect" if shown is None
+                           else f"{shown.quantity} of each region")
     if title:
         ax.set_title(title)
     ax.set_xticks([])
