@@ -14,10 +14,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.random_state import check_random_state
 from interplay.solvers.exact import all_states
 from interplay.solvers.queried_masks import QueriedMasks
-from interplay.spectral import subsets as sub
 from interplay.spectral.interactions import Interactions
 
 __all__ = [
@@ -366,20 +365,7 @@ def _aligned(
         raise ValueError(
             f"estimate has {estimate.n_features} features, truth has {truth.n_features}"
         )
-    n = truth.n_features
-    est, ref = estimate.to_fourier(), truth.to_fourier()
-    width = max(est._idx.shape[1], ref._idx.shape[1])
-    idx = np.concatenate([sub._pad(est._idx, n, width), sub._pad(ref._idx, n, width)])
-    which = np.concatenate([np.zeros(len(est), np.int64), np.ones(len(ref), np.int64)])
-    coef = np.concatenate([est._coef, ref._coef])
-    uniq, inverse = np.unique(idx, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    out = np.zeros((2, uniq.shape[0]))
-    np.add.at(out, (which, inverse), coef)
-    if not include_empty:
-        nonempty = (uniq < n).any(axis=1)
-        out = out[:, nonempty]
-    return out[0], out[1]
+    return estimate.to_fourier().align(truth.to_fourier(), include_empty=include_empty)
 
 
 def support_recovery(

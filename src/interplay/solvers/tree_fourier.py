@@ -331,11 +331,9 @@ def ensemble_fourier(
 def interactions_from_index(
     idx: np.ndarray, coef: np.ndarray, n: int, *, basis: str = "fourier", **kwargs: Any
 ) -> Interactions:
-    """Build an :class:`Interactions` from a padded index array without a dense (K, n) matrix."""
-    out = Interactions([()], [0.0], n_features=n, basis=basis, **kwargs)
-    built = out._like(np.asarray(idx, dtype=np.int64), np.asarray(coef, np.float64), basis)
-    built.order = out.order
-    return built
+    """Build an :class:`Interactions` from a padded (K, d) index array; see
+    :meth:`Interactions.from_arrays`."""
+    return Interactions.from_arrays(idx, coef, n_features=n, basis=basis, **kwargs)
 
 
 def booster_to_interactions(
