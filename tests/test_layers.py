@@ -199,3 +199,15 @@ def test_the_private_name_check_catches_reads_from_other_modules(tmp_path, sourc
 def test_the_layer_check_catches_upward_imports(tmp_path, relative, source, caught):
     paths = _package(tmp_path, {relative: source})
     assert bool(upward_imports(paths, tmp_path)) is caught
+
+
+def test_sources_cite_only_files_in_the_repository():
+    """Design notes are cited as "design §N" (docs/design.md), never as an outside file."""
+    outside = ("DESIGN §", "DESIGN.md", "../shared", "/work/")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line_no}: {line.strip()}"
+        for path in MODULES
+        for line_no, line in enumerate(path.read_text().splitlines(), start=1)
+        if any(cite in line for cite in outside)
+    ]
+    assert offenders == []
