@@ -100,8 +100,8 @@ def explain(
 
         if isinstance(value_function, QueryEngine):
             raise ValueError("value_function is already a QueryEngine; give no engine options")
-        query_engine = QueryEngine.from_options(
-            value_function, n, engine, alphabet_size=alphabet_size
+        query_engine = QueryEngine(
+            value_function, n, options=engine, alphabet_size=alphabet_size
         )
         value_function = query_engine
     checked = as_value_function(value_function, n, alphabet_size=alphabet_size)
