@@ -19,6 +19,7 @@ LAYERS = (
     "errors",
     "atomic",
     "random_state",
+    "r2",
     "codes",
     "spectral",
     "sparse_fourier",
