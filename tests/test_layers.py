@@ -202,12 +202,20 @@ def test_the_layer_check_catches_upward_imports(tmp_path, relative, source, caug
     assert bool(upward_imports(paths, tmp_path)) is caught
 
 
-def test_sources_cite_only_files_in_the_repository():
+def test_sources_and_docs_cite_only_files_in_the_repository():
     """Design notes are cited as "design §N" (docs/design.md), never as an outside file."""
+    repo = ROOT.parents[1]
+    files = [
+        *MODULES,
+        *sorted((repo / "benchmarks").rglob("*.py")),
+        *sorted((repo / "scripts").rglob("*.py")),
+        repo / "README.md",
+        *sorted((repo / "docs").glob("*.md")),
+    ]
     outside = ("DESIGN §", "DESIGN.md", "../shared", "/work/")
     offenders = [
-        f"{path.relative_to(ROOT)}:{line_no}: {line.strip()}"
-        for path in MODULES
+        f"{path.relative_to(repo)}:{line_no}: {line.strip()}"
+        for path in files
         for line_no, line in enumerate(path.read_text().splitlines(), start=1)
         if any(cite in line for cite in outside)
     ]
