@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.r2 import r2_score  # re-exported: metrics is where users look for it
+from interplay.random_state import check_random_state
 from interplay.solvers.exact import all_states
 from interplay.solvers.queried_masks import QueriedMasks
-from interplay.spectral import subsets as sub
 from interplay.spectral.interactions import Interactions
 
 __all__ = [
@@ -37,42 +37,6 @@ MASK_DISTRIBUTIONS: tuple[str, ...] = ("uniform", "few_removed")
 ENUMERATE_MAX_FEATURES = 16
 #: Rounds of draw-and-reject before giving up on finding more never-queried masks.
 _MAX_ROUNDS = 64
-
-
-def r2_score(y_true: Any, y_pred: Any) -> float:
-    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², on any scale, never −inf.
-
-    Both arrays are first divided by one power of two near their largest magnitude, so values
-    near 1e±300 neither overflow nor vanish. A target that does not vary (its spread is below
-    round-off, std ≤ 1e-12 · max|y|) has no variance to explain: R² is then 1.0 when the
-    prediction matches it to round-off (rms error ≤ 1e-9 · max|y|) and 0.0 otherwise (no
-    better than the constant itself).
-
-    Parameters
-    ----------
-    y_true, y_pred : (N,) float arrays, N >= 1
-
-    Returns
-    -------
-    float
-    """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
-    if y_true.shape != y_pred.shape:
-        raise ValueError(f"shapes differ: {y_true.shape} vs {y_pred.shape}")
-    if y_true.size == 0:
-        raise ValueError("R² needs at least one value")
-    peak = max(float(np.abs(y_true).max()), float(np.abs(y_pred).max()))
-    if peak == 0.0:
-        return 1.0
-    scale = float(np.ldexp(1.0, int(np.frexp(peak)[1])))
-    y_true, y_pred = y_true / scale, y_pred / scale
-    resid = float(np.sum((y_true - y_pred) ** 2))
-    total = float(np.sum((y_true - y_true.mean()) ** 2))
-    size = float(np.abs(y_true).max())
-    if total <= y_true.size * (1e-12 * size) ** 2:
-        return 1.0 if resid <= y_true.size * (1e-9 * size) ** 2 else 0.0
-    return 1.0 - resid / total
 
 
 def sample_masks(
@@ -366,20 +330,7 @@ def _aligned(
         raise ValueError(
             f"estimate has {estimate.n_features} features, truth has {truth.n_features}"
         )
-    n = truth.n_features
-    est, ref = estimate.to_fourier(), truth.to_fourier()
-    width = max(est._idx.shape[1], ref._idx.shape[1])
-    idx = np.concatenate([sub._pad(est._idx, n, width), sub._pad(ref._idx, n, width)])
-    which = np.concatenate([np.zeros(len(est), np.int64), np.ones(len(ref), np.int64)])
-    coef = np.concatenate([est._coef, ref._coef])
-    uniq, inverse = np.unique(idx, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    out = np.zeros((2, uniq.shape[0]))
-    np.add.at(out, (which, inverse), coef)
-    if not include_empty:
-        nonempty = (uniq < n).any(axis=1)
-        out = out[:, nonempty]
-    return out[0], out[1]
+    return estimate.to_fourier().align(truth.to_fourier(), include_empty=include_empty)
 
 
 def support_recovery(

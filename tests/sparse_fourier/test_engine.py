@@ -155,35 +155,3 @@ def test_coded_delays_read_a_singleton(q, repeats, seeded):
 def test_coded_delays_need_a_prime_or_a_power_of_two():
     with pytest.raises(ValueError, match="power of two or a prime"):
         coded_delays(20, 6, 2)
-
-
-def test_engine_modules_read_no_private_names_of_other_modules():
-    """The engine, the two solvers on it and the codes import only public names."""
-    import ast
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[2] / "src" / "interplay"
-    files = [
-        *sorted((root / "sparse_fourier").glob("*.py")),
-        root / "solvers" / "spex.py",
-        *sorted((root / "solvers").glob("qsft*.py")),
-        *sorted((root / "codes").glob("bch*.py")),
-        root / "codes" / "gfpm.py",
-        root / "codes" / "gf2m.py",
-        root / "codes" / "berlekamp_massey.py",
-    ]
-    offenders = []
-    for path in files:
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("interplay"):
-                offenders += [f"{path.name}: {a.name}" for a in node.names if a.name[0] == "_"]
-            if (
-                isinstance(node, ast.Attribute)
-                and node.attr.startswith("_")
-                and not node.attr.startswith("__")
-                and isinstance(node.value, ast.Name)
-                and node.value.id not in ("self", "cls")
-            ):
-                offenders.append(f"{path.name}: {node.value.id}.{node.attr}")
-    assert offenders == []

@@ -382,3 +382,58 @@ def test_predict_at_large_n_term_by_term(rng):
         expected_mobius += value * np.all(masks[:, list(subset)], axis=1)
     np.testing.assert_allclose(expected_mobius, expected, atol=1e-8)
     np.testing.assert_allclose(mobius.predict(masks), expected, atol=1e-8)
+
+
+# ------------------------------------------------- public construction and alignment
+
+
+def test_from_arrays_matches_the_constructor_on_lists():
+    rng = np.random.default_rng(3)
+    n = 6
+    subsets = [tuple(sorted(rng.choice(n, size=rng.integers(0, 4), replace=False))) for _ in range(12)]
+    coef = rng.normal(size=12)
+    index = np.full((12, 3), n)
+    for row, s in zip(index, subsets, strict=True):
+        row[len(s) - 1 :: -1][: len(s)] = s  # written in descending order: rows need no sorting
+    built = Interactions.from_arrays(index, coef, n_features=n, method="m", order=2)
+    expected = Interactions(subsets, coef, n_features=n, method="m", order=2)
+    assert built.allclose(expected, atol=1e-12)
+    assert (built.method, built.order, built.basis) == ("m", 2, "fourier")
+
+
+@pytest.mark.parametrize(
+    ("index", "coef", "message"),
+    [
+        (np.array([0, 1]), [1.0, 2.0], "index must be a"),
+        (np.array([[0], [1]]), [1.0], "2 rows but 1 coefficients"),
+        (np.array([[0], [7]]), [1.0, 2.0], "range"),
+        (np.array([[0], [-1]]), [1.0, 2.0], "range"),
+        (np.array([[0], [1]]), [1.0, np.nan], "finite"),
+    ],
+)
+def test_from_arrays_rejects_bad_arrays(index, coef, message):
+    with pytest.raises(ValueError, match=message):
+        Interactions.from_arrays(index, coef, n_features=4)
+
+
+def test_align_gives_both_coefficient_vectors_on_the_union_of_supports():
+    rng = np.random.default_rng(4)
+    n = 5
+    a = _from_table(rng.normal(size=2**n), "fourier").truncate(2)
+    b = _from_table(rng.normal(size=2**n), "fourier").truncate(3)
+    mine, theirs = a.align(b)
+    dense_a, dense_b = _coefficient_vector(a), _coefficient_vector(b)
+    union = (dense_a != 0) | (dense_b != 0)
+    assert mine.shape == theirs.shape == (int(union.sum()),)
+    np.testing.assert_allclose(np.sort(mine - theirs), np.sort((dense_a - dense_b)[union]))
+    np.testing.assert_allclose(np.sum(mine * theirs), np.sum(dense_a * dense_b))
+    without = a.align(b, include_empty=False)
+    np.testing.assert_allclose(np.sum(without[0] ** 2), np.sum(dense_a[1:] ** 2))
+
+
+def test_align_refuses_different_bases_or_feature_counts():
+    a = Interactions([(0,)], [1.0], n_features=3)
+    with pytest.raises(ValueError, match="to_fourier"):
+        a.align(a.to_mobius())
+    with pytest.raises(ValueError, match="3 and 4 features"):
+        a.align(Interactions([(0,)], [1.0], n_features=4))

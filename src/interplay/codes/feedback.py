@@ -511,7 +511,7 @@ def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int |
         salt = 0 if salt_r is None else reader.read_rice(salt_r, limit=1 << 20)
         lengths = _task_lengths(layout, code, plan)
         total = int(lengths.sum())
-        reader._need(total)
+        reader.need(total)
         task_bits = bits[reader.pos : reader.pos + total]
         reader.pos += total
         seeds = consensus_seeds(layout, salt, task_bits, lengths)
@@ -524,7 +524,7 @@ def _parse(message: Any, slots: int, per_slot: int, code: FeedbackCode, k: int |
     verification = None
     if code.fingerprint_bits:
         length = verification_length(k, slots, per_slot, code.fingerprint_bits)
-        reader._need(length)
+        reader.need(length)
         verification = bits[reader.pos : reader.pos + length]
         reader.pos += length
     # whatever follows must be byte padding of zeros

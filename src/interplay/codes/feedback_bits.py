@@ -71,7 +71,8 @@ class BitReader:
         self.pos = 0
         self._zeros: np.ndarray | None = None
 
-    def _need(self, count: int) -> None:
+    def need(self, count: int) -> None:
+        """Raise :class:`MalformedMessageError` unless ``count`` more bits are left to read."""
         if self.pos + count > self.bits.size:
             raise MalformedMessageError(
                 f"feedback message too short: needed {self.pos + count} bits, it has {self.bits.size}"
@@ -79,7 +80,7 @@ class BitReader:
 
     def read(self, width: int) -> int:
         """Read an unsigned ``width``-bit integer."""
-        self._need(width)
+        self.need(width)
         value = 0
         for bit in self.bits[self.pos : self.pos + width].tolist():
             value = (value << 1) | bit

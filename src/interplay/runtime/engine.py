@@ -311,35 +311,13 @@ class QueryEngine:
         A picklable zero-argument callable returning the model. With ``backend="ray"`` every
         actor calls it to build its own copy (load weights there, not in the driver); locally
         it is called once, on first use.
-    fingerprint : str, optional
-        Identity of the model and its input (model name, prompt, segmentation...). Overrides
-        the model's ``fingerprint()``. Required, one way or the other, with a cache.
-    cache_dir : str or Path, optional
-        On-disk cache: a directory (holding ``interplay-queries.sqlite``) or a ``.sqlite`` file.
-        Without it, values are still remembered in memory for the engine's life.
-    batch_size : int
-        Masks per model call.
-    progress : bool
-        Draw a progress bar (queries/s, ETA) on stderr while the model runs.
-    max_retries : int
-        Times a failing batch is sent again (after ``retry_backoff``·2^k seconds) before it is
-        split in halves to isolate the rows that fail.
-    retry_backoff : float
-        Seconds before the first retry.
-    max_retry_time : float
-        Seconds the model may keep failing with no success in between before the engine
-        gives up and raises :class:`ModelQueryError` (default 30).
-    rebuild_cache : bool
-        Recover from a corrupted cache file: move it aside and start a new one with its
-        readable rows (default: raise a ``CacheCorruptError`` naming the file).
-    backend : {"local", "ray"}
-        Where the model runs.
-    ray_address : str, optional
-        Ray cluster to connect to (see :class:`~interplay.runtime.ray_backend.RayActorPool`).
-    num_actors : int, optional
-        Number of Ray actors (model copies).
-    num_gpus_per_actor : float, optional
-        GPUs reserved per Ray actor (default: 1 when the cluster has GPUs, else 0).
+    options : EngineOptions or dict, optional
+        Cache, batching, progress, retries and backend (see :class:`EngineOptions`): the way
+        to configure an engine, ``QueryEngine(model_fn, n, options=EngineOptions(...))``.
+    **settings
+        The same fields given as keywords instead (``cache_dir="runs/cache", batch_size=16``);
+        an unknown name is a ValueError listing the valid ones. Give ``options`` or keywords,
+        not both.
     alphabet_size : int
         Number of states q of each feature: 2 for boolean masks (True keeps a feature), q > 2
         for q-ary masks, (B, n) int arrays with entries in ``0..q-1`` (``method="qsft"``).
@@ -369,20 +347,20 @@ class QueryEngine:
         n_features: int | None = None,
         *,
         model_factory: Callable[[], Callable[[np.ndarray], Any]] | None = None,
-        fingerprint: str | None = None,
-        cache_dir: str | Path | None = None,
-        batch_size: int = 64,
-        progress: bool = False,
-        max_retries: int = 2,
-        retry_backoff: float = 0.5,
-        max_retry_time: float = 30.0,
-        rebuild_cache: bool = False,
-        backend: str = "local",
-        ray_address: str | None = None,
-        num_actors: int | None = None,
-        num_gpus_per_actor: float | None = None,
+        options: EngineOptions | dict[str, Any] | None = None,
         alphabet_size: int = 2,
+        **settings: Any,
     ) -> None:
+        if options is not None and settings:
+            raise ValueError(
+                f"give engine settings in options= or as keywords, not both "
+                f"(keywords: {', '.join(sorted(settings))})"
+            )
+        opts = EngineOptions.coerce(settings if options is None else options)
+        fingerprint, cache_dir, backend = opts.fingerprint, opts.cache_dir, opts.backend
+        batch_size, max_retries = opts.batch_size, opts.max_retries
+        retry_backoff, max_retry_time = opts.retry_backoff, opts.max_retry_time
+        ray_address, num_actors = opts.ray_address, opts.num_actors
         if (model_fn is None) == (model_factory is None):
             raise ValueError("give exactly one of model_fn and model_factory")
         if model_fn is not None and not callable(model_fn):
@@ -434,15 +412,15 @@ class QueryEngine:
         self.n_features = n_features
         self.alphabet_size = int(alphabet_size)
         self.batch_size = int(batch_size)
-        self.progress = bool(progress)
+        self.progress = bool(opts.progress)
         self.max_retries = int(max_retries)
         self.retry_backoff = float(retry_backoff)
         self.max_retry_time = float(max_retry_time)
-        self.rebuild_cache = bool(rebuild_cache)
+        self.rebuild_cache = bool(opts.rebuild_cache)
         self.backend = backend
         self.ray_address = ray_address
         self.num_actors = None if num_actors is None else int(num_actors)
-        self.num_gpus_per_actor = num_gpus_per_actor
+        self.num_gpus_per_actor = opts.num_gpus_per_actor
         self.cache_path = None if cache_dir is None else resolve_cache_path(cache_dir)
         self.stats = EngineStats()
         self._fingerprint = fingerprint
@@ -466,8 +444,7 @@ class QueryEngine:
         alphabet_size: int = 2,
     ) -> QueryEngine:
         """An engine for ``model_fn`` configured by an :class:`EngineOptions` (or dict)."""
-        kwargs = EngineOptions.coerce(options).as_kwargs()
-        return cls(model_fn, n_features, alphabet_size=alphabet_size, **kwargs)
+        return cls(model_fn, n_features, options=options, alphabet_size=alphabet_size)
 
     # ----------------------------------------------------------------- set-up
     def _start(self) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from interplay.random_state import check_random_state  # re-exported for callers of solvers
 from interplay.solvers.exact import MAX_EXACT_MASKS, exact_budget_hint, exact_expansion
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.spectral.interactions import Interactions
@@ -32,15 +33,6 @@ VALUE_UNIT_METADATA: dict[str, int] = {"noise_var": 2, "noise_sd_per_query": 1, 
 
 class BudgetError(ValueError):
     """The query budget is too small for any design of the requested method."""
-
-
-def check_random_state(random_state: Any) -> np.random.Generator:
-    """Turn ``None``, an int, or a Generator into a ``numpy.random.Generator``."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError(f"random_state must be None, an int or a numpy Generator, got {random_state!r}")
 
 
 def query_unique(value_function: CheckedValueFunction, masks: np.ndarray) -> np.ndarray:

@@ -1,6 +1,6 @@
 """ProxySPEX: fit gradient-boosted trees to random queries, then take their Fourier transform.
 
-DESIGN §3. The steps, each chosen to be fast on two CPU cores:
+Design §3 (docs/design.md). The steps, each chosen to be fast on two CPU cores:
 
 1. Query ``budget`` distinct uniformly random masks.
 2. Fit LightGBM on (mask, value). A few (depth, learning rate) candidates are each trained

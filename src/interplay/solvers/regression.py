@@ -5,7 +5,7 @@ LIME, KernelSHAP and Banzhaf (first order) and Faith-Banzhaf and Faith-Shapley (
     f(m) ≈ a(∅) + Σ_{0 < |T| ≤ order} a(T) · Π_{i∈T} m_i
 
 by weighted least squares on sampled masks; they differ only in which masks are drawn and how
-they are weighted (DESIGN §6, captum's "KernelShap is Lime with another kernel"):
+they are weighted (design §6 in docs/design.md, captum's "KernelShap is Lime with another kernel"):
 
 ========================  =====================================  ===========================
 method                    masks drawn                            weight / constraint

@@ -8,10 +8,10 @@ on it is
 
 whose Fourier coefficient on ``T ⊆ U`` is ``2^{−|U|} · (−1)^{Σ_{i∈T} b_i}``. A feature used
 twice on one path contributes one factor (the conditions agree) or makes the leaf unreachable
-(they disagree). This is the same expansion as the recursion of DESIGN §3, written per leaf
-so that it vectorises: leaves are grouped by the number of distinct features on their path and
-all ``2^|U|`` subsets of every leaf in a group are enumerated at once; coefficients of equal
-subsets are summed over all leaves of all trees with an integer subset key.
+(they disagree). This is the same expansion as the recursion of design §3 (docs/design.md),
+written per leaf so that it vectorises: leaves are grouped by the number of distinct features
+on their path and all ``2^|U|`` subsets of every leaf in a group are enumerated at once;
+coefficients of equal subsets are summed over all leaves of all trees with an integer subset key.
 
 The trees are read from ``Booster.model_to_string()`` (full-precision leaf values), so the
 result reproduces ``Booster.predict`` on 0/1 inputs to rounding error.
@@ -331,11 +331,9 @@ def ensemble_fourier(
 def interactions_from_index(
     idx: np.ndarray, coef: np.ndarray, n: int, *, basis: str = "fourier", **kwargs: Any
 ) -> Interactions:
-    """Build an :class:`Interactions` from a padded index array without a dense (K, n) matrix."""
-    out = Interactions([()], [0.0], n_features=n, basis=basis, **kwargs)
-    built = out._like(np.asarray(idx, dtype=np.int64), np.asarray(coef, np.float64), basis)
-    built.order = out.order
-    return built
+    """Build an :class:`Interactions` from a padded (K, d) index array; see
+    :meth:`Interactions.from_arrays`."""
+    return Interactions.from_arrays(idx, coef, n_features=n, basis=basis, **kwargs)
 
 
 def booster_to_interactions(

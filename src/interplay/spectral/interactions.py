@@ -131,6 +131,56 @@ class Interactions(JSONDocument):
         self.order = None if order is None else int(order)
         self.metadata = dict(metadata or {})
 
+    @classmethod
+    def from_arrays(
+        cls,
+        index: Any,
+        coefficients: Any,
+        *,
+        n_features: int,
+        basis: str = "fourier",
+        **kwargs: Any,
+    ) -> Interactions:
+        """Build an expansion from a padded index array, without a dense (K, n) matrix.
+
+        Parameters
+        ----------
+        index : (K, d) int array
+            Row k lists the features of subset k, padded on the right with ``n_features``
+            (any order within a row; repeated subsets are summed).
+        coefficients : (K,) float array
+            The coefficient of each row.
+        n_features : int
+            Number of features n.
+        basis : str, default "fourier"
+            As for the constructor.
+        **kwargs
+            ``feature_names``, ``n_queries``, ``method``, ``order``, ``metadata``, as for the
+            constructor.
+
+        Notes
+        -----
+        Coefficients that cancel to rounding dust (relative to the largest) are dropped.
+        """
+        template = cls([()], [0.0], n_features=n_features, basis=basis, **kwargs)
+        index = np.asarray(index)
+        coefficients = np.asarray(coefficients, dtype=np.float64).ravel()
+        n = template.n_features
+        if index.ndim != 2 or not np.issubdtype(index.dtype, np.integer):
+            raise ValueError(f"index must be a (K, d) int array, got shape {index.shape}")
+        if index.shape[0] != coefficients.shape[0]:
+            raise ValueError(
+                f"index has {index.shape[0]} rows but {coefficients.shape[0]} coefficients"
+            )
+        if index.size and (index.min() < 0 or index.max() > n):
+            raise ValueError(f"index entries must lie in range(0, {n + 1}) ({n} pads a row)")
+        if not np.all(np.isfinite(coefficients)):
+            raise ValueError("coefficients must be finite")
+        index = np.sort(index.astype(np.int64), axis=1)
+        if index.shape[1] == 0:
+            index = np.full((index.shape[0], 1), n, dtype=np.int64)
+        return template._like(index, coefficients, basis, template.order)
+
     # ------------------------------------------------------------------ access
     @property
     def coefficients(self) -> np.ndarray:
@@ -500,11 +550,45 @@ class Interactions(JSONDocument):
         """True when both describe the same coefficients in the same basis."""
         if self.basis != other.basis or self.n_features != other.n_features:
             return False
-        both = np.concatenate([self._idx_padded(other), other._idx_padded(self)])
-        coef = np.concatenate([self._coef, -other._coef])
-        _, diff = sub.canonical_sum(both, coef, self.n_features)
-        return bool(np.all(np.abs(diff) <= atol))
+        mine, theirs = self.align(other)
+        return bool(np.all(np.abs(mine - theirs) <= atol))
 
-    def _idx_padded(self, other: Interactions) -> np.ndarray:
+    def align(
+        self, other: Interactions, *, include_empty: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Coefficients of both expansions on the union of their supports.
+
+        Parameters
+        ----------
+        other : Interactions
+            An expansion over the same features in the same basis.
+        include_empty : bool, default True
+            Keep the empty subset (the constant term) in the union.
+
+        Returns
+        -------
+        mine, theirs : (U,) float arrays
+            ``mine[u]`` and ``theirs[u]`` are the two coefficients of the u-th subset of the
+            union (0 where an expansion lacks it), in canonical subset order.
+        """
+        if self.n_features != other.n_features:
+            raise ValueError(
+                f"cannot align expansions over {self.n_features} and {other.n_features} features"
+            )
+        if self.basis != other.basis:
+            raise ValueError(
+                f"cannot align a {self.basis!r} expansion with a {other.basis!r} one; "
+                "convert one first (to_fourier() or to_mobius())"
+            )
+        n = self.n_features
         width = max(self._idx.shape[1], other._idx.shape[1])
-        return sub._pad(self._idx, self.n_features, width)
+        idx = np.concatenate(
+            [sub.pad_to_width(self._idx, n, width), sub.pad_to_width(other._idx, n, width)]
+        )
+        which = np.repeat([0, 1], [len(self), len(other)])
+        union, inverse = np.unique(idx, axis=0, return_inverse=True)
+        both = np.zeros((2, union.shape[0]))
+        np.add.at(both, (which, inverse.ravel()), np.concatenate([self._coef, other._coef]))
+        if not include_empty:
+            both = both[:, (union < n).any(axis=1)]
+        return both[0], both[1]

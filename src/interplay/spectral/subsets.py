@@ -15,13 +15,14 @@ __all__ = [
     "expand_subsets",
     "from_bool",
     "from_lists",
+    "pad_to_width",
     "sizes",
     "to_bool",
     "to_lists",
 ]
 
 
-def _pad(idx: np.ndarray, n: int, width: int) -> np.ndarray:
+def pad_to_width(idx: np.ndarray, n: int, width: int) -> np.ndarray:
     """Right-pad a (K, d) index array with the sentinel to ``width`` columns."""
     if idx.shape[1] >= width:
         return idx
@@ -147,7 +148,7 @@ def expand_subsets(
         chosen = np.where(bits[None, :, :], members[:, None, :], n)  # (K_d, B, d)
         chosen.sort(axis=2)
         chosen = chosen.reshape(rows.size * bits.shape[0], d)
-        pieces_idx.append(_pad(chosen, n, width))
+        pieces_idx.append(pad_to_width(chosen, n, width))
         pieces_parent.append(np.repeat(rows, bits.shape[0]))
         pieces_s.append(np.full(rows.size * bits.shape[0], d))
         pieces_t.append(np.tile(t_sizes, rows.size))

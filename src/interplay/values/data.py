@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.random_state import check_random_state
 from interplay.values.base import check_masks
 from interplay.values.plain_pickle import load_plain_pickle
 

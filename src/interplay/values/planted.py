@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.random_state import check_random_state
 from interplay.spectral.interactions import Interactions
 
 __all__ = ["PlantedFunction", "random_hierarchical", "random_sparse_fourier"]

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.random_state import check_random_state
 from interplay.spectral.qary import QaryInteractions
 from interplay.values.planted import PlantedFunction
 

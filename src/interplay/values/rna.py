@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from interplay.solvers.base import check_random_state
+from interplay.random_state import check_random_state
 
 __all__ = ["NUCLEOTIDES", "RNAFoldEnergy", "random_rna"]
 
