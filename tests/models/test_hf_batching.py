@@ -136,3 +136,27 @@ def test_a_bad_batch_size_is_refused_with_its_name(bad, tiny_llama, tiny_bert):
         HFClassifier(tiny_bert, device="cpu", batch_size=bad)
     with pytest.raises(ValueError, match="batch_size"):
         HFClassifier(tiny_bert, device="cpu", batch_size=None)
+
+
+def _load_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "llm_throughput.py"
+    spec = importlib.util.spec_from_file_location("llm_throughput", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_throughput_benchmark_builds_models_from_configs_and_prints_its_table(capsys):
+    bench = _load_benchmark()
+    big = bench.build_random_llama("1b", device="meta")  # shapes only, no memory
+    assert sum(p.numel() for p in big.model.parameters()) >= 1_000_000_000
+    with pytest.raises(ValueError, match="config size"):
+        bench.build_random_llama("7x", device="cpu")
+    assert bench.main(["--config-size", "tiny", "--queries", "6", "--batch-size", "4",
+                       "--repeats", "1", "--words", "10", "--densities", "0.5"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    row = next(r for r in rows if r[:2] == ["10", "0.5"])
+    assert row[3] == "4" and all(float(x) > 0 for x in row[4:])
