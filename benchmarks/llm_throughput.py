@@ -127,7 +127,7 @@ def measure(lm, value, masks: np.ndarray, batch_size: int, repeats: int) -> dict
     n = masks.shape[0]
     rates: dict[str, list[float]] = {"ours": [], "ours+kv": [], "bare": []}
     for _ in range(repeats):
-        for mode, times in rates.items():
+        for mode, per_repeat in rates.items():
             t0 = time.perf_counter()
             if mode == "bare":
                 got = bare_forward(lm.model, lm.tokenizer, prompts, answer_ids, batch_size,
@@ -136,7 +136,7 @@ def measure(lm, value, masks: np.ndarray, batch_size: int, repeats: int) -> dict
                 lm.prefix_cache = mode == "ours+kv"
                 with QueryEngine(value, value.n_features, batch_size=batch_size) as engine:
                     got = engine(masks)
-            times.append(n / (time.perf_counter() - t0))
+            per_repeat.append(n / (time.perf_counter() - t0))
             if not np.all(np.isfinite(got)):
                 raise RuntimeError(f"{mode} returned non-finite values")
     lm.prefix_cache = False
