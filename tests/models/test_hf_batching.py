@@ -44,9 +44,11 @@ def one_at_a_time(lm: HFCausalLM, prompts: list[str], answer: str) -> np.ndarray
     return np.array(out)
 
 
+@pytest.mark.parametrize("prefix_cache", [False, True])
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
-def test_length_sorted_batches_keep_the_order_of_the_prompts(arch, request):
-    lm = HFCausalLM(request.getfixturevalue(f"tiny_{arch}"), device="cpu", batch_size=3)
+def test_length_sorted_batches_keep_the_order_of_the_prompts(arch, prefix_cache, request):
+    lm = HFCausalLM(request.getfixturevalue(f"tiny_{arch}"), device="cpu", batch_size=3,
+                    prefix_cache=prefix_cache)
     prompts = [SHARED + t for t in TAILS]
     lengths = [len(lm.tokenizer(p)["input_ids"]) for p in prompts]
     assert lengths != sorted(lengths)  # the batches are really reordered
@@ -61,9 +63,10 @@ def test_length_sorted_batches_keep_the_order_of_the_prompts(arch, request):
 @pytest.mark.parametrize("arch", ["gpt2", "llama"])
 def test_prefix_cache_matches_the_plain_path_and_runs_the_prefix_once(arch, request):
     path = request.getfixturevalue(f"tiny_{arch}")
-    plain = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.")
-    cached = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.",
-                        prefix_cache=True)
+    plain = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.",
+                       prefix_cache=False)
+    cached = HFCausalLM(path, device="cpu", batch_size=2, system_prompt="You answer briefly.")
+    assert cached.prefix_cache  # the default
     value = GenerativeValue(cached, SHARED + "Marie Curie was born in Warsaw and won prizes.",
                             answer=" Paris is the capital")
     masks = np.random.default_rng(3).random((3, 10, value.n_features)) < 0.5
@@ -94,7 +97,9 @@ def test_embedded_smollm2_prefix_cache_and_sorting_are_exact():
                "Marie Curie was born. Where was she born?"]
     answer = " She was born in Warsaw."
     reference = one_at_a_time(lm, prompts, answer)
+    lm.prefix_cache = False
     np.testing.assert_allclose(lm.answer_logprobs(prompts, answer), reference, atol=1e-4)
+    assert lm.prefix_forwards == 0
     lm.prefix_cache = True
     np.testing.assert_allclose(lm.answer_logprobs(prompts, answer), reference, atol=1e-4)
     assert lm.prefix_forwards == 1
