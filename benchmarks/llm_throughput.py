@@ -5,8 +5,9 @@ chat template) -> ``QueryEngine`` (deduplication, batching by length, in-memory 
 ``HFCausalLM`` (tokenising, length-sorted batches, teacher forcing). "bare" is plain
 transformers on the same masked prompts (rendered beforehand, outside the timer) with the
 same batch size, in the order given: tokenise a batch, left-pad, one forward pass keeping the
-answer positions' logits, log-softmax, gather. "ours+kv" is ours with the unmasked prefix's
-keys and values computed once per explanation (``prefix_cache=True``).
+answer positions' logits, log-softmax, gather. "ours" runs every token (``prefix_cache=False``);
+"ours+kv", the adapter's default, computes the unmasked prefix's keys and values once per
+explanation (``prefix_cache=True``).
 
 Each cell is the median over ``--repeats`` runs (ours, ours+kv and bare interleaved); the
 ratio is the median of the per-repeat ratios ours / bare. The load average is printed
