@@ -6,8 +6,10 @@ with padding under ``torch.inference_mode`` on the chosen device.
 
 The causal-LM value is log p(answer | prompt) by teacher forcing: every masked prompt is
 tokenised, the answer's token ids appended, the batch left-padded with an attention mask and
-explicit position ids, and one forward pass per row gives the log-softmax at the answer
-positions.
+explicit position ids, and one forward pass gives the log-softmax at the answer positions.
+Batches are cut from the prompts sorted by token length, their size is chosen from free
+memory unless given (:func:`auto_batch_size`), and the keys and values of the tokens every
+prompt starts with are computed once and reused.
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ __all__ = [
     "resolve_device",
 ]
 
-#: Largest batch :func:`auto_batch_size` picks: on a CPU larger batches do not run faster
-#: (and the engine commits results per batch); on a GPU the memory estimate decides.
+#: Largest batch :func:`auto_batch_size` picks per device type. The engine commits results
+#: per batch, and on a CPU a batch of 32 short prompts already takes seconds; on a GPU the
+#: memory estimate decides, up to 512 rows.
 MAX_AUTO_BATCH = {"cpu": 32, "cuda": 512}
 
 
@@ -330,6 +333,12 @@ class HFCausalLM(_HFBase, LanguageModel):
         each batch. Exact (the tests check it against the uncached path to 1e-4); with half
         of each prompt shared it cut SmolLM2's CPU time per query by 40 %. An architecture
         whose forward pass rejects the cache falls back to full passes with a warning.
+
+    Attributes
+    ----------
+    prefix_forwards : int
+        Forward passes spent on shared prefixes so far (one per explanation when the cache
+        is reused).
 
     Notes
     -----
