@@ -1,0 +1,411 @@
+"""Stacked: several surrogates fitted to one shared set of queries, chosen by cross-validation.
+
+Queries are the cost and computation is cheap, so one set of uniformly random masks feeds
+several surrogates and K-fold cross-validation on those same masks picks the one that
+predicts unseen masks best, at no extra query:
+
+``linear``
+    Sparse first order: LassoCV on the 0/1 masks (ContextCite's surrogate).
+``pairs``
+    A hierarchical Möbius Lasso: the first-order terms plus the products ``m_i m_j`` of the
+    features whose first-order coefficients are largest (an interaction only where its parts
+    matter), LassoCV again.
+``trees``
+    Gradient-boosted trees (LightGBM) fitted to the residual of ``linear``, transformed
+    exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients refitted
+    together with the first-order terms by ridge regression (ProxySPEX's refit).
+``proxy``
+    The same trees fitted to the values themselves (ProxySPEX's proxy).
+
+Exactly sparse functions without marginal signal (parities) defeat all four. When the budget
+also covers SPEX's smallest design, the masks are queried in two rounds: the first
+``budget − design`` uniform masks are fitted and cross-validated; if no surrogate reaches
+``sparse_r2`` there, SPEX's design is run with the rest of the budget and kept when it
+predicts the first round's masks (held out for SPEX) better than the cross-validated
+surrogates do; otherwise the remaining uniform masks are queried and the surrogates refitted.
+
+The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.ProxySPEX` draws
+them with the same seed, and a smaller budget draws a prefix of a larger one's masks, so a
+query cache serves both methods and every budget.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from interplay.metrics import r2_score
+from interplay.solvers import DEFAULT_BUDGET
+from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
+from interplay.solvers.regression import draw_distinct, uniform_masks
+from interplay.solvers.tree_fourier import ensemble_fourier
+from interplay.spectral.interactions import Interactions
+
+__all__ = ["CANDIDATES", "Stacked", "SurrogateFit", "fit_candidates", "uniform_design"]
+
+#: Surrogates tried by default, cheapest first.
+CANDIDATES: tuple[str, ...] = ("linear", "pairs", "trees", "proxy")
+MIN_BUDGET = 20
+#: Fewest uniform masks spent before SPEX's design is considered, and the share of the
+#: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
+MIN_FIRST_ROUND = 64
+FIRST_ROUND_SHARE = 16
+#: (max_depth, learning_rate) of the boosted trees.
+TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
+
+
+def uniform_design(random_state: Any, budget: int, n: int) -> np.ndarray:
+    """The distinct uniform masks ProxySPEX queries with this seed and budget.
+
+    Parameters
+    ----------
+    random_state : None, int or Generator
+    budget : int
+        Number of distinct masks.
+    n : int
+        Number of features.
+
+    Returns
+    -------
+    masks : (budget, n) bool array
+        A prefix of the masks a larger budget draws with the same integer seed.
+    seed : int
+        A further seed drawn from the same generator (for the trees and folds).
+    """
+    rng = check_random_state(random_state)
+    seed = int(rng.integers(2**31 - 1))
+    masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), int(budget))
+    return masks, seed
+
+
+@dataclass
+class SurrogateFit:
+    """One fitted surrogate: its expansion and its cross-validated R².
+
+    Attributes
+    ----------
+    name : str
+        Candidate name (see :data:`CANDIDATES`).
+    expansion : Interactions
+    cv_r2 : float
+        R² of the candidate's out-of-fold predictions (computed before the final refit).
+    """
+
+    name: str
+    expansion: Interactions
+    cv_r2: float
+
+
+def _folds(size: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k (train, validation) index pairs of a random partition of range(size)."""
+    perm = np.random.default_rng(seed).permutation(size)
+    parts = np.array_split(perm, k)
+    return [(np.concatenate(parts[:j] + parts[j + 1:]), parts[j]) for j in range(k)]
+
+
+def _lasso_cv(
+    x: np.ndarray, y: np.ndarray, folds: list, seed: int
+) -> tuple[np.ndarray, float, float, float]:
+    """LassoCV on the given folds.
+
+    Returns
+    -------
+    coef : (p,) float array
+    intercept : float
+    alpha : float
+        The chosen penalty.
+    cv_r2 : float
+        1 − (cross-validated MSE at that penalty) / var(y).
+    """
+    from sklearn.linear_model import LassoCV
+
+    var = float(np.var(y))
+    if var == 0.0:
+        return np.zeros(x.shape[1]), float(y.mean()), 1.0, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LassoCV(cv=folds, alphas=40, max_iter=3000, tol=1e-4,
+                        random_state=seed).fit(x, y)
+    mse = float(np.min(model.mse_path_.mean(axis=1)))
+    return model.coef_, float(model.intercept_), float(model.alpha_), 1.0 - mse / var
+
+
+def _mobius(subsets: list[tuple[int, ...]], coef: np.ndarray, intercept: float,
+            n: int) -> Interactions:
+    return Interactions([(), *subsets], np.concatenate([[intercept], coef]), n_features=n,
+                        basis="mobius")
+
+
+def _pair_features(coef: np.ndarray, n_samples: int) -> np.ndarray:
+    """Features whose pairs are offered to the Lasso: the largest first-order coefficients,
+    at most about sqrt(2·N) of them (so the pairs number about N)."""
+    size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 45))
+    order = np.argsort(-np.abs(coef), kind="stable")
+    return np.sort(order[:size])
+
+
+def _fit_trees(x: np.ndarray, y: np.ndarray, init: np.ndarray | None, val: tuple | None,
+               depth: int, rate: float, rounds: int, seed: int) -> Any:
+    import lightgbm as lgb
+
+    params = {"objective": "regression", "verbose": -1, "max_depth": depth,
+              "num_leaves": 2**depth, "learning_rate": rate, "seed": seed,
+              "deterministic": True, "num_threads": 1, "force_row_wise": True,
+              "min_data_in_leaf": int(max(2, min(20, x.shape[0] // 50))),
+              "min_sum_hessian_in_leaf": 0.0, "feature_pre_filter": False}
+    train = lgb.Dataset(x, y, init_score=init, params=params, free_raw_data=False)
+    if val is None:
+        return lgb.train(params, train, num_boost_round=rounds)
+    xv, yv, iv = val
+    valid = lgb.Dataset(xv, yv, init_score=iv, reference=train, free_raw_data=False)
+    return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid],
+                     callbacks=[lgb.early_stopping(30, verbose=False)])
+
+
+def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float | None,
+                    max_order: int, seed: int) -> tuple[Interactions, float]:
+    """Boosted trees on the residual of a Lasso of penalty ``alpha`` (on y when None),
+    transformed to Fourier, truncated and refitted by ridge; and their cross-validated R²."""
+    from sklearn.linear_model import Lasso
+
+    def lasso(rows: np.ndarray) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Lasso(alpha=alpha, max_iter=3000).fit(x[rows], y[rows])
+
+    n = masks.shape[1]
+    x = masks.astype(np.float32)
+    var = float(np.var(y))
+    best = (np.inf, TREE_SETTINGS[0], 1)
+    for depth, rate in TREE_SETTINGS:
+        errors, rounds = [], []
+        for train, val in folds:
+            base_t = base_v = None
+            if alpha is not None:
+                lin = lasso(train)
+                base_t, base_v = lin.predict(x[train]), lin.predict(x[val])
+            booster = _fit_trees(x[train], y[train], base_t, (x[val], y[val], base_v),
+                                 depth, rate, 500, seed)
+            errors.append(float(booster.best_score["valid_0"]["l2"]) * val.size)
+            rounds.append(max(1, int(booster.best_iteration or booster.current_iteration())))
+        err = sum(errors) / y.size
+        if err < best[0]:
+            best = (err, (depth, rate), int(np.mean(rounds)))
+    err, (depth, rate), rounds = best
+    if alpha is not None:
+        linear = lasso(np.arange(y.size))
+        base, target = linear.predict(x), y - linear.predict(x)
+    else:
+        linear, base, target = None, None, y
+    booster = _fit_trees(x, y, base, None, depth, rate, rounds, seed)
+    idx, coef, _ = ensemble_fourier(booster, max_order=max_order)
+    is_empty = (idx >= n).all(axis=1)
+    keep = select_energy(coef, is_empty, 0.999, max(1, masks.shape[0] // 4))
+    kept = idx[keep]
+    # ridge refit of the kept tree terms (on the linear residual): at most N/4 columns
+    new_coef, intercept, _, _ = ridge_cv(fourier_design(masks, kept, n), target,
+                                         np.logspace(-6, 1, 15))
+    subsets = [tuple(int(i) for i in row if i < n) for row in kept]
+    expansion = Interactions([(), *subsets], np.concatenate([[intercept], new_coef]),
+                             n_features=n, basis="fourier")
+    if linear is not None:
+        first_order = _mobius([(i,) for i in range(n)], linear.coef_,
+                              float(linear.intercept_), n).to_fourier()
+        expansion = Interactions(
+            np.vstack([expansion.support_matrix(), first_order.support_matrix()]),
+            np.concatenate([expansion.coefficients, first_order.coefficients]),
+            n_features=n, basis="fourier")
+    return expansion, 1.0 - err / var if var > 0 else 1.0
+
+
+def fit_candidates(
+    masks: np.ndarray,
+    values: np.ndarray,
+    *,
+    candidates: tuple[str, ...] = CANDIDATES,
+    max_order: int = 5,
+    folds: int = 4,
+    random_state: int = 0,
+) -> list[SurrogateFit]:
+    """Fit every candidate surrogate to (masks, values) and cross-validate it.
+
+    Parameters
+    ----------
+    masks : (N, n) bool array
+    values : (N,) float array
+    candidates : tuple of str
+        Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it).
+    max_order : int
+        Largest interaction kept (``pairs`` needs 2).
+    folds : int
+        Number of cross-validation folds (all candidates share the same partition).
+    random_state : int
+        Seed of the partition and of LightGBM.
+
+    Returns
+    -------
+    list of SurrogateFit, in the order of ``candidates``.
+    """
+    unknown = sorted(set(candidates) - set(CANDIDATES))
+    if unknown:
+        raise ValueError(f"unknown candidates {unknown}; valid: {', '.join(CANDIDATES)}")
+    n = masks.shape[1]
+    y = np.asarray(values, dtype=np.float64)
+    x = masks.astype(np.float64)
+    split = _folds(y.size, max(2, min(int(folds), y.size // 5)), random_state)
+    coef, intercept, alpha, linear_r2 = _lasso_cv(x, y, split, random_state)
+    out: dict[str, SurrogateFit] = {}
+    singles = [(i,) for i in range(n)]
+    out["linear"] = SurrogateFit("linear", _mobius(singles, coef, intercept, n), linear_r2)
+    if "pairs" in candidates and max_order >= 2:
+        top = _pair_features(coef, y.size)
+        if top.size >= 2:
+            i, j = np.triu_indices(top.size, k=1)
+            a, b = top[i], top[j]
+            wide = np.concatenate([x, x[:, a] * x[:, b]], axis=1)
+            wide_coef, wide_intercept, _, r2 = _lasso_cv(wide, y, split, random_state)
+            subsets = singles + [(int(p), int(q)) for p, q in zip(a, b, strict=True)]
+            out["pairs"] = SurrogateFit("pairs", _mobius(subsets, wide_coef, wide_intercept, n),
+                                        r2)
+    for name, base in (("trees", alpha), ("proxy", None)):
+        if name in candidates and y.size >= 4 * len(split):
+            expansion, r2 = _tree_candidate(masks, y, split, base, max_order, random_state)
+            out[name] = SurrogateFit(name, expansion, r2)
+    return [out[c] for c in candidates if c in out] or [out["linear"]]
+
+
+class Stacked(Solver):
+    """The surrogate that cross-validates best on one shared set of uniform masks.
+
+    Parameters
+    ----------
+    budget : int, optional
+        Distinct masks to query (default :data:`~interplay.solvers.DEFAULT_BUDGET`, 800).
+    max_order : int
+        Largest interaction size kept.
+    random_state : None, int or Generator
+        Seed of the masks (the same masks as ProxySPEX with this seed), folds and trees.
+    candidates : tuple of str
+        Surrogates tried (see :data:`CANDIDATES`).
+    folds : int
+        Cross-validation folds.
+    exact_sparse : bool
+        Try SPEX's design when no surrogate explains the first round (see the module notes).
+    sparse_r2 : float
+        Cross-validated R² below which the first round counts as unexplained.
+
+    Notes
+    -----
+    ``metadata`` records every candidate's cross-validated R² (``cv_r2``), the one chosen
+    (``chosen``), and whether SPEX's design was run (``spex``: None, or its held-out R²).
+    """
+
+    name = "stacked"
+
+    def __init__(
+        self,
+        *,
+        budget: int | None = None,
+        max_order: int = 5,
+        random_state: Any = None,
+        candidates: tuple[str, ...] = CANDIDATES,
+        folds: int = 4,
+        exact_sparse: bool = True,
+        sparse_r2: float = 0.1,
+    ) -> None:
+        super().__init__(budget=budget, max_order=max_order, random_state=random_state)
+        self.candidates = candidates
+        self.folds = folds
+        self.exact_sparse = exact_sparse
+        self.sparse_r2 = sparse_r2
+
+    def _check(self) -> int:
+        self._check_common()
+        if not self.candidates or set(self.candidates) - set(CANDIDATES):
+            raise ValueError(
+                f"candidates must be a non-empty tuple of {', '.join(CANDIDATES)}, "
+                f"got {self.candidates!r}"
+            )
+        if int(self.folds) < 2:
+            raise ValueError(f"folds must be at least 2, got {self.folds}")
+        if not -np.inf < float(self.sparse_r2) <= 1:
+            raise ValueError(f"sparse_r2 must be at most 1, got {self.sparse_r2}")
+        budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
+        if budget < MIN_BUDGET:
+            raise BudgetError(
+                f"stacked needs at least {MIN_BUDGET} distinct random masks to cross-validate "
+                f"its surrogates, got budget={budget}"
+            )
+        return budget
+
+    def planned_queries(self, n: int) -> int:
+        """The budget (default 800)."""
+        return self._check()
+
+    def _spex_budget(self, n: int, budget: int) -> int | None:
+        """Budget left to SPEX after the first round, when its design fits there, else None."""
+        from interplay.solvers.spex import SPEX
+
+        spare = budget - max(MIN_FIRST_ROUND, budget // FIRST_ROUND_SHARE)
+        if not self.exact_sparse or int(self.max_order) < 2 or spare < 1:
+            return None
+        try:
+            return int(SPEX(budget=spare, max_order=int(self.max_order)).planned_queries(n))
+        except BudgetError:
+            return None
+
+    def fit_sampled(self, value_function: Any, n: int) -> Interactions:
+        """Query uniform masks (and maybe SPEX's design), return the best surrogate.
+
+        Parameters
+        ----------
+        value_function : NormalisedValueFunction
+            Takes (N, n) bool masks.
+        n : int
+
+        Returns
+        -------
+        Interactions
+        """
+        n = int(n)
+        budget = self._check()
+        max_order = int(self.max_order)
+        masks, seed = uniform_design(self.random_state, budget, n)
+        design = self._spex_budget(n, masks.shape[0])
+        first = masks.shape[0] - design if design else masks.shape[0]
+        values = value_function(masks[:first])
+        kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
+                  "folds": int(self.folds), "random_state": seed}
+        fits = fit_candidates(masks[:first], values, **kwargs)
+        best = max(fits, key=lambda f: f.cv_r2)
+        spex_r2 = None
+        chosen = best
+        if design and best.cv_r2 < float(self.sparse_r2):
+            from interplay.solvers.spex import SPEX
+
+            spex = SPEX(budget=design, max_order=max_order, random_state=seed)
+            result = spex.fit_sampled(value_function, n)
+            spex_r2 = r2_score(values, result.predict(masks[:first]))
+            if spex_r2 > best.cv_r2:
+                chosen = SurrogateFit("spex", result, spex_r2)
+        elif design:
+            values = np.concatenate([values, value_function(masks[first:])])
+            fits = fit_candidates(masks, values, **kwargs)
+            chosen = best = max(fits, key=lambda f: f.cv_r2)
+        expansion = chosen.expansion
+        queried = getattr(value_function, "queried", None)
+        n_queries = masks.shape[0] if queried is None else len(queried)
+        return Interactions(
+            expansion.support_matrix(), expansion.coefficients, n_features=n,
+            basis=expansion.basis, n_queries=n_queries, method=self.name,
+            order=max_order, metadata={
+                "chosen": chosen.name,
+                "cv_r2": {f.name: f.cv_r2 for f in fits},
+                "spex": spex_r2,
+                "first_round": int(first),
+            },
+        ).truncate(max_order)
