@@ -53,6 +53,10 @@ MIN_BUDGET = 20
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
 MIN_FIRST_ROUND = 64
+#: Candidates fitted to the first round to decide whether SPEX's design runs.
+SPARSE_CHECK = ("linear", "proxy")
+#: Most interaction terms offered to the hierarchical Lasso at one order.
+MAX_OFFERED = 300
 FIRST_ROUND_SHARE = 16
 #: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
@@ -128,7 +132,7 @@ def _lasso_cv(
         return np.zeros(x.shape[1]), float(y.mean()), 1.0, 1.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = LassoCV(cv=folds, alphas=40, max_iter=3000, tol=1e-4,
+        model = LassoCV(cv=folds, alphas=15, max_iter=1000, tol=1e-3,
                         random_state=seed).fit(x, y)
     mse = float(np.min(model.mse_path_.mean(axis=1)))
     return model.coef_, float(model.intercept_), float(model.alpha_), 1.0 - mse / var
@@ -140,10 +144,70 @@ def _mobius(subsets: list[tuple[int, ...]], coef: np.ndarray, intercept: float,
                         basis="mobius")
 
 
+def _products(x: np.ndarray, subsets: list[tuple[int, ...]]) -> np.ndarray:
+    """(N, len(subsets)) float matrix of the Möbius monomials Π_{i∈S} m_i."""
+    if not subsets:
+        return np.zeros((x.shape[0], 0))
+    return np.column_stack([x[:, list(t)].min(axis=1) for t in subsets])
+
+
+def _next_level(kept: set[tuple[int, ...]], size: int) -> list[tuple[int, ...]]:
+    """Sets of ``size + 1`` features all of whose subsets of ``size`` are in ``kept``."""
+    level = sorted(t for t in kept if len(t) == size)
+    features = sorted({i for t in level for i in t})
+    out = set()
+    for t in level:
+        for k in features:
+            if k > t[-1]:
+                s = (*t, k)
+                if all(s[:m] + s[m + 1:] in kept for m in range(len(s))):
+                    out.add(s)
+    return sorted(out)
+
+
+def _hierarchical_lasso(
+    x: np.ndarray, y: np.ndarray, first: np.ndarray, folds: list, seed: int, max_order: int
+) -> tuple[list[tuple[int, ...]], np.ndarray, float, float] | None:
+    """Möbius Lasso grown one order at a time, an interaction only where its parts matter.
+
+    Order 2 offers the pairs of the features with the largest first-order coefficients;
+    order k + 1 offers the sets whose every k-subset kept a non-zero coefficient. Growth
+    stops when the cross-validated R² stops improving (or at ``max_order``).
+
+    Returns
+    -------
+    (subsets, coef, intercept, cv_r2) or None
+        ``subsets`` are the interaction terms (the n first-order terms come first in
+        ``coef``, then one coefficient per subset).
+    """
+    n = x.shape[1]
+    top = _pair_features(first, y.size)
+    if top.size < 2:
+        return None
+    i, j = np.triu_indices(top.size, k=1)
+    offered = [(int(top[a]), int(top[b])) for a, b in zip(i, j, strict=True)]
+    kept_terms: list[tuple[int, ...]] = []
+    best = None
+    size = 2
+    while offered and size <= max_order:
+        terms = kept_terms + offered[: min(max(y.size // 2, 64), MAX_OFFERED)]
+        wide = np.concatenate([x, _products(x, terms)], axis=1)
+        coef, intercept, _, r2 = _lasso_cv(wide, y, folds, seed)
+        if best is not None and r2 <= best[3]:
+            break
+        best = (terms, coef, intercept, r2)
+        kept = {t for t, c in zip(terms, coef[n:], strict=True) if c != 0.0}
+        kept |= {(int(k),) for k in np.flatnonzero(coef[:n])}
+        kept_terms = [t for t in terms if t in kept]
+        offered = _next_level(kept, size)
+        size += 1
+    return best
+
+
 def _pair_features(coef: np.ndarray, n_samples: int) -> np.ndarray:
     """Features whose pairs are offered to the Lasso: the largest first-order coefficients,
     at most about sqrt(2·N) of them (so the pairs number about N)."""
-    size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 45))
+    size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 30))
     order = np.argsort(-np.abs(coef), kind="stable")
     return np.sort(order[:size])
 
@@ -169,7 +233,11 @@ def _fit_trees(x: np.ndarray, y: np.ndarray, init: np.ndarray | None, val: tuple
 def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float | None,
                     max_order: int, seed: int) -> tuple[Interactions, float]:
     """Boosted trees on the residual of a Lasso of penalty ``alpha`` (on y when None),
-    transformed to Fourier, truncated and refitted by ridge; and their cross-validated R²."""
+    transformed to Fourier, truncated and refitted by ridge.
+
+    The tree depth and the number of rounds are chosen by early stopping on the first
+    fold's validation split; the returned R² is that split's.
+    """
     from sklearn.linear_model import Lasso
 
     def lasso(rows: np.ndarray) -> Any:
@@ -183,7 +251,7 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
     best = (np.inf, TREE_SETTINGS[0], 1)
     for depth, rate in TREE_SETTINGS:
         errors, rounds = [], []
-        for train, val in folds:
+        for train, val in folds[:1]:
             base_t = base_v = None
             if alpha is not None:
                 lin = lasso(train)
@@ -192,7 +260,7 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
                                  depth, rate, 500, seed)
             errors.append(float(booster.best_score["valid_0"]["l2"]) * val.size)
             rounds.append(max(1, int(booster.best_iteration or booster.current_iteration())))
-        err = sum(errors) / y.size
+        err = sum(errors) / folds[0][1].size
         if err < best[0]:
             best = (err, (depth, rate), int(np.mean(rounds)))
     err, (depth, rate), rounds = best
@@ -222,6 +290,36 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
     return expansion, 1.0 - err / var if var > 0 else 1.0
 
 
+def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int,
+              folds: int, seed: int) -> dict[str, tuple[Interactions, float]]:
+    """Every candidate fitted to (masks, y), with its own tuning: name -> (expansion, R²)."""
+    n = masks.shape[1]
+    x = masks.astype(np.float64)
+    split = _folds(y.size, max(2, min(int(folds), y.size // 5)), seed)
+    coef, intercept, alpha, linear_r2 = _lasso_cv(x, y, split, seed)
+    singles = [(i,) for i in range(n)]
+    out = {"linear": (_mobius(singles, coef, intercept, n), linear_r2)}
+    if "pairs" in candidates and max_order >= 2:
+        found = _hierarchical_lasso(x, y, coef, split, seed, max_order)
+        if found is not None:
+            subsets, wide_coef, wide_intercept, r2 = found
+            out["pairs"] = (_mobius(singles + subsets, wide_coef, wide_intercept, n), r2)
+    for name, base in (("trees", alpha), ("proxy", None)):
+        if name in candidates and y.size >= 20:
+            out[name] = _tree_candidate(masks, y, split, base, max_order, seed)
+    return {name: out[name] for name in candidates if name in out}
+
+
+def _weighted_sum(expansions: list[Interactions], weights: np.ndarray, n: int) -> Interactions:
+    """Σ_k w_k · expansion_k, in the Fourier basis."""
+    parts = [e.to_fourier() for e in expansions]
+    return Interactions(
+        np.vstack([p.support_matrix() for p in parts]),
+        np.concatenate([w * p.coefficients for w, p in zip(weights, parts, strict=True)]),
+        n_features=n, basis="fourier",
+    )
+
+
 def fit_candidates(
     masks: np.ndarray,
     values: np.ndarray,
@@ -230,8 +328,13 @@ def fit_candidates(
     max_order: int = 5,
     folds: int = 4,
     random_state: int = 0,
-) -> list[SurrogateFit]:
-    """Fit every candidate surrogate to (masks, values) and cross-validate it.
+) -> tuple[list[SurrogateFit], SurrogateFit]:
+    """Fit every candidate surrogate, score it on held-out masks, and stack them.
+
+    A quarter of the masks (at least 8) is held out; every candidate is fitted (with its
+    own internal cross-validation) to the rest and scored on it. Non-negative weights of
+    the candidates' held-out predictions (least squares) make the stack; the candidates
+    with a positive weight are then refitted to all masks and summed with those weights.
 
     Parameters
     ----------
@@ -242,40 +345,48 @@ def fit_candidates(
     max_order : int
         Largest interaction kept (``pairs`` needs 2).
     folds : int
-        Number of cross-validation folds (all candidates share the same partition).
+        Folds of the candidates' internal cross-validation.
     random_state : int
-        Seed of the partition and of LightGBM.
+        Seed of the splits and of LightGBM.
 
     Returns
     -------
-    list of SurrogateFit, in the order of ``candidates``.
+    fits : list of SurrogateFit
+        Each candidate refitted to all masks (only those the stack uses), with its held-out
+        R² (``cv_r2``).
+    stack : SurrogateFit
+        The weighted sum (``name`` lists the candidates and weights), with the held-out R²
+        of the weighted held-out predictions.
     """
+    from scipy.optimize import nnls
+
     unknown = sorted(set(candidates) - set(CANDIDATES))
     if unknown:
         raise ValueError(f"unknown candidates {unknown}; valid: {', '.join(CANDIDATES)}")
     n = masks.shape[1]
     y = np.asarray(values, dtype=np.float64)
-    x = masks.astype(np.float64)
-    split = _folds(y.size, max(2, min(int(folds), y.size // 5)), random_state)
-    coef, intercept, alpha, linear_r2 = _lasso_cv(x, y, split, random_state)
-    out: dict[str, SurrogateFit] = {}
-    singles = [(i,) for i in range(n)]
-    out["linear"] = SurrogateFit("linear", _mobius(singles, coef, intercept, n), linear_r2)
-    if "pairs" in candidates and max_order >= 2:
-        top = _pair_features(coef, y.size)
-        if top.size >= 2:
-            i, j = np.triu_indices(top.size, k=1)
-            a, b = top[i], top[j]
-            wide = np.concatenate([x, x[:, a] * x[:, b]], axis=1)
-            wide_coef, wide_intercept, _, r2 = _lasso_cv(wide, y, split, random_state)
-            subsets = singles + [(int(p), int(q)) for p, q in zip(a, b, strict=True)]
-            out["pairs"] = SurrogateFit("pairs", _mobius(subsets, wide_coef, wide_intercept, n),
-                                        r2)
-    for name, base in (("trees", alpha), ("proxy", None)):
-        if name in candidates and y.size >= 4 * len(split):
-            expansion, r2 = _tree_candidate(masks, y, split, base, max_order, random_state)
-            out[name] = SurrogateFit(name, expansion, r2)
-    return [out[c] for c in candidates if c in out] or [out["linear"]]
+    perm = np.random.default_rng(random_state).permutation(y.size)
+    hold = perm[: max(8, y.size // 4)]
+    train = perm[hold.size:]
+    inner = _fit_each(masks[train], y[train], candidates, max_order, folds, random_state)
+    names = list(inner)
+    preds = np.column_stack([inner[k][0].predict(masks[hold]) for k in names])
+    held_r2 = {k: r2_score(y[hold], preds[:, j]) for j, k in enumerate(names)}
+    weights, _ = nnls(preds, y[hold])
+    if not np.any(weights > 0):
+        weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
+    stack_r2 = r2_score(y[hold], preds @ weights)
+    used = [k for k, w in zip(names, weights, strict=True) if w > 0]
+    full = _fit_each(masks, y, tuple(used), max_order, folds, random_state)
+    fits = [SurrogateFit(k, full[k][0], held_r2[k]) for k in used]
+    w_used = np.array([w for w in weights if w > 0])
+    label = "+".join(f"{w:.2f}·{k}" for k, w in zip(used, w_used, strict=True))
+    stack = SurrogateFit(label, _weighted_sum([f.expansion for f in fits], w_used, n),
+                         stack_r2)
+    for k in names:  # report every candidate's held-out R², used or not
+        if k not in used:
+            fits.append(SurrogateFit(k, inner[k][0], held_r2[k]))
+    return fits, stack
 
 
 class Stacked(Solver):
@@ -380,22 +491,23 @@ class Stacked(Solver):
         values = value_function(masks[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed}
-        fits = fit_candidates(masks[:first], values, **kwargs)
-        best = max(fits, key=lambda f: f.cv_r2)
+        if design:  # a cheap first look: is there any smooth structure?
+            fits, chosen = fit_candidates(masks[:first], values, **dict(
+                kwargs, candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
+        else:
+            fits, chosen = fit_candidates(masks, values, **kwargs)
         spex_r2 = None
-        chosen = best
-        if design and best.cv_r2 < float(self.sparse_r2):
+        if design and max(f.cv_r2 for f in fits) < float(self.sparse_r2):
             from interplay.solvers.spex import SPEX
 
             spex = SPEX(budget=design, max_order=max_order, random_state=seed)
             result = spex.fit_sampled(value_function, n)
             spex_r2 = r2_score(values, result.predict(masks[:first]))
-            if spex_r2 > best.cv_r2:
+            if spex_r2 > chosen.cv_r2:
                 chosen = SurrogateFit("spex", result, spex_r2)
         elif design:
             values = np.concatenate([values, value_function(masks[first:])])
-            fits = fit_candidates(masks, values, **kwargs)
-            chosen = best = max(fits, key=lambda f: f.cv_r2)
+            fits, chosen = fit_candidates(masks, values, **kwargs)
         expansion = chosen.expansion
         queried = getattr(value_function, "queried", None)
         n_queries = masks.shape[0] if queried is None else len(queried)
@@ -404,7 +516,8 @@ class Stacked(Solver):
             basis=expansion.basis, n_queries=n_queries, method=self.name,
             order=max_order, metadata={
                 "chosen": chosen.name,
-                "cv_r2": {f.name: f.cv_r2 for f in fits},
+                "held_out_r2": {f.name: f.cv_r2 for f in fits},
+                "stack_held_out_r2": chosen.cv_r2,
                 "spex": spex_r2,
                 "first_round": int(first),
             },
