@@ -335,6 +335,7 @@ def fit_candidates(
     own internal cross-validation) to the rest and scored on it. Non-negative weights of
     the candidates' held-out predictions (least squares) make the stack; the candidates
     with a positive weight are then refitted to all masks and summed with those weights.
+    A single candidate is returned as it is (weight 1).
 
     Parameters
     ----------
@@ -372,7 +373,7 @@ def fit_candidates(
     names = list(inner)
     preds = np.column_stack([inner[k][0].predict(masks[hold]) for k in names])
     held_r2 = {k: r2_score(y[hold], preds[:, j]) for j, k in enumerate(names)}
-    weights, _ = nnls(preds, y[hold])
+    weights = np.ones(1) if len(names) == 1 else nnls(preds, y[hold])[0]
     if not np.any(weights > 0):
         weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
     stack_r2 = r2_score(y[hold], preds @ weights)
