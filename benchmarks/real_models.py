@@ -301,8 +301,8 @@ def table(rows: list[dict], key: str = "r2") -> str:
 def removal_table(rows: list[dict]) -> str:
     families = sorted({r["family"] for r in rows})
     budgets = sorted({r["budget"] for r in rows})
-    lines = ["\n### removal: median over texts/seeds of |Δf| when the method's r features "
-             f"are removed, relative to {BASELINE} (1.10 = 10 % more)\n",
+    lines = [("\n### removal: median over texts/seeds of |Δf| when the method's r features "
+             f"are removed, relative to {BASELINE} (1.10 = 10 % more)\n"),
              "| function | r | " + " | ".join(str(b) for b in budgets) + " |",
              "|---" * (len(budgets) + 2) + "|"]
     for family in families:
@@ -353,8 +353,8 @@ def spex_fallback(names: list[str], budgets: list[int], seed: int = 0) -> str:
     from interplay.metrics import faithfulness
     from interplay.solvers.stacked import fit_candidates
 
-    lines = ["\n### SPEX against a first-order LassoCV on SPEX's own samples "
-             "(held-out uniform R²)\n", "| function | budget | spex | lasso on spex's samples |",
+    lines = [("\n### SPEX against a first-order LassoCV on SPEX's own samples "
+             "(held-out uniform R²)\n"), "| function | budget | spex | lasso on spex's samples |",
              "|---|---|---|---|"]
     for task in synthetic_tasks(names, [seed], budgets):
         f = task.build()
