@@ -276,44 +276,49 @@ def removal_ratio(rows: list[dict], family: str, method: str, budget: int, r: in
     return float(np.median(ratios)) if ratios else None
 
 
+def _markdown(title: str, header: list[str], body: list[list[str]], labels: int) -> list[str]:
+    """A titled markdown table; rows whose cells after the first ``labels`` are all empty
+    are left out."""
+    lines = [f"\n### {title}\n", "| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+    lines += ["| " + " | ".join(cells) + " |" for cells in body if any(cells[labels:])]
+    return lines
+
+
+FAMILIES = ["sentiment", "multifact", "digits", "hier1000", "parity250"]
+
+
 def table(rows: list[dict], key: str = "r2") -> str:
-    families = sorted({r["family"] for r in rows}, key=lambda f: (
-        ["sentiment", "multifact", "digits", "hier1000", "parity250"] + [f]).index(f))
+    families = [f for f in FAMILIES if any(r["family"] == f for r in rows)]
     budgets = sorted({r["budget"] for r in rows})
     methods = sorted({r["method"] for r in rows},
                      key=lambda m: (m != OURS, m != BASELINE, m))
     lines = []
     for family in families:
         count = len({(r["task"], r["seed"]) for r in rows if r["family"] == family})
-        lines.append(f"\n### {family}: {key}, median (worst) over {count} texts/seeds\n")
-        lines.append("| method | " + " | ".join(str(b) for b in budgets) + " |")
-        lines.append("|---" * (len(budgets) + 1) + "|")
+        body = []
         for method in methods:
-            cells = []
+            cells = [method]
             for b in budgets:
                 s = summarise(rows, family, method, b, key)
                 cells.append("" if s is None else f"{s[0]:.3f} ({s[1]:.2f})")
-            if any(cells):
-                lines.append(f"| {method} | " + " | ".join(cells) + " |")
+            body.append(cells)
+        lines += _markdown(f"{family}: {key}, median (worst) over {count} texts/seeds",
+                           ["method", *map(str, budgets)], body, 1)
     return "\n".join(lines)
 
 
 def removal_table(rows: list[dict]) -> str:
-    families = sorted({r["family"] for r in rows})
+    families = [f for f in FAMILIES if any(r["family"] == f for r in rows)]
     budgets = sorted({r["budget"] for r in rows})
-    lines = [("\n### removal: median over texts/seeds of |Δf| when the method's r features "
-             f"are removed, relative to {BASELINE} (1.10 = 10 % more)\n"),
-             "| function | r | " + " | ".join(str(b) for b in budgets) + " |",
-             "|---" * (len(budgets) + 2) + "|"]
+    body = []
     for family in families:
         for r in REMOVALS:
-            cells = []
-            for b in budgets:
-                v = removal_ratio(rows, family, OURS, b, r)
-                cells.append("" if v is None else f"{v:.2f}")
-            if any(cells):
-                lines.append(f"| {family} | {r} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            ratios = [removal_ratio(rows, family, OURS, b, r) for b in budgets]
+            body.append([family, str(r)] + ["" if v is None else f"{v:.2f}" for v in ratios])
+    return "\n".join(_markdown(
+        f"removal: median over texts/seeds of |Δf| when {OURS}'s r features are removed, "
+        f"relative to {BASELINE}'s (1.10 = 10 % more)",
+        ["function", "r", *map(str, budgets)], body, 2))
 
 
 def plot(rows: list[dict]) -> None:
@@ -322,8 +327,7 @@ def plot(rows: list[dict]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    families = [f for f in ["sentiment", "multifact", "digits", "hier1000", "parity250"]
-                if any(r["family"] == f for r in rows)]
+    families = [f for f in FAMILIES if any(r["family"] == f for r in rows)]
     fig, axes = plt.subplots(1, len(families), figsize=(4 * len(families), 3.6), squeeze=False)
     methods = sorted({r["method"] for r in rows}, key=lambda m: (m != OURS, m != BASELINE, m))
     for ax, family in zip(axes[0], families, strict=True):

@@ -46,7 +46,8 @@ def explain(
     n : int
         Number of features.
     method : str
-        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, or a baseline:
+        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, ``"stacked"``, or a
+        baseline:
         ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``, ``"faith_shap"``.
     budget : int, optional
         Largest number of queries to spend. ``None``: the method's own default; for the
