@@ -185,7 +185,10 @@ def _hierarchical_lasso(
     if top.size < 2:
         return None
     i, j = np.triu_indices(top.size, k=1)
-    offered = [(int(top[a]), int(top[b])) for a, b in zip(i, j, strict=True)]
+    strength = -np.abs(first[top[i]] * first[top[j]])  # strongest parts first
+    offered = [(int(min(top[a], top[b])), int(max(top[a], top[b])))
+               for a, b in zip(i[np.argsort(strength, kind="stable")],
+                               j[np.argsort(strength, kind="stable")], strict=True)]
     kept_terms: list[tuple[int, ...]] = []
     best = None
     size = 2
@@ -206,10 +209,9 @@ def _hierarchical_lasso(
 
 def _pair_features(coef: np.ndarray, n_samples: int) -> np.ndarray:
     """Features whose pairs are offered to the Lasso: the largest first-order coefficients,
-    at most about sqrt(2·N) of them (so the pairs number about N)."""
+    at most about sqrt(2·N) of them (so the pairs number about N), largest first."""
     size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 30))
-    order = np.argsort(-np.abs(coef), kind="stable")
-    return np.sort(order[:size])
+    return np.argsort(-np.abs(coef), kind="stable")[:size]
 
 
 def _fit_trees(x: np.ndarray, y: np.ndarray, init: np.ndarray | None, val: tuple | None,
