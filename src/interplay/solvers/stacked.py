@@ -55,6 +55,9 @@ MIN_BUDGET = 20
 MIN_FIRST_ROUND = 64
 #: Candidates fitted to the first round to decide whether SPEX's design runs.
 SPARSE_CHECK = ("linear", "proxy")
+#: Largest number of masks for which the candidates are scored out of fold (all masks
+#: predicted once, each by a fit to the others); beyond, one quarter is held out.
+OUT_OF_FOLD_MAX = 500
 #: Most interaction terms offered to the hierarchical Lasso at one order.
 MAX_OFFERED = 300
 FIRST_ROUND_SHARE = 16
@@ -322,6 +325,42 @@ def _weighted_sum(expansions: list[Interactions], weights: np.ndarray, n: int) -
     )
 
 
+def _held_out_predictions(
+    masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int, folds: int,
+    seed: int,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every candidate's predictions on masks it was not fitted to.
+
+    Up to :data:`OUT_OF_FOLD_MAX` masks: out-of-fold predictions of ``folds`` folds (every
+    mask predicted once); beyond: a quarter of the masks held out once.
+
+    Returns
+    -------
+    names : list of str
+    preds : (M, len(names)) float array
+    target : (M,) float array
+        The values at the predicted masks.
+    """
+    if y.size <= OUT_OF_FOLD_MAX:
+        splits = _folds(y.size, max(2, min(int(folds), y.size // 8)), seed + 1)
+    else:
+        perm = np.random.default_rng(seed).permutation(y.size)
+        hold = perm[: y.size // 4]
+        splits = [(perm[hold.size:], hold)]
+    names = ["linear", *[c for c in candidates if c != "linear"]]
+    preds = np.zeros((y.size, len(names)))
+    seen = np.zeros(y.size, dtype=bool)
+    present = set(names)
+    for train, val in splits:
+        inner = _fit_each(masks[train], y[train], tuple(names), max_order, folds, seed)
+        present &= set(inner)
+        for j, k in enumerate(names):
+            preds[val, j] = inner.get(k, inner["linear"])[0].predict(masks[val])
+        seen[val] = True
+    keep = [j for j, k in enumerate(names) if k in present and k in candidates]
+    return [names[j] for j in keep], preds[seen][:, keep], y[seen]
+
+
 def fit_candidates(
     masks: np.ndarray,
     values: np.ndarray,
@@ -333,8 +372,9 @@ def fit_candidates(
 ) -> tuple[list[SurrogateFit], SurrogateFit]:
     """Fit every candidate surrogate, score it on held-out masks, and stack them.
 
-    A quarter of the masks (at least 8) is held out; every candidate is fitted (with its
-    own internal cross-validation) to the rest and scored on it. Non-negative weights of
+    Every candidate is fitted (with its own internal cross-validation) to part of the masks
+    and scored on the others: out of fold up to :data:`OUT_OF_FOLD_MAX` masks, on one held
+    out quarter beyond. Non-negative weights of
     the candidates' held-out predictions (least squares) make the stack; the candidates
     with a positive weight are then refitted to all masks and summed with those weights.
     A single candidate is returned as it is (weight 1).
@@ -354,12 +394,11 @@ def fit_candidates(
 
     Returns
     -------
-    fits : list of SurrogateFit
-        Each candidate refitted to all masks (only those the stack uses), with its held-out
-        R² (``cv_r2``).
     stack : SurrogateFit
-        The weighted sum (``name`` lists the candidates and weights), with the held-out R²
-        of the weighted held-out predictions.
+        The weighted sum of the candidates refitted to all masks (``name`` lists the
+        candidates and weights), with the R² of the weighted held-out predictions.
+    held_out_r2 : dict of str to float
+        Each candidate's held-out R².
     """
     from scipy.optimize import nnls
 
@@ -368,28 +407,20 @@ def fit_candidates(
         raise ValueError(f"unknown candidates {unknown}; valid: {', '.join(CANDIDATES)}")
     n = masks.shape[1]
     y = np.asarray(values, dtype=np.float64)
-    perm = np.random.default_rng(random_state).permutation(y.size)
-    hold = perm[: max(8, y.size // 4)]
-    train = perm[hold.size:]
-    inner = _fit_each(masks[train], y[train], candidates, max_order, folds, random_state)
-    names = list(inner)
-    preds = np.column_stack([inner[k][0].predict(masks[hold]) for k in names])
-    held_r2 = {k: r2_score(y[hold], preds[:, j]) for j, k in enumerate(names)}
-    weights = np.ones(1) if len(names) == 1 else nnls(preds, y[hold])[0]
+    names, preds, target = _held_out_predictions(masks, y, candidates, max_order, folds,
+                                                 random_state)
+    held_r2 = {k: r2_score(target, preds[:, j]) for j, k in enumerate(names)}
+    weights = np.ones(1) if len(names) == 1 else nnls(preds, target)[0]
     if not np.any(weights > 0):
         weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
-    stack_r2 = r2_score(y[hold], preds @ weights)
-    used = [k for k, w in zip(names, weights, strict=True) if w > 0]
-    full = _fit_each(masks, y, tuple(used), max_order, folds, random_state)
-    fits = [SurrogateFit(k, full[k][0], held_r2[k]) for k in used]
-    w_used = np.array([w for w in weights if w > 0])
+    stack_r2 = r2_score(target, preds @ weights)
+    chosen = {k: w for k, w in zip(names, weights, strict=True) if w > 0}
+    full = _fit_each(masks, y, tuple(chosen), max_order, folds, random_state)
+    used = [k for k in chosen if k in full] or ["linear"]
+    w_used = np.array([chosen.get(k, 1.0) for k in used])
     label = "+".join(f"{w:.2f}·{k}" for k, w in zip(used, w_used, strict=True))
-    stack = SurrogateFit(label, _weighted_sum([f.expansion for f in fits], w_used, n),
-                         stack_r2)
-    for k in names:  # report every candidate's held-out R², used or not
-        if k not in used:
-            fits.append(SurrogateFit(k, inner[k][0], held_r2[k]))
-    return fits, stack
+    expansion = _weighted_sum([full[k][0] for k in used], w_used, n)
+    return SurrogateFit(label, expansion, stack_r2), held_r2
 
 
 class Stacked(Solver):
@@ -495,12 +526,12 @@ class Stacked(Solver):
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed}
         if design:  # a cheap first look: is there any smooth structure?
-            fits, chosen = fit_candidates(masks[:first], values, **dict(
+            chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
                 kwargs, candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
         else:
-            fits, chosen = fit_candidates(masks, values, **kwargs)
+            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
         spex_r2 = None
-        if design and max(f.cv_r2 for f in fits) < float(self.sparse_r2):
+        if design and max(held_r2.values()) < float(self.sparse_r2):
             from interplay.solvers.spex import SPEX
 
             spex = SPEX(budget=design, max_order=max_order, random_state=seed)
@@ -510,7 +541,7 @@ class Stacked(Solver):
                 chosen = SurrogateFit("spex", result, spex_r2)
         elif design:
             values = np.concatenate([values, value_function(masks[first:])])
-            fits, chosen = fit_candidates(masks, values, **kwargs)
+            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
         expansion = chosen.expansion
         queried = getattr(value_function, "queried", None)
         n_queries = masks.shape[0] if queried is None else len(queried)
@@ -519,7 +550,7 @@ class Stacked(Solver):
             basis=expansion.basis, n_queries=n_queries, method=self.name,
             order=max_order, metadata={
                 "chosen": chosen.name,
-                "held_out_r2": {f.name: f.cv_r2 for f in fits},
+                "held_out_r2": held_r2,
                 "stack_held_out_r2": chosen.cv_r2,
                 "spex": spex_r2,
                 "first_round": int(first),
