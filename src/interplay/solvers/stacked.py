@@ -295,9 +295,27 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
     return expansion, 1.0 - err / var if var > 0 else 1.0
 
 
+def _proxyspex(masks: np.ndarray, y: np.ndarray, max_order: int, stream: int) -> Interactions:
+    """ProxySPEX's own pipeline on masks that are the first N of its design (no query)."""
+    from interplay.solvers.proxyspex import ProxySPEX
+
+    table = dict(zip(map(bytes, np.packbits(masks, axis=1)), y, strict=True))
+
+    def lookup(asked: np.ndarray) -> np.ndarray:
+        return np.array([table[bytes(row)] for row in np.packbits(asked, axis=1)])
+
+    solver = ProxySPEX(budget=y.size, max_order=max_order, random_state=stream)
+    return solver.fit_sampled(lookup, masks.shape[1])
+
+
 def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int,
-              folds: int, seed: int) -> dict[str, tuple[Interactions, float]]:
-    """Every candidate fitted to (masks, y), with its own tuning: name -> (expansion, R²)."""
+              folds: int, seed: int, stream: int | None = None
+              ) -> dict[str, tuple[Interactions, float]]:
+    """Every candidate fitted to (masks, y), with its own tuning: name -> (expansion, R²).
+
+    With ``stream`` (the masks are then the first N of :func:`uniform_design` with that
+    seed), ``proxy`` is ProxySPEX itself, run on them.
+    """
     n = masks.shape[1]
     x = masks.astype(np.float64)
     split = _folds(y.size, max(2, min(int(folds), y.size // 5)), seed)
@@ -311,7 +329,10 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
             out["pairs"] = (_mobius(singles + subsets, wide_coef, wide_intercept, n), r2)
     for name, base in (("trees", alpha), ("proxy", None)):
         if name in candidates and y.size >= 20:
-            out[name] = _tree_candidate(masks, y, split, base, max_order, seed)
+            if name == "proxy" and stream is not None:
+                out[name] = (_proxyspex(masks, y, max_order, stream), np.nan)
+            else:
+                out[name] = _tree_candidate(masks, y, split, base, max_order, seed)
     return {name: out[name] for name in candidates if name in out}
 
 
@@ -327,12 +348,14 @@ def _weighted_sum(expansions: list[Interactions], weights: np.ndarray, n: int) -
 
 def _held_out_predictions(
     masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int, folds: int,
-    seed: int,
+    seed: int, stream: int | None,
 ) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every candidate's predictions on masks it was not fitted to.
 
     Up to :data:`OUT_OF_FOLD_MAX` masks: out-of-fold predictions of ``folds`` folds (every
-    mask predicted once); beyond: a quarter of the masks held out once.
+    mask predicted once); beyond: the last quarter of the masks held out (the masks are
+    i.i.d., and the first three quarters are then a prefix of the design, on which
+    ProxySPEX itself runs when ``stream`` is given).
 
     Returns
     -------
@@ -343,16 +366,16 @@ def _held_out_predictions(
     """
     if y.size <= OUT_OF_FOLD_MAX:
         splits = _folds(y.size, max(2, min(int(folds), y.size // 8)), seed + 1)
+        stream = None
     else:
-        perm = np.random.default_rng(seed).permutation(y.size)
-        hold = perm[: y.size // 4]
-        splits = [(perm[hold.size:], hold)]
+        cut = y.size - y.size // 4
+        splits = [(np.arange(cut), np.arange(cut, y.size))]
     names = ["linear", *[c for c in candidates if c != "linear"]]
     preds = np.zeros((y.size, len(names)))
     seen = np.zeros(y.size, dtype=bool)
     present = set(names)
     for train, val in splits:
-        inner = _fit_each(masks[train], y[train], tuple(names), max_order, folds, seed)
+        inner = _fit_each(masks[train], y[train], tuple(names), max_order, folds, seed, stream)
         present &= set(inner)
         for j, k in enumerate(names):
             preds[val, j] = inner.get(k, inner["linear"])[0].predict(masks[val])
@@ -369,7 +392,8 @@ def fit_candidates(
     max_order: int = 5,
     folds: int = 4,
     random_state: int = 0,
-) -> tuple[list[SurrogateFit], SurrogateFit]:
+    stream: int | None = None,
+) -> tuple[SurrogateFit, dict[str, float]]:
     """Fit every candidate surrogate, score it on held-out masks, and stack them.
 
     Every candidate is fitted (with its own internal cross-validation) to part of the masks
@@ -391,6 +415,9 @@ def fit_candidates(
         Folds of the candidates' internal cross-validation.
     random_state : int
         Seed of the splits and of LightGBM.
+    stream : int, optional
+        When the masks are :func:`uniform_design` (``stream``, N, n): ``proxy`` is then
+        ProxySPEX's own pipeline (above :data:`OUT_OF_FOLD_MAX` masks).
 
     Returns
     -------
@@ -408,14 +435,15 @@ def fit_candidates(
     n = masks.shape[1]
     y = np.asarray(values, dtype=np.float64)
     names, preds, target = _held_out_predictions(masks, y, candidates, max_order, folds,
-                                                 random_state)
+                                                 random_state, stream)
+    stream = stream if y.size > OUT_OF_FOLD_MAX else None
     held_r2 = {k: r2_score(target, preds[:, j]) for j, k in enumerate(names)}
     weights = np.ones(1) if len(names) == 1 else nnls(preds, target)[0]
     if not np.any(weights > 0):
         weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
     stack_r2 = r2_score(target, preds @ weights)
     chosen = {k: w for k, w in zip(names, weights, strict=True) if w > 0}
-    full = _fit_each(masks, y, tuple(chosen), max_order, folds, random_state)
+    full = _fit_each(masks, y, tuple(chosen), max_order, folds, random_state, stream)
     used = [k for k in chosen if k in full] or ["linear"]
     w_used = np.array([chosen.get(k, 1.0) for k in used])
     label = "+".join(f"{w:.2f}·{k}" for k, w in zip(used, w_used, strict=True))
@@ -519,15 +547,19 @@ class Stacked(Solver):
         n = int(n)
         budget = self._check()
         max_order = int(self.max_order)
-        masks, seed = uniform_design(self.random_state, budget, n)
+        stream = self.random_state
+        if not isinstance(stream, (int, np.integer)):  # a Generator or None: fix one seed
+            stream = int(check_random_state(stream).integers(2**31 - 1))
+        masks, seed = uniform_design(int(stream), budget, n)
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
         values = value_function(masks[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
-                  "folds": int(self.folds), "random_state": seed}
+                  "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
         if design:  # a cheap first look: is there any smooth structure?
             chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
-                kwargs, candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
+                kwargs, stream=None,
+                candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
         else:
             chosen, held_r2 = fit_candidates(masks, values, **kwargs)
         spex_r2 = None
