@@ -106,3 +106,15 @@ def test_bad_parameters_fail_before_any_query(kwargs, match):
 def test_budget_error_is_a_budget_error():
     with pytest.raises(BudgetError):
         Stacked(budget=5).planned_queries(30)
+
+
+def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
+    truth = random_hierarchical(40, 6, max_degree=3, random_state=2)
+    f = PlantedFunction(truth)
+    ours = Stacked(budget=800, max_order=3, random_state=3, candidates=("proxy",),
+                   exact_sparse=False).fit(interplay.as_value_function(f, 40), 40)
+    theirs = interplay.explain(f, 40, method="proxyspex", budget=800, max_order=3,
+                               random_state=3)
+    masks, _ = uniform_design(11, 300, 40)
+    np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
+    assert ours.n_queries == theirs.n_queries == 800
