@@ -355,6 +355,29 @@ def targets(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def summary_table(rows: list[dict]) -> str:
+    """Per function and budget: ours, the LassoCV baseline and the best other method."""
+    budgets = sorted({r["budget"] for r in rows})
+    body = []
+    for family in [f for f in FAMILIES if any(r["family"] == f for r in rows)]:
+        ours, base, best = [f"**{OURS}**"], [BASELINE], ["best other"]
+        for b in budgets:
+            mine = summarise(rows, family, OURS, b, "r2")
+            ours.append("" if mine is None else f"**{mine[0]:.3f}** ({mine[1]:.2f})")
+            lasso = summarise(rows, family, BASELINE, b, "r2")
+            base.append("" if lasso is None else f"{lasso[0]:.3f} ({lasso[1]:.2f})")
+            others = [(summarise(rows, family, m, b, "r2"), m) for m in
+                      sorted({r["method"] for r in rows} - {OURS, BASELINE})]
+            others = [(v[0], m) for v, m in others if v is not None]
+            best.append(f"{max(others)[0]:.3f} {max(others)[1]}" if others else "")
+        count = len({(r["task"], r["seed"]) for r in rows if r["family"] == family})
+        body += [[f"{family} ({count})", *ours], ["", *base], ["", *best]]
+    return "\n".join(_markdown("held-out R² on uniform masks, median (worst) over the texts, "
+                               "prompts or seeds in brackets", ["function", "method",
+                                                                *map(str, budgets)],
+                               [[c[0], *c[1:]] for c in body], 2))
+
+
 def plot(rows: list[dict]) -> None:
     import matplotlib
 
@@ -468,6 +491,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_results() if args.table_only else run(tasks, methods)
     names = {t.name for t in tasks}
     selected = [r for r in rows.values() if r["task"] in names and r["method"] in methods]
+    print(summary_table(selected))
     print(table(selected, "r2"))
     print(table(selected, "r2_near"))
     print(removal_table(selected))

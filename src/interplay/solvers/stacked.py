@@ -1,32 +1,34 @@
-"""Stacked: several surrogates fitted to one shared set of queries, chosen by cross-validation.
+"""Stacked: several surrogates fitted to one shared set of queries, weighted on held-out masks.
 
 Queries are the cost and computation is cheap, so one set of uniformly random masks feeds
-several surrogates and K-fold cross-validation on those same masks picks the one that
-predicts unseen masks best, at no extra query:
+several surrogates, each scored on masks it was not fitted to (out of fold up to
+:data:`OUT_OF_FOLD_MAX` masks, the last quarter beyond), and non-negative least squares on
+those held-out predictions weights them, at no extra query:
 
 ``linear``
     Sparse first order: LassoCV on the 0/1 masks (ContextCite's surrogate).
 ``pairs``
     A hierarchical Möbius Lasso: the first-order terms plus the products ``m_i m_j`` of the
-    features whose first-order coefficients are largest (an interaction only where its parts
-    matter), LassoCV again.
+    features whose first-order coefficients are largest, then the triples whose pairs were
+    all kept, and so on (an interaction only where its parts matter), LassoCV each time.
 ``trees``
     Gradient-boosted trees (LightGBM) fitted to the residual of ``linear``, transformed
-    exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients refitted
-    together with the first-order terms by ridge regression (ProxySPEX's refit).
+    exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients
+    refitted by ridge regression, plus the first-order terms.
 ``proxy``
-    The same trees fitted to the values themselves (ProxySPEX's proxy).
+    ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks (they are a prefix of its design),
+    the same trees as ``trees`` fitted to the values below.
 
 Exactly sparse functions without marginal signal (parities) defeat all four. When the budget
-also covers SPEX's smallest design, the masks are queried in two rounds: the first
-``budget − design`` uniform masks are fitted and cross-validated; if no surrogate reaches
+also covers a SPEX design, the masks are queried in two rounds: the first
+``max(64, budget / 16)`` uniform masks are fitted and scored; if no surrogate reaches
 ``sparse_r2`` there, SPEX's design is run with the rest of the budget and kept when it
-predicts the first round's masks (held out for SPEX) better than the cross-validated
-surrogates do; otherwise the remaining uniform masks are queried and the surrogates refitted.
+predicts the first round's masks (held out for SPEX) better than the stack does; otherwise
+the remaining uniform masks are queried and the surrogates refitted on all of them.
 
 The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.ProxySPEX` draws
-them with the same seed, and a smaller budget draws a prefix of a larger one's masks, so a
-query cache serves both methods and every budget.
+them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
+so a query cache serves both methods and every budget.
 """
 
 from __future__ import annotations
