@@ -93,7 +93,7 @@ def uniform_design(random_state: Any, budget: int, n: int) -> np.ndarray:
 
 @dataclass
 class SurrogateFit:
-    """One fitted surrogate: its expansion and its cross-validated R².
+    """One fitted surrogate (or the stack): its expansion and its held-out R².
 
     Attributes
     ----------
@@ -101,7 +101,7 @@ class SurrogateFit:
         Candidate name (see :data:`CANDIDATES`).
     expansion : Interactions
     cv_r2 : float
-        R² of the candidate's out-of-fold predictions (computed before the final refit).
+        R² of its predictions on masks it was not fitted to (before the final refit).
     """
 
     name: str
@@ -454,7 +454,7 @@ def fit_candidates(
 
 
 class Stacked(Solver):
-    """The surrogate that cross-validates best on one shared set of uniform masks.
+    """Surrogates fitted to one shared set of uniform masks, weighted on held-out masks.
 
     Parameters
     ----------
