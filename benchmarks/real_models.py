@@ -392,7 +392,9 @@ def plot(rows: list[dict]) -> None:
             pts = [(b, summarise(rows, family, method, b, "r2")) for b in BUDGETS]
             pts = [(b, s[0]) for b, s in pts if s is not None]
             if pts:
-                style = {"lw": 2.5, "color": "k"} if method == OURS else {"lw": 1}
+                style = {"lw": 2.5, "color": "k"} if method == OURS else {
+                    "lw": 1, "color": plt.cm.tab10(methods.index(method) % 10),
+                    "ls": "-" if methods.index(method) < 11 else "--"}
                 ax.plot(*zip(*pts, strict=True), marker="o", ms=3, label=method, **style)
         ax.set_xscale("log")
         ax.set_ylim(-0.1, 1.02)
@@ -400,7 +402,11 @@ def plot(rows: list[dict]) -> None:
         ax.set_xlabel("queries")
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("median held-out R² (uniform masks)")
-    axes[0][-1].legend(fontsize=7, loc="lower right")
+    legend: dict[str, Any] = {}  # every method once, whichever panel drew it
+    for ax in axes[0]:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            legend.setdefault(label, handle)
+    axes[0][-1].legend(list(legend.values()), list(legend), fontsize=7, loc="lower right")
     fig.tight_layout()
     PLOT.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(PLOT, dpi=110)
