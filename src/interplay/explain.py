@@ -51,11 +51,11 @@ def explain(
     n : int
         Number of features.
     method : str or Solver
-        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, or a baseline:
-        ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``, ``"faith_shap"``;
-        or a configured solver such as ``SPEX(budget=2000, n_groups=4)``, which holds its own
-        budget, max_order, random_state and q: giving explain() a different value for one of
-        them is a ValueError, and so is ``solver_options``.
+        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, ``"stacked"``, or a
+        baseline: ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``,
+        ``"faith_shap"``; or a configured solver such as ``SPEX(budget=2000, n_groups=4)``,
+        which holds its own budget, max_order, random_state and q: giving explain() a
+        different value for one of them is a ValueError, and so is ``solver_options``.
     budget : int, optional
         Largest number of queries to spend. ``None``: the method's own default; for the
         default method, ProxySPEX, that is :data:`DEFAULT_BUDGET` = 800 queries, as on the

@@ -20,6 +20,7 @@ REGISTRY: dict[str, str] = {
     "faith_banzhaf": "regression:FaithBanzhaf",
     "faith_shap": "regression:FaithShap",
     "qsft": "qsft:QSFT",
+    "stacked": "stacked:Stacked",
 }
 
 

@@ -448,6 +448,16 @@ class KernelSHAP(WeightedRegression):
         See :class:`~interplay.solvers.Solver`.
     paired : bool
         Query each sampled mask with its complement.
+
+    Notes
+    -----
+    The surrogate is the Shapley-value fit, not a predictor of uniform masks: it passes
+    exactly through f(∅) and f(full) (efficiency) and its samples are almost all masks that
+    keep very few or very many features. On a model whose value at half-kept masks is far
+    from the midpoint of f(∅) and f(full) (a classifier's logit that saturates), its
+    predictions on uniform masks are off by a constant and their R² can be negative even
+    when the Shapley values are right. It is exact on additive functions, and removing that
+    constant recovers the R² of the uniform-weight (Banzhaf) fit; see docs/faithfulness.md.
     """
 
     name = "kernelshap"

@@ -1,0 +1,592 @@
+"""Stacked: several surrogates fitted to one shared set of queries, weighted on held-out masks.
+
+Queries are the cost and computation is cheap, so one set of uniformly random masks feeds
+several surrogates, each scored on masks it was not fitted to (out of fold up to
+:data:`OUT_OF_FOLD_MAX` masks, the last quarter beyond), and non-negative least squares on
+those held-out predictions weights them, at no extra query:
+
+``linear``
+    Sparse first order: LassoCV on the 0/1 masks (ContextCite's surrogate).
+``pairs``
+    A hierarchical Möbius Lasso: the first-order terms plus the products ``m_i m_j`` of the
+    features whose first-order coefficients are largest, then the triples whose pairs were
+    all kept, and so on (an interaction only where its parts matter), LassoCV each time.
+``trees``
+    Gradient-boosted trees (LightGBM) fitted to the residual of ``linear``, transformed
+    exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients
+    refitted by ridge regression, plus the first-order terms.
+``proxy``
+    ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks (they are a prefix of its design),
+    the same trees as ``trees`` fitted to the values below.
+
+Exactly sparse functions without marginal signal (parities) defeat all four. When the budget
+also covers a SPEX design, the masks are queried in two rounds: the first
+``max(64, budget / 16)`` uniform masks are fitted and scored; if no surrogate reaches
+``sparse_r2`` there, SPEX's design is run with the rest of the budget and kept when it
+predicts the first round's masks (held out for SPEX) better than the stack does; otherwise
+the remaining uniform masks are queried and the surrogates refitted on all of them.
+
+The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.ProxySPEX` draws
+them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
+so a query cache serves both methods and every budget.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from interplay.r2 import r2_score
+from interplay.solvers import DEFAULT_BUDGET
+from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
+from interplay.solvers.regression import draw_distinct, uniform_masks
+from interplay.solvers.tree_fourier import ensemble_fourier
+from interplay.spectral.interactions import Interactions
+
+__all__ = ["CANDIDATES", "Stacked", "SurrogateFit", "fit_candidates", "uniform_design"]
+
+#: Surrogates tried by default, cheapest first.
+CANDIDATES: tuple[str, ...] = ("linear", "pairs", "trees", "proxy")
+MIN_BUDGET = 20
+#: Fewest uniform masks spent before SPEX's design is considered, and the share of the
+#: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
+MIN_FIRST_ROUND = 64
+#: Candidates fitted to the first round to decide whether SPEX's design runs.
+SPARSE_CHECK = ("linear", "proxy")
+#: Largest number of masks for which the candidates are scored out of fold (all masks
+#: predicted once, each by a fit to the others); beyond, one quarter is held out.
+OUT_OF_FOLD_MAX = 500
+#: Most interaction terms offered to the hierarchical Lasso at one order.
+MAX_OFFERED = 300
+FIRST_ROUND_SHARE = 16
+#: (max_depth, learning_rate) of the boosted trees.
+TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
+
+
+def uniform_design(random_state: Any, budget: int, n: int) -> np.ndarray:
+    """The distinct uniform masks ProxySPEX queries with this seed and budget.
+
+    Parameters
+    ----------
+    random_state : None, int or Generator
+    budget : int
+        Number of distinct masks.
+    n : int
+        Number of features.
+
+    Returns
+    -------
+    masks : (budget, n) bool array
+        A prefix of the masks a larger budget draws with the same integer seed.
+    seed : int
+        A further seed drawn from the same generator (for the trees and folds).
+    """
+    rng = check_random_state(random_state)
+    seed = int(rng.integers(2**31 - 1))
+    masks, _ = draw_distinct(lambda k: uniform_masks(rng, k, n), int(budget))
+    return masks, seed
+
+
+@dataclass
+class SurrogateFit:
+    """One fitted surrogate (or the stack): its expansion and its held-out R².
+
+    Attributes
+    ----------
+    name : str
+        Candidate name (see :data:`CANDIDATES`).
+    expansion : Interactions
+    cv_r2 : float
+        R² of its predictions on masks it was not fitted to (before the final refit).
+    """
+
+    name: str
+    expansion: Interactions
+    cv_r2: float
+
+
+def _folds(size: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k (train, validation) index pairs of a random partition of range(size)."""
+    perm = np.random.default_rng(seed).permutation(size)
+    parts = np.array_split(perm, k)
+    return [(np.concatenate(parts[:j] + parts[j + 1:]), parts[j]) for j in range(k)]
+
+
+def _lasso_cv(
+    x: np.ndarray, y: np.ndarray, folds: list, seed: int
+) -> tuple[np.ndarray, float, float, float]:
+    """LassoCV on the given folds.
+
+    Returns
+    -------
+    coef : (p,) float array
+    intercept : float
+    alpha : float
+        The chosen penalty.
+    cv_r2 : float
+        1 − (cross-validated MSE at that penalty) / var(y).
+    """
+    from sklearn.linear_model import LassoCV
+
+    var = float(np.var(y))
+    if var == 0.0:
+        return np.zeros(x.shape[1]), float(y.mean()), 1.0, 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = LassoCV(cv=folds, alphas=15, max_iter=1000, tol=1e-3,
+                        random_state=seed).fit(x, y)
+    mse = float(np.min(model.mse_path_.mean(axis=1)))
+    return model.coef_, float(model.intercept_), float(model.alpha_), 1.0 - mse / var
+
+
+def _mobius(subsets: list[tuple[int, ...]], coef: np.ndarray, intercept: float,
+            n: int) -> Interactions:
+    return Interactions([(), *subsets], np.concatenate([[intercept], coef]), n_features=n,
+                        basis="mobius")
+
+
+def _products(x: np.ndarray, subsets: list[tuple[int, ...]]) -> np.ndarray:
+    """(N, len(subsets)) float matrix of the Möbius monomials Π_{i∈S} m_i."""
+    if not subsets:
+        return np.zeros((x.shape[0], 0))
+    return np.column_stack([x[:, list(t)].min(axis=1) for t in subsets])
+
+
+def _next_level(kept: set[tuple[int, ...]], size: int) -> list[tuple[int, ...]]:
+    """Sets of ``size + 1`` features all of whose subsets of ``size`` are in ``kept``."""
+    level = sorted(t for t in kept if len(t) == size)
+    features = sorted({i for t in level for i in t})
+    out = set()
+    for t in level:
+        for k in features:
+            if k > t[-1]:
+                s = (*t, k)
+                if all(s[:m] + s[m + 1:] in kept for m in range(len(s))):
+                    out.add(s)
+    return sorted(out)
+
+
+def _hierarchical_lasso(
+    x: np.ndarray, y: np.ndarray, first: np.ndarray, folds: list, seed: int, max_order: int
+) -> tuple[list[tuple[int, ...]], np.ndarray, float, float] | None:
+    """Möbius Lasso grown one order at a time, an interaction only where its parts matter.
+
+    Order 2 offers the pairs of the features with the largest first-order coefficients;
+    order k + 1 offers the sets whose every k-subset kept a non-zero coefficient. Growth
+    stops when the cross-validated R² stops improving (or at ``max_order``).
+
+    Returns
+    -------
+    (subsets, coef, intercept, cv_r2) or None
+        ``subsets`` are the interaction terms (the n first-order terms come first in
+        ``coef``, then one coefficient per subset).
+    """
+    n = x.shape[1]
+    top = _pair_features(first, y.size)
+    if top.size < 2:
+        return None
+    i, j = np.triu_indices(top.size, k=1)
+    strength = -np.abs(first[top[i]] * first[top[j]])  # strongest parts first
+    offered = [(int(min(top[a], top[b])), int(max(top[a], top[b])))
+               for a, b in zip(i[np.argsort(strength, kind="stable")],
+                               j[np.argsort(strength, kind="stable")], strict=True)]
+    kept_terms: list[tuple[int, ...]] = []
+    best = None
+    size = 2
+    while offered and size <= max_order:
+        terms = kept_terms + offered[: min(max(y.size // 2, 64), MAX_OFFERED)]
+        wide = np.concatenate([x, _products(x, terms)], axis=1)
+        coef, intercept, _, r2 = _lasso_cv(wide, y, folds, seed)
+        if best is not None and r2 <= best[3]:
+            break
+        best = (terms, coef, intercept, r2)
+        kept = {t for t, c in zip(terms, coef[n:], strict=True) if c != 0.0}
+        kept |= {(int(k),) for k in np.flatnonzero(coef[:n])}
+        kept_terms = [t for t in terms if t in kept]
+        offered = _next_level(kept, size)
+        size += 1
+    return best
+
+
+def _pair_features(coef: np.ndarray, n_samples: int) -> np.ndarray:
+    """Features whose pairs are offered to the Lasso: the largest first-order coefficients,
+    at most about sqrt(2·N) of them (so the pairs number about N), largest first."""
+    size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 30))
+    return np.argsort(-np.abs(coef), kind="stable")[:size]
+
+
+def _fit_trees(x: np.ndarray, y: np.ndarray, init: np.ndarray | None, val: tuple | None,
+               depth: int, rate: float, rounds: int, seed: int) -> Any:
+    import lightgbm as lgb
+
+    params = {"objective": "regression", "verbose": -1, "max_depth": depth,
+              "num_leaves": 2**depth, "learning_rate": rate, "seed": seed,
+              "deterministic": True, "num_threads": 1, "force_row_wise": True,
+              "min_data_in_leaf": int(max(2, min(20, x.shape[0] // 50))),
+              "min_sum_hessian_in_leaf": 0.0, "feature_pre_filter": False}
+    train = lgb.Dataset(x, y, init_score=init, params=params, free_raw_data=False)
+    if val is None:
+        return lgb.train(params, train, num_boost_round=rounds)
+    xv, yv, iv = val
+    valid = lgb.Dataset(xv, yv, init_score=iv, reference=train, free_raw_data=False)
+    return lgb.train(params, train, num_boost_round=rounds, valid_sets=[valid],
+                     callbacks=[lgb.early_stopping(30, verbose=False)])
+
+
+def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float | None,
+                    max_order: int, seed: int) -> tuple[Interactions, float]:
+    """Boosted trees on the residual of a Lasso of penalty ``alpha`` (on y when None),
+    transformed to Fourier, truncated and refitted by ridge.
+
+    The tree depth and the number of rounds are chosen by early stopping on the first
+    fold's validation split; the returned R² is that split's.
+    """
+    from sklearn.linear_model import Lasso
+
+    def lasso(rows: np.ndarray) -> Any:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return Lasso(alpha=alpha, max_iter=3000).fit(x[rows], y[rows])
+
+    n = masks.shape[1]
+    x = masks.astype(np.float32)
+    var = float(np.var(y))
+    best = (np.inf, TREE_SETTINGS[0], 1)
+    for depth, rate in TREE_SETTINGS:
+        errors, rounds = [], []
+        for train, val in folds[:1]:
+            base_t = base_v = None
+            if alpha is not None:
+                lin = lasso(train)
+                base_t, base_v = lin.predict(x[train]), lin.predict(x[val])
+            booster = _fit_trees(x[train], y[train], base_t, (x[val], y[val], base_v),
+                                 depth, rate, 500, seed)
+            errors.append(float(booster.best_score["valid_0"]["l2"]) * val.size)
+            rounds.append(max(1, int(booster.best_iteration or booster.current_iteration())))
+        err = sum(errors) / folds[0][1].size
+        if err < best[0]:
+            best = (err, (depth, rate), int(np.mean(rounds)))
+    err, (depth, rate), rounds = best
+    if alpha is not None:
+        linear = lasso(np.arange(y.size))
+        base, target = linear.predict(x), y - linear.predict(x)
+    else:
+        linear, base, target = None, None, y
+    booster = _fit_trees(x, y, base, None, depth, rate, rounds, seed)
+    idx, coef, _ = ensemble_fourier(booster, max_order=max_order)
+    is_empty = (idx >= n).all(axis=1)
+    keep = select_energy(coef, is_empty, 0.999, max(1, masks.shape[0] // 4))
+    kept = idx[keep]
+    # ridge refit of the kept tree terms (on the linear residual): at most N/4 columns
+    new_coef, intercept, _, _ = ridge_cv(fourier_design(masks, kept, n), target,
+                                         np.logspace(-6, 1, 15))
+    subsets = [tuple(int(i) for i in row if i < n) for row in kept]
+    expansion = Interactions([(), *subsets], np.concatenate([[intercept], new_coef]),
+                             n_features=n, basis="fourier")
+    if linear is not None:
+        first_order = _mobius([(i,) for i in range(n)], linear.coef_,
+                              float(linear.intercept_), n).to_fourier()
+        expansion = Interactions(
+            np.vstack([expansion.support_matrix(), first_order.support_matrix()]),
+            np.concatenate([expansion.coefficients, first_order.coefficients]),
+            n_features=n, basis="fourier")
+    return expansion, 1.0 - err / var if var > 0 else 1.0
+
+
+def _proxyspex(masks: np.ndarray, y: np.ndarray, max_order: int, stream: int) -> Interactions:
+    """ProxySPEX's own pipeline on masks that are the first N of its design (no query)."""
+    from interplay.solvers.proxyspex import ProxySPEX
+
+    table = dict(zip(map(bytes, np.packbits(masks, axis=1)), y, strict=True))
+
+    def lookup(asked: np.ndarray) -> np.ndarray:
+        return np.array([table[bytes(row)] for row in np.packbits(asked, axis=1)])
+
+    solver = ProxySPEX(budget=y.size, max_order=max_order, random_state=stream)
+    return solver.fit_sampled(lookup, masks.shape[1])
+
+
+def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int,
+              folds: int, seed: int, stream: int | None = None
+              ) -> dict[str, tuple[Interactions, float]]:
+    """Every candidate fitted to (masks, y), with its own tuning: name -> (expansion, R²).
+
+    With ``stream`` (the masks are then the first N of :func:`uniform_design` with that
+    seed), ``proxy`` is ProxySPEX itself, run on them.
+    """
+    n = masks.shape[1]
+    x = masks.astype(np.float64)
+    split = _folds(y.size, max(2, min(int(folds), y.size // 5)), seed)
+    coef, intercept, alpha, linear_r2 = _lasso_cv(x, y, split, seed)
+    singles = [(i,) for i in range(n)]
+    out = {"linear": (_mobius(singles, coef, intercept, n), linear_r2)}
+    if "pairs" in candidates and max_order >= 2:
+        found = _hierarchical_lasso(x, y, coef, split, seed, max_order)
+        if found is not None:
+            subsets, wide_coef, wide_intercept, r2 = found
+            out["pairs"] = (_mobius(singles + subsets, wide_coef, wide_intercept, n), r2)
+    for name, base in (("trees", alpha), ("proxy", None)):
+        if name in candidates and y.size >= 20:
+            if name == "proxy" and stream is not None:
+                out[name] = (_proxyspex(masks, y, max_order, stream), np.nan)
+            else:
+                out[name] = _tree_candidate(masks, y, split, base, max_order, seed)
+    return {name: out[name] for name in candidates if name in out}
+
+
+def _weighted_sum(expansions: list[Interactions], weights: np.ndarray, n: int) -> Interactions:
+    """Σ_k w_k · expansion_k, in the Fourier basis."""
+    parts = [e.to_fourier() for e in expansions]
+    return Interactions(
+        np.vstack([p.support_matrix() for p in parts]),
+        np.concatenate([w * p.coefficients for w, p in zip(weights, parts, strict=True)]),
+        n_features=n, basis="fourier",
+    )
+
+
+def _held_out_predictions(
+    masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int, folds: int,
+    seed: int, stream: int | None,
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every candidate's predictions on masks it was not fitted to.
+
+    Up to :data:`OUT_OF_FOLD_MAX` masks: out-of-fold predictions of ``folds`` folds (every
+    mask predicted once); beyond: the last quarter of the masks held out (the masks are
+    i.i.d., and the first three quarters are then a prefix of the design, on which
+    ProxySPEX itself runs when ``stream`` is given).
+
+    Returns
+    -------
+    names : list of str
+    preds : (M, len(names)) float array
+    target : (M,) float array
+        The values at the predicted masks.
+    """
+    if y.size <= OUT_OF_FOLD_MAX:
+        splits = _folds(y.size, max(2, min(int(folds), y.size // 8)), seed + 1)
+        stream = None
+    else:
+        cut = y.size - y.size // 4
+        splits = [(np.arange(cut), np.arange(cut, y.size))]
+    names = ["linear", *[c for c in candidates if c != "linear"]]
+    preds = np.zeros((y.size, len(names)))
+    seen = np.zeros(y.size, dtype=bool)
+    present = set(names)
+    for train, val in splits:
+        inner = _fit_each(masks[train], y[train], tuple(names), max_order, folds, seed, stream)
+        present &= set(inner)
+        for j, k in enumerate(names):
+            preds[val, j] = inner.get(k, inner["linear"])[0].predict(masks[val])
+        seen[val] = True
+    keep = [j for j, k in enumerate(names) if k in present and k in candidates]
+    return [names[j] for j in keep], preds[seen][:, keep], y[seen]
+
+
+def fit_candidates(
+    masks: np.ndarray,
+    values: np.ndarray,
+    *,
+    candidates: tuple[str, ...] = CANDIDATES,
+    max_order: int = 5,
+    folds: int = 4,
+    random_state: int = 0,
+    stream: int | None = None,
+) -> tuple[SurrogateFit, dict[str, float]]:
+    """Fit every candidate surrogate, score it on held-out masks, and stack them.
+
+    Every candidate is fitted (with its own internal cross-validation) to part of the masks
+    and scored on the others: out of fold up to :data:`OUT_OF_FOLD_MAX` masks, on one held
+    out quarter beyond. Non-negative weights of
+    the candidates' held-out predictions (least squares) make the stack; the candidates
+    with a positive weight are then refitted to all masks and summed with those weights.
+    A single candidate is returned as it is (weight 1).
+
+    Parameters
+    ----------
+    masks : (N, n) bool array
+    values : (N,) float array
+    candidates : tuple of str
+        Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it).
+    max_order : int
+        Largest interaction kept (``pairs`` needs 2).
+    folds : int
+        Folds of the candidates' internal cross-validation.
+    random_state : int
+        Seed of the splits and of LightGBM.
+    stream : int, optional
+        When the masks are :func:`uniform_design` (``stream``, N, n): ``proxy`` is then
+        ProxySPEX's own pipeline (above :data:`OUT_OF_FOLD_MAX` masks).
+
+    Returns
+    -------
+    stack : SurrogateFit
+        The weighted sum of the candidates refitted to all masks (``name`` lists the
+        candidates and weights), with the R² of the weighted held-out predictions.
+    held_out_r2 : dict of str to float
+        Each candidate's held-out R².
+    """
+    from scipy.optimize import nnls
+
+    unknown = sorted(set(candidates) - set(CANDIDATES))
+    if unknown:
+        raise ValueError(f"unknown candidates {unknown}; valid: {', '.join(CANDIDATES)}")
+    n = masks.shape[1]
+    y = np.asarray(values, dtype=np.float64)
+    names, preds, target = _held_out_predictions(masks, y, candidates, max_order, folds,
+                                                 random_state, stream)
+    stream = stream if y.size > OUT_OF_FOLD_MAX else None
+    held_r2 = {k: r2_score(target, preds[:, j]) for j, k in enumerate(names)}
+    weights = np.ones(1) if len(names) == 1 else nnls(preds, target)[0]
+    if not np.any(weights > 0):
+        weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
+    stack_r2 = r2_score(target, preds @ weights)
+    chosen = {k: w for k, w in zip(names, weights, strict=True) if w > 0}
+    full = _fit_each(masks, y, tuple(chosen), max_order, folds, random_state, stream)
+    used = [k for k in chosen if k in full] or ["linear"]
+    w_used = np.array([chosen.get(k, 1.0) for k in used])
+    label = "+".join(f"{w:.2f}·{k}" for k, w in zip(used, w_used, strict=True))
+    expansion = _weighted_sum([full[k][0] for k in used], w_used, n)
+    return SurrogateFit(label, expansion, stack_r2), held_r2
+
+
+class Stacked(Solver):
+    """Surrogates fitted to one shared set of uniform masks, weighted on held-out masks.
+
+    Parameters
+    ----------
+    budget : int, optional
+        Distinct masks to query (default :data:`~interplay.solvers.DEFAULT_BUDGET`, 800).
+    max_order : int
+        Largest interaction size kept.
+    random_state : None, int or Generator
+        Seed of the masks (the same masks as ProxySPEX with this seed), folds and trees.
+    candidates : tuple of str
+        Surrogates tried (see :data:`CANDIDATES`).
+    folds : int
+        Cross-validation folds.
+    exact_sparse : bool
+        Try SPEX's design when no surrogate explains the first round (see the module notes).
+    sparse_r2 : float
+        Cross-validated R² below which the first round counts as unexplained.
+
+    Notes
+    -----
+    ``metadata`` records every candidate's cross-validated R² (``cv_r2``), the one chosen
+    (``chosen``), and whether SPEX's design was run (``spex``: None, or its held-out R²).
+    """
+
+    name = "stacked"
+
+    def __init__(
+        self,
+        *,
+        budget: int | None = None,
+        max_order: int = 5,
+        random_state: Any = None,
+        candidates: tuple[str, ...] = CANDIDATES,
+        folds: int = 4,
+        exact_sparse: bool = True,
+        sparse_r2: float = 0.1,
+    ) -> None:
+        super().__init__(budget=budget, max_order=max_order, random_state=random_state)
+        self.candidates = candidates
+        self.folds = folds
+        self.exact_sparse = exact_sparse
+        self.sparse_r2 = sparse_r2
+
+    def _check(self) -> int:
+        self._check_common()
+        if not self.candidates or set(self.candidates) - set(CANDIDATES):
+            raise ValueError(
+                f"candidates must be a non-empty tuple of {', '.join(CANDIDATES)}, "
+                f"got {self.candidates!r}"
+            )
+        if int(self.folds) < 2:
+            raise ValueError(f"folds must be at least 2, got {self.folds}")
+        if not -np.inf < float(self.sparse_r2) <= 1:
+            raise ValueError(f"sparse_r2 must be at most 1, got {self.sparse_r2}")
+        budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
+        if budget < MIN_BUDGET:
+            raise BudgetError(
+                f"stacked needs at least {MIN_BUDGET} distinct random masks to cross-validate "
+                f"its surrogates, got budget={budget}"
+            )
+        return budget
+
+    def planned_queries(self, n: int) -> int:
+        """The budget (default 800)."""
+        return self._check()
+
+    def _spex_budget(self, n: int, budget: int) -> int | None:
+        """Budget left to SPEX after the first round, when its design fits there, else None."""
+        from interplay.solvers.spex import SPEX
+
+        spare = budget - max(MIN_FIRST_ROUND, budget // FIRST_ROUND_SHARE)
+        if not self.exact_sparse or int(self.max_order) < 2 or spare < 1:
+            return None
+        try:
+            return int(SPEX(budget=spare, max_order=int(self.max_order)).planned_queries(n))
+        except BudgetError:
+            return None
+
+    def fit_sampled(self, value_function: Any, n: int) -> Interactions:
+        """Query uniform masks (and maybe SPEX's design), return the best surrogate.
+
+        Parameters
+        ----------
+        value_function : NormalisedValueFunction
+            Takes (N, n) bool masks.
+        n : int
+
+        Returns
+        -------
+        Interactions
+        """
+        n = int(n)
+        budget = self._check()
+        max_order = int(self.max_order)
+        stream = self.random_state
+        if not isinstance(stream, (int, np.integer)):  # a Generator or None: fix one seed
+            stream = int(check_random_state(stream).integers(2**31 - 1))
+        masks, seed = uniform_design(int(stream), budget, n)
+        design = self._spex_budget(n, masks.shape[0])
+        first = masks.shape[0] - design if design else masks.shape[0]
+        values = value_function(masks[:first])
+        kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
+                  "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
+        if design:  # a cheap first look: is there any smooth structure?
+            chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
+                kwargs, stream=None,
+                candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
+        else:
+            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
+        spex_r2 = None
+        if design and max(held_r2.values()) < float(self.sparse_r2):
+            from interplay.solvers.spex import SPEX
+
+            spex = SPEX(budget=design, max_order=max_order, random_state=seed)
+            result = spex.fit_sampled(value_function, n)
+            spex_r2 = r2_score(values, result.predict(masks[:first]))
+            if spex_r2 > chosen.cv_r2:
+                chosen = SurrogateFit("spex", result, spex_r2)
+        elif design:
+            values = np.concatenate([values, value_function(masks[first:])])
+            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
+        expansion = chosen.expansion
+        queried = getattr(value_function, "queried", None)
+        n_queries = masks.shape[0] if queried is None else len(queried)
+        return Interactions(
+            expansion.support_matrix(), expansion.coefficients, n_features=n,
+            basis=expansion.basis, n_queries=n_queries, method=self.name,
+            order=max_order, metadata={
+                "chosen": chosen.name,
+                "held_out_r2": held_r2,
+                "stack_held_out_r2": chosen.cv_r2,
+                "spex": spex_r2,
+                "first_round": int(first),
+            },
+        ).truncate(max_order)

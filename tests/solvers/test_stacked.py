@@ -1,0 +1,120 @@
+"""The stacked solver: shared uniform masks, held-out stacking, SPEX for exact sparsity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import interplay
+from interplay.metrics import faithfulness
+from interplay.solvers import BudgetError
+from interplay.solvers.stacked import Stacked, fit_candidates, uniform_design
+from interplay.spectral.interactions import Interactions
+from interplay.values.planted import PlantedFunction, random_hierarchical, random_sparse_fourier
+
+
+class Recorder:
+    def __init__(self, f):
+        self.f = f
+        self.seen: list[np.ndarray] = []
+
+    def __call__(self, masks):
+        self.seen.append(np.asarray(masks, dtype=bool).copy())
+        return self.f(np.asarray(masks, dtype=bool))
+
+    def masks(self) -> np.ndarray:
+        return np.concatenate(self.seen)
+
+
+def test_a_smaller_budget_draws_a_prefix_of_a_larger_ones_masks():
+    small, _ = uniform_design(7, 100, 30)
+    large, _ = uniform_design(7, 300, 30)
+    np.testing.assert_array_equal(small, large[:100])
+
+
+def test_queries_the_same_masks_as_proxyspex_with_the_same_seed():
+    truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
+    ours, theirs = Recorder(PlantedFunction(truth)), Recorder(PlantedFunction(truth))
+    interplay.explain(ours, 40, method="stacked", budget=200, random_state=3)
+    interplay.explain(theirs, 40, method="proxyspex", budget=200, random_state=3)
+    a = np.unique(ours.masks(), axis=0)
+    b = np.unique(theirs.masks(), axis=0)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_recovers_an_additive_function_exactly():
+    rng = np.random.default_rng(1)
+    weights = rng.normal(size=50) * (rng.random(50) < 0.3)
+    truth = Interactions([(), *[(i,) for i in range(50)]], [0.5, *weights], n_features=50,
+                         basis="mobius")
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 50, method="stacked", budget=300, random_state=0)
+    assert faithfulness(result, f, random_state=1).r2 > 0.999
+
+
+def test_beats_the_first_order_fit_on_hierarchical_interactions():
+    truth = random_hierarchical(60, 8, max_degree=3, random_state=4)
+    f = PlantedFunction(truth)
+    ours = interplay.explain(f, 60, method="stacked", budget=400, max_order=3, random_state=0)
+    linear = Stacked(budget=400, max_order=1, random_state=0, candidates=("linear",),
+                     exact_sparse=False).fit(interplay.as_value_function(f, 60), 60)
+    r2_ours = faithfulness(ours, f, random_state=2).r2
+    r2_linear = faithfulness(linear, f, random_state=2).r2
+    assert r2_ours > 0.95
+    assert r2_ours > r2_linear + 0.02
+
+
+def test_exactly_sparse_parities_are_solved_by_the_spex_round():
+    truth = random_sparse_fourier(60, 6, min_degree=2, max_degree=3, random_state=5)
+    f = Recorder(PlantedFunction(truth))
+    result = interplay.explain(f, 60, method="stacked", budget=2000, max_order=3,
+                               random_state=0)
+    assert result.metadata["chosen"] == "spex"
+    assert result.n_queries <= 2000
+    assert faithfulness(result, PlantedFunction(truth), random_state=3).r2 > 0.999
+
+
+def test_a_dense_function_never_pays_for_the_spex_round():
+    truth = random_hierarchical(60, 8, max_degree=2, random_state=6)
+    result = interplay.explain(PlantedFunction(truth), 60, method="stacked", budget=1500,
+                               max_order=2, random_state=0)
+    assert result.metadata["spex"] is None
+    assert result.n_queries == 1500
+
+
+def test_held_out_scores_and_weights_are_reported():
+    masks, _ = uniform_design(0, 200, 20)
+    values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
+    stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
+    assert set(held_out_r2) == {"linear", "pairs", "trees", "proxy"}
+    assert stack.cv_r2 > 0.99
+    assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [({"candidates": ("linear", "magic")}, "candidates"), ({"folds": 1}, "folds"),
+     ({"budget": 10}, "at least 20")],
+)
+def test_bad_parameters_fail_before_any_query(kwargs, match):
+    f = Recorder(PlantedFunction(random_hierarchical(30, 3, random_state=0)))
+    with pytest.raises(ValueError, match=match):
+        Stacked(**{"budget": 100, **kwargs}).fit(interplay.as_value_function(f, 30), 30)
+    assert not f.seen
+
+
+def test_budget_error_is_a_budget_error():
+    with pytest.raises(BudgetError):
+        Stacked(budget=5).planned_queries(30)
+
+
+def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
+    truth = random_hierarchical(40, 6, max_degree=3, random_state=2)
+    f = PlantedFunction(truth)
+    ours = Stacked(budget=800, max_order=3, random_state=3, candidates=("proxy",),
+                   exact_sparse=False).fit(interplay.as_value_function(f, 40), 40)
+    theirs = interplay.explain(f, 40, method="proxyspex", budget=800, max_order=3,
+                               random_state=3)
+    masks, _ = uniform_design(11, 300, 40)
+    np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
+    assert ours.n_queries == theirs.n_queries == 800
