@@ -25,8 +25,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.special import log_softmax
 
+from interplay.values import class_scores
 from interplay.values.base import check_masks, check_outputs
 from interplay.values.image_features import ImageFeatures, check_positive_int
 from interplay.values.text import TextFeatures
@@ -36,7 +36,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["ImageClassifierValue", "ImageValueFunction", "VisionLanguageValue"]
 
-_OUTPUTS = ("logit", "probability", "log_probability")
 
 
 class ImageValueFunction:
@@ -143,44 +142,21 @@ class ImageClassifierValue(ImageValueFunction):
         chunk_size: int = 64,
     ) -> None:
         super().__init__(model, features, chunk_size=chunk_size)
-        if output not in _OUTPUTS:
-            raise ValueError(f"unknown output {output!r}; valid: {', '.join(_OUTPUTS)}")
+        self.output = class_scores.check_classifier_output(output)
         labels = [str(x) for x in (getattr(model, "labels", None) or [])]
-        if isinstance(target, str) and target not in labels:
-            raise ValueError(f"unknown class {target!r}; the model's labels: {labels}")
-        if target is not None and not isinstance(target, str) and (
-            isinstance(target, bool) or not isinstance(target, (int, np.integer))
-        ):
-            raise TypeError(f"target must be an int, a label or None, got {target!r}")
-        if labels and isinstance(target, (int, np.integer)) and not 0 <= target < len(labels):
-            raise ValueError(f"target class {target} outside range(0, {len(labels)})")
-        self.output = output
+        class_scores.check_target(target, labels)  # before the first model call
         self.full_logits = self._logits(features.image[None])[0]
-        n_classes = self.full_logits.shape[0]
-        if target is None:
-            target = int(np.argmax(self.full_logits))
-        elif isinstance(target, str):
-            target = labels.index(target)
-        if not 0 <= int(target) < n_classes:
-            raise ValueError(f"target class {target} outside range(0, {n_classes})")
-        self.target = int(target)
-        self.target_label = labels[self.target] if self.target < len(labels) else str(self.target)
+        self.target, self.target_label = class_scores.resolve_target(
+            target, labels, self.full_logits
+        )
 
     def _logits(self, images: np.ndarray) -> np.ndarray:
-        logits = np.asarray(self.model.predict_logits(images), dtype=np.float64)
-        if logits.ndim != 2 or logits.shape[0] != images.shape[0]:
-            raise ValueError(
-                f"the classifier returned logits of shape {logits.shape} for "
-                f"{images.shape[0]} images; expected (N, n_classes)"
-            )
-        return logits
+        logits = self.model.predict_logits(images)
+        return class_scores.check_logits(logits, images.shape[0], "images")
 
     def _score_masks(self, masks: np.ndarray) -> np.ndarray:
         logits = self._logits(self.features.render(masks))
-        if self.output == "logit":
-            return logits[:, self.target]
-        column = log_softmax(logits, axis=1)[:, self.target]
-        return np.exp(column) if self.output == "probability" else column
+        return class_scores.class_score(logits, self.target, self.output)
 
     def _identity(self) -> Any:
         return {"target": self.target, "output": self.output}

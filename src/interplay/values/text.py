@@ -34,6 +34,13 @@ import numpy as np
 
 from interplay.spectral.names import unique_names
 from interplay.values.base import check_masks, check_outputs
+from interplay.values.class_scores import (
+    check_classifier_output,
+    check_logits,
+    check_target,
+    class_score,
+    resolve_target,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.models.base import LanguageModel, TextClassifier, TextModel
@@ -52,11 +59,9 @@ __all__ = [
 
 Unit = Literal["word", "sentence", "paragraph", "document"]
 MaskMode = Literal["auto", "remove", "replace"]
-ClassifierOutput = Literal["logit", "probability", "log_probability"]
 
 _UNITS: tuple[str, ...] = get_args(Unit)
 _MASK_MODES: tuple[str, ...] = get_args(MaskMode)
-_OUTPUTS: tuple[str, ...] = get_args(ClassifierOutput)
 
 #: Separators between features, by unit ("document" features are given, never split).
 _SEPARATORS: dict[str, str] = {
@@ -562,42 +567,18 @@ class ClassifierValue(TextValueFunction):
     ) -> None:
         super().__init__(model, features, unit=unit, mask_mode=mask_mode, mask_string=mask_string,
                          truncate=truncate)
-        if output not in _OUTPUTS:
-            raise ValueError(f"unknown output {output!r}; valid: {', '.join(_OUTPUTS)}")
+        self.output = check_classifier_output(output)
+        labels = [str(x) for x in (getattr(model, "labels", None) or [])]
+        check_target(target, labels)  # before the first model call
         self._fit_to_context()
-        self.output = output
         self.full_logits = self._logits([self.features.text])[0]
-        labels = list(getattr(model, "labels", []) or [])
-        n_classes = self.full_logits.shape[0]
-        if target is None:
-            target = int(np.argmax(self.full_logits))
-        elif isinstance(target, str):
-            if target not in labels:
-                raise ValueError(f"unknown class {target!r}; the model's labels: {labels}")
-            target = labels.index(target)
-        target = int(target)
-        if not 0 <= target < n_classes:
-            raise ValueError(f"target class {target} outside range(0, {n_classes})")
-        self.target = target
-        self.target_label = labels[target] if target < len(labels) else str(target)
+        self.target, self.target_label = resolve_target(target, labels, self.full_logits)
 
     def _logits(self, prompts: list[str]) -> np.ndarray:
-        logits = np.asarray(self.model.predict_logits(prompts), dtype=np.float64)
-        if logits.ndim != 2 or logits.shape[0] != len(prompts):
-            raise ValueError(
-                f"the classifier returned logits of shape {logits.shape} for {len(prompts)} "
-                "texts; expected (N, n_classes)"
-            )
-        return logits
+        return check_logits(self.model.predict_logits(prompts), len(prompts), "texts")
 
     def _score(self, prompts: list[str]) -> np.ndarray:
-        logits = self._logits(prompts)
-        if self.output == "logit":
-            return logits[:, self.target]
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        column = log_p[:, self.target]
-        return np.exp(column) if self.output == "probability" else column
+        return class_score(self._logits(prompts), self.target, self.output)
 
     def _identity(self) -> Any:
         return {"target": self.target, "output": self.output}
