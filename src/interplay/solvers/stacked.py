@@ -42,6 +42,7 @@ import numpy as np
 from interplay.r2 import r2_score
 from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier
@@ -109,46 +110,6 @@ class SurrogateFit:
     cv_r2: float
 
 
-def _folds(size: int, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """k (train, validation) index pairs of a random partition of range(size)."""
-    perm = np.random.default_rng(seed).permutation(size)
-    parts = np.array_split(perm, k)
-    return [(np.concatenate(parts[:j] + parts[j + 1:]), parts[j]) for j in range(k)]
-
-
-def _lasso_cv(
-    x: np.ndarray, y: np.ndarray, folds: list, seed: int
-) -> tuple[np.ndarray, float, float, float]:
-    """LassoCV on the given folds.
-
-    Returns
-    -------
-    coef : (p,) float array
-    intercept : float
-    alpha : float
-        The chosen penalty.
-    cv_r2 : float
-        1 − (cross-validated MSE at that penalty) / var(y).
-    """
-    from sklearn.linear_model import LassoCV
-
-    var = float(np.var(y))
-    if var == 0.0:
-        return np.zeros(x.shape[1]), float(y.mean()), 1.0, 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = LassoCV(cv=folds, alphas=15, max_iter=1000, tol=1e-3,
-                        random_state=seed).fit(x, y)
-    mse = float(np.min(model.mse_path_.mean(axis=1)))
-    return model.coef_, float(model.intercept_), float(model.alpha_), 1.0 - mse / var
-
-
-def _mobius(subsets: list[tuple[int, ...]], coef: np.ndarray, intercept: float,
-            n: int) -> Interactions:
-    return Interactions([(), *subsets], np.concatenate([[intercept], coef]), n_features=n,
-                        basis="mobius")
-
-
 def _products(x: np.ndarray, subsets: list[tuple[int, ...]]) -> np.ndarray:
     """(N, len(subsets)) float matrix of the Möbius monomials Π_{i∈S} m_i."""
     if not subsets:
@@ -200,7 +161,7 @@ def _hierarchical_lasso(
     while offered and size <= max_order:
         terms = kept_terms + offered[: min(max(y.size // 2, 64), MAX_OFFERED)]
         wide = np.concatenate([x, _products(x, terms)], axis=1)
-        coef, intercept, _, r2 = _lasso_cv(wide, y, folds, seed)
+        coef, intercept, _, r2 = lasso_cv(wide, y, folds, seed)
         if best is not None and r2 <= best[3]:
             break
         best = (terms, coef, intercept, r2)
@@ -288,7 +249,7 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
     expansion = Interactions([(), *subsets], np.concatenate([[intercept], new_coef]),
                              n_features=n, basis="fourier")
     if linear is not None:
-        first_order = _mobius([(i,) for i in range(n)], linear.coef_,
+        first_order = mobius_expansion([(i,) for i in range(n)], linear.coef_,
                               float(linear.intercept_), n).to_fourier()
         expansion = Interactions(
             np.vstack([expansion.support_matrix(), first_order.support_matrix()]),
@@ -320,15 +281,15 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
     """
     n = masks.shape[1]
     x = masks.astype(np.float64)
-    split = _folds(y.size, max(2, min(int(folds), y.size // 5)), seed)
-    coef, intercept, alpha, linear_r2 = _lasso_cv(x, y, split, seed)
+    split = kfold_splits(y.size, max(2, min(int(folds), y.size // 5)), seed)
+    coef, intercept, alpha, linear_r2 = lasso_cv(x, y, split, seed)
     singles = [(i,) for i in range(n)]
-    out = {"linear": (_mobius(singles, coef, intercept, n), linear_r2)}
+    out = {"linear": (mobius_expansion(singles, coef, intercept, n), linear_r2)}
     if "pairs" in candidates and max_order >= 2:
         found = _hierarchical_lasso(x, y, coef, split, seed, max_order)
         if found is not None:
             subsets, wide_coef, wide_intercept, r2 = found
-            out["pairs"] = (_mobius(singles + subsets, wide_coef, wide_intercept, n), r2)
+            out["pairs"] = (mobius_expansion(singles + subsets, wide_coef, wide_intercept, n), r2)
     for name, base in (("trees", alpha), ("proxy", None)):
         if name in candidates and y.size >= 20:
             if name == "proxy" and stream is not None:
@@ -367,7 +328,7 @@ def _held_out_predictions(
         The values at the predicted masks.
     """
     if y.size <= OUT_OF_FOLD_MAX:
-        splits = _folds(y.size, max(2, min(int(folds), y.size // 8)), seed + 1)
+        splits = kfold_splits(y.size, max(2, min(int(folds), y.size // 8)), seed + 1)
         stream = None
     else:
         cut = y.size - y.size // 4
