@@ -226,7 +226,7 @@ _SMALL_K = 256
 _MAX_LEAF_BITS = 22
 _SINGLE_LEAF_BITS = 20.0
 _SLACK = 0.6  # bits kept above sum_i log2(1/p_i) when the last task gives bits back
-_WINDOW_BITS = 3.0  # slot trees: prefix deviations the seed search must absorb, in bits
+_WINDOW_BITS = 4.0  # slot trees: prefix deviations the seed search must absorb, in bits
 _SLOT_LEAF_BITS = 11.0  # slot trees, k > _SMALL_K: search bits of a nominal leaf
 _LARGE_OVERHEAD = 0.05  # k > _SMALL_K: extra bits of every middle task
 
