@@ -8,12 +8,11 @@ import re
 
 import numpy as np
 import pytest
+from cli_support import one_error_line, run_explain
 from PIL import Image
 
-import interplay.cli.explain_cmd as explain_cmd
+from interplay.cli import explain_cmd
 from interplay.models.tiny_vision import build_tiny_image_classifier
-
-from cli_support import one_error_line, run_explain
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_tiny_vit_explained_by_grid_regions(tiny_vit, photo, tmp_path, capsys):
 
 def test_efficientnet_is_the_default_image_model(photo, tmp_path, capsys):
     out = tmp_path / "out"
-    code, stdout, err = run_explain(["--image", photo, "--grid", "1x2", "--baseline", "mean",
+    code, _stdout, err = run_explain(["--image", photo, "--grid", "1x2", "--baseline", "mean",
                                      "--budget", "8", "--heldout", "4", "--max-order", "2",
                                      "--out", out], capsys)
     assert code == 0, err
@@ -60,12 +59,12 @@ def test_efficientnet_is_the_default_image_model(photo, tmp_path, capsys):
     (["--image", "NOTIMAGE"], "is not an image (PNG or JPEG expected)"),
     (["--image", "PHOTO", "--grid", "4by6"], "--grid must be ROWSxCOLS"),
     (["--image", "PHOTO", "--grid", "0x6"], "--grid must be ROWSxCOLS"),
-    (["--image", "PHOTO", "--context-file", "NOTIMAGE"], "--context-file cannot be used with "
-                                                          "--image"),
-    (["--image", "PHOTO", "--grid", "2x2", "--superpixels", "9"], "either --grid or "
-                                                                   "--superpixels"),
-    (["--image", "PHOTO", "--text", "what is it?"], "--text with --image needs a "
-                                                    "vision-language --model"),
+    (["--image", "PHOTO", "--context-file", "NOTIMAGE"], ("--context-file cannot be used with "
+                                                          "--image")),
+    (["--image", "PHOTO", "--grid", "2x2", "--superpixels", "9"], ("either --grid or "
+                                                                   "--superpixels")),
+    (["--image", "PHOTO", "--text", "what is it?"], ("--text with --image needs a "
+                                                    "vision-language --model")),
     (["--text", "hello", "--grid", "2x2"], "--grid applies to --image only"),
     ([], "no input: give one of --text"),
 ])

@@ -57,7 +57,7 @@ def _runs(edge: np.ndarray, label: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     line, start = np.nonzero(on & ~prev_on)
     next_on = np.zeros_like(on)
     next_on[:, :-1] = on[:, 1:] & (label[:, :-1] == label[:, 1:])
-    end_line, end = np.nonzero(on & ~next_on)  # same row-major order as the starts
+    _end_line, end = np.nonzero(on & ~next_on)  # same row-major order as the starts
     return line, start, end - start + 1, label[line, start]
 
 
