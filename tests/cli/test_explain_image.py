@@ -81,3 +81,40 @@ def test_bad_image_input_is_rejected_before_the_model_loads(args, message, photo
     code, _, err = run_explain([*args, "--out", tmp_path / "out"], capsys)
     assert code == 2
     assert message in one_error_line(err)
+
+
+@pytest.fixture(scope="module")
+def tiny_vlm(tmp_path_factory):
+    from interplay.models.tiny_vision import build_tiny_vlm
+
+    return build_tiny_vlm(tmp_path_factory.mktemp("vlm"))
+
+
+def test_vision_language_model_explains_regions_and_question_words(tiny_vlm, photo, tmp_path,
+                                                                   capsys):
+    out = tmp_path / "out"
+    code, stdout, err = run_explain(["--image", photo, "--model", tiny_vlm, "--grid", "1x2",
+                                     "--text", "what colour", "--answer", "red",
+                                     "--budget", "24", "--heldout", "4", "--max-order", "2",
+                                     "--batch-size", "4", "--out", out], capsys)
+    assert code == 0, err
+    saved = json.loads((out / "interactions.json").read_text(encoding="utf-8"))
+    assert saved["feature_names"] == ["patch r0c0", "patch r0c1", "what", "colour"]
+    assert saved["metadata"]["answer"] == "red"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    # regions 0, 1 outlined on the image; the question's words 2, 3 selectable as text
+    assert sorted(re.findall(r'class="f region" data-f="(\d+)"', page)) == ["0", "1"]
+    assert sorted(re.findall(r'<span class="f" data-f="(\d+)"', page)) == ["2", "3"]
+    assert "log-probability of the answer 'red'" in stdout
+
+
+def test_a_text_model_directory_is_refused_as_an_image_model(tmp_path, photo, capsys,
+                                                             monkeypatch):
+    from interplay.models.tiny import build_tiny_classifier
+
+    text_model = build_tiny_classifier(tmp_path / "bert")
+    monkeypatch.setattr(explain_cmd, "load_model", lambda *_: pytest.fail("model loaded"))
+    code, _, err = run_explain(["--image", photo, "--model", text_model, "--out",
+                                tmp_path / "out"], capsys)
+    assert code == 2
+    assert "is not an image classifier or a vision-language model" in one_error_line(err)
