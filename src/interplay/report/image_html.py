@@ -24,8 +24,8 @@ __all__ = ["IMAGE_CSS", "image_input_html", "overlay_png", "region_outline_paths
 
 #: Styles of the image card: an outline is invisible until its region is selected.
 IMAGE_CSS = """
-.imgwrap{position:relative;display:inline-block;max-width:100%;line-height:0}
-.imgwrap img{display:block;max-width:100%;height:auto}
+.imgwrap{position:relative;display:inline-block;width:100%;max-width:640px;line-height:0}
+.imgwrap img{display:block;width:100%;height:auto}
 .imgwrap svg{position:absolute;left:0;top:0;width:100%;height:100%;pointer-events:none}
 .imgwrap path.region{fill:none;stroke:none}
 .prompt.selecting .imgwrap path.region{opacity:1;outline:none}
