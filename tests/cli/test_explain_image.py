@@ -118,3 +118,20 @@ def test_a_text_model_directory_is_refused_as_an_image_model(tmp_path, photo, ca
                                 tmp_path / "out"], capsys)
     assert code == 2
     assert "is not an image classifier or a vision-language model" in one_error_line(err)
+
+
+def test_superpixels_are_the_regions_and_each_has_an_outline(tiny_vit, photo, tmp_path,
+                                                             capsys):
+    out = tmp_path / "out"
+    code, _, err = run_explain(["--image", photo, "--model", tiny_vit, "--superpixels", "5",
+                                "--baseline", "zeros", "--budget", "24", "--heldout", "0",
+                                "--max-order", "1", "--method", "banzhaf", "--out", out], capsys)
+    assert code == 0, err
+    saved = json.loads((out / "interactions.json").read_text(encoding="utf-8"))
+    regions = saved["metadata"]["image_features"]
+    assert regions["kind"] == "superpixels"
+    n = len(saved["feature_names"])
+    page = (out / "report.html").read_text(encoding="utf-8")
+    outlined = re.findall(r'class="f region" data-f="(\d+)" d="([^"]+)"', page)
+    assert [int(i) for i, _ in outlined] == list(range(n))
+    assert all(d.startswith("M") for _, d in outlined)
