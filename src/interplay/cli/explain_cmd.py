@@ -44,6 +44,7 @@ __all__ = [
     "default_method",
     "load_model",
     "model_kind",
+    "read_image_input",
     "read_input",
     "register",
     "run",
