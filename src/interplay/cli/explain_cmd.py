@@ -9,6 +9,8 @@ Examples::
     interplay explain --documents retrieved/ --query "When was the bridge built?"
     interplay explain --model ./SmolLM2.Q4_1.gguf --text "..."
     interplay explain --endpoint http://127.0.0.1:8000/v1 --api-model qwen --file doc.txt
+    interplay explain --image photo.jpg --grid 4x6 --budget 300
+    interplay explain --image photo.jpg --model ./my-vlm --text "What is in the picture?"
 
 Every expected failure ends the command with one line on stderr, ``interplay explain: <cause>;
 <what to do>``, and a non-zero exit status (2: a bad argument or input, 1: a failure while
@@ -31,9 +33,9 @@ from typing import Any, NoReturn
 
 import numpy as np
 
-from interplay.cli.text_input import TextInput, UsageError
+from interplay.cli.text_input import TextInput, UsageError, parse_grid, read_image
 from interplay.explain import DEFAULT_BUDGET, DEFAULT_METHOD
-from interplay.models.resolve import EMBEDDED_CLASSIFIER, EMBEDDED_LM
+from interplay.models.resolve import EMBEDDED_CLASSIFIER, EMBEDDED_IMAGE_CLASSIFIER, EMBEDDED_LM
 
 __all__ = [
     "UsageError",
@@ -42,6 +44,7 @@ __all__ = [
     "default_method",
     "load_model",
     "model_kind",
+    "read_image_input",
     "read_input",
     "register",
     "run",
@@ -61,8 +64,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    src = p.add_argument_group("input (one of --text, --file, --context-file, --documents)")
-    text = src.add_mutually_exclusive_group(required=True)
+    src = p.add_argument_group("input (one of --text, --file, --context-file, --documents, "
+                               "--image)")
+    text = src.add_mutually_exclusive_group()
     text.add_argument("--text", help="the prompt to explain (all of it maskable)")
     text.add_argument("--file", type=Path, help="read the prompt from a file ('-': stdin)")
     text.add_argument("--context-file", type=Path,
@@ -87,11 +91,27 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="when the text is longer than the model reads, explain only the "
                           "features that fit (listed in a warning) instead of stopping")
 
+    img = p.add_argument_group("image input (--text, if given, is the question to a "
+                               "vision-language --model)")
+    img.add_argument("--image", type=Path, default=None,
+                     help="a PNG or JPEG whose regions are explained")
+    img.add_argument("--grid", default=None, metavar="RxC",
+                     help="regions: a grid of R rows and C columns of patches (default 4x6)")
+    img.add_argument("--superpixels", type=int, default=None, metavar="N",
+                     help="regions: about N SLIC superpixels (instead of --grid)")
+    img.add_argument("--baseline", choices=["blur", "mean", "zeros"], default=None,
+                     help="what a removed region shows (default: blur)")
+    img.add_argument("--max-side", type=int, default=512,
+                     help="the image is shrunk so its longer side is at most this many "
+                          "pixels (0: keep its size; default 512)")
+
     mod = p.add_argument_group("model")
     mod.add_argument("--model", default=None,
                      help=f"'{EMBEDDED_LM}' (embedded SmolLM2-135M-Instruct, default), "
                      f"'{EMBEDDED_CLASSIFIER}' (embedded MiniLM sentiment classifier), a local "
-                     "Hugging Face model directory, or a .gguf file")
+                     "Hugging Face model directory, or a .gguf file; with --image: "
+                     f"'{EMBEDDED_IMAGE_CLASSIFIER}' (embedded EfficientNet-Lite0, ImageNet; "
+                     "default), a local image-classification or vision-language directory")
     mod.add_argument("--endpoint", help="OpenAI-compatible base URL (e.g. http://host:8000/v1)")
     mod.add_argument("--api-model", help="model name served at --endpoint")
     mod.add_argument("--api-mode", choices=["completions", "chat"], default=None,
@@ -157,10 +177,14 @@ def _usage_error(message: str) -> NoReturn:
 
 # ---------------------------------------------------------------- checking
 def model_kind(args: argparse.Namespace) -> str:
-    """``"generative"`` or ``"classifier"``: what the arguments name, found without loading."""
+    """``"generative"`` or ``"classifier"`` (with ``--image``: ``"classifier"`` or
+    ``"vision-language"``): what the arguments name, found without loading."""
+    from interplay.models.resolve import image_model_kind
     from interplay.models.resolve import model_kind as resolved_kind
 
     try:
+        if args.image is not None:
+            return image_model_kind(args.model)
         return resolved_kind(args.endpoint or args.model)
     except (FileNotFoundError, ValueError) as exc:
         raise UsageError(f"{exc}; check --model") from None
@@ -223,6 +247,17 @@ def check_arguments(args: argparse.Namespace) -> tuple[str, int]:
         raise UsageError("--rebuild-cache needs --cache DIR")
     if args.backend == "local" and (args.ray_address is not None or args.num_actors is not None):
         raise UsageError("--ray-address and --num-actors need --backend ray")
+    if args.image is not None:
+        _check_image_arguments(args)
+        return method, budget
+    for flag in ("grid", "superpixels", "baseline"):
+        if getattr(args, flag) is not None:
+            raise UsageError(f"--{flag} applies to --image only; give --image PATH or leave "
+                             "it out")
+    if not any(getattr(args, f) is not None for f in ("text", "file", "context_file",
+                                                        "documents")):
+        raise UsageError("no input: give one of --text, --file, --context-file, --documents "
+                         "or --image")
     kind = model_kind(args)
     if kind == "classifier":
         for flag in ("answer", "system_prompt"):
@@ -234,6 +269,41 @@ def check_arguments(args: argparse.Namespace) -> tuple[str, int]:
         raise UsageError("--target applies to classifiers, and the model is a language model; "
                          "use --answer TEXT to choose what to explain")
     return method, budget
+
+
+def _check_image_arguments(args: argparse.Namespace) -> str:
+    """The ``--image`` arguments checked; return the image model's kind."""
+    for flag in ("file", "context_file", "documents", "query", "endpoint", "unit",
+                 "mask_string"):
+        if getattr(args, flag) is not None:
+            raise UsageError(f"--{flag.replace('_', '-')} cannot be used with --image; "
+                             "leave one of them out")
+    if args.truncate or args.backend != "local":
+        raise UsageError("--truncate and --backend ray cannot be used with --image; leave "
+                         "them out")
+    if args.grid is not None and args.superpixels is not None:
+        raise UsageError("give either --grid or --superpixels, not both")
+    if args.grid is not None:
+        parse_grid(args.grid)
+    _at_least(args, "superpixels", 1, "give the approximate number of superpixels")
+    _at_least(args, "max_side", 0, "give the longest side in pixels (0 keeps the size)")
+    kind = model_kind(args)
+    if kind == "vision-language":
+        if args.text is not None and not args.text.strip():
+            raise UsageError("--text is empty; give the question to the vision-language model")
+        if args.text is None:
+            raise UsageError("a vision-language --model needs --text \"QUESTION\" about the "
+                             "image")
+        if args.target is not None:
+            raise UsageError("--target applies to classifiers; use --answer TEXT with a "
+                             "vision-language model")
+    else:
+        for flag in ("text", "answer", "system_prompt"):
+            if getattr(args, flag) is not None:
+                raise UsageError(f"--{flag.replace('_', '-')} with --image needs a "
+                                 "vision-language --model; an image classifier explains "
+                                 "--target CLASS (default: the predicted one)")
+    return kind
 
 
 def check_output_dir(directory: Path) -> None:
@@ -267,6 +337,33 @@ def read_input(args: argparse.Namespace) -> TextInput:
                                     query=args.query, unit=args.unit)
 
 
+def read_image_input(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The ``--image`` cut into regions and the question's words (``None`` without
+    ``--text``): (ImageFeatures, TextFeatures or None)."""
+    from interplay.values.image_features import ImageFeatures
+    from interplay.values.text import TextFeatures
+
+    image = read_image(args.image, args.max_side)
+    baseline = args.baseline or "blur"
+    if args.superpixels is not None:
+        regions = ImageFeatures.superpixels(image, args.superpixels, baseline=baseline)
+    else:
+        regions = ImageFeatures.grid(image, *parse_grid(args.grid or "4x6"), baseline=baseline)
+    question = None if args.text is None else TextFeatures.from_text(args.text, "word")
+    return regions, question
+
+
+def _image_value(args: argparse.Namespace, model: Any, regions: Any, question: Any) -> Any:
+    """The value function of an ``--image`` run (the model's kind decides which)."""
+    from interplay.values.image import ImageClassifierValue, VisionLanguageValue
+
+    if question is not None:
+        return VisionLanguageValue(model, regions, question, answer=args.answer,
+                                   max_new_tokens=args.max_new_tokens,
+                                   chunk_size=args.batch_size)
+    return ImageClassifierValue(model, regions, target=args.target, chunk_size=args.batch_size)
+
+
 def _model_argument(args: argparse.Namespace) -> str | None:
     """What the user named as the model: the endpoint URL, the --model value, or None."""
     return args.endpoint or args.model
@@ -274,8 +371,11 @@ def _model_argument(args: argparse.Namespace) -> str | None:
 
 def load_model(args: argparse.Namespace):
     """The model adapter the arguments name (:func:`interplay.models.resolve.resolve_model`)."""
-    from interplay.models.resolve import resolve_model
+    from interplay.models.resolve import resolve_image_model, resolve_model
 
+    if args.image is not None:
+        return resolve_image_model(args.model, device=args.device, batch_size=args.batch_size,
+                                   num_threads=args.threads)
     endpoint = {}
     if args.endpoint is not None:
         endpoint = {"api_model": args.api_model, "api_key": args.api_key,
@@ -376,8 +476,19 @@ def _run(args: argparse.Namespace, log: Any) -> int:
 
     # ---- everything that can be checked before the model loads or a query is spent
     method, budget = check_arguments(args)
-    text = read_input(args)
-    check_design(text.features.n_features, method, budget, args.max_order, args.seed)
+    regions = question = text = None
+    if args.image is not None:
+        regions, question = read_image_input(args)
+        n_input = regions.n_features + (0 if question is None else question.n_features)
+        what = f"{regions.kind}, {regions.baseline_name} baseline"
+        described = (f"{n_input} features ({regions.n_features} image regions, {what}"
+                     + (f"; {question.n_features} question words)" if question else ")"))
+    else:
+        text = read_input(args)
+        n_input = text.features.n_features
+        query_note = "; the query is never masked" if text.query else ""
+        described = f"{n_input} features ({text.features.unit}s){query_note}"
+    check_design(n_input, method, budget, args.max_order, args.seed)
     check_output_dir(args.out)
     cache_path = None
     if args.cache is not None:
@@ -395,33 +506,61 @@ def _run(args: argparse.Namespace, log: Any) -> int:
         torch.set_num_threads(args.threads or max(1, os.cpu_count() or 1))
     except ImportError:  # pragma: no cover
         pass
-    unit = text.features.unit
-    query_note = "; the query is never masked" if text.query else ""
-    print(f"{text.features.n_features} features ({unit}s){query_note}; method {method}, "
-          f"budget {budget}, max order {args.max_order}", file=log)
+    print(f"{described}; method {method}, budget {budget}, max order {args.max_order}",
+          file=log)
 
     start = time.perf_counter()
     model = load_model(args)
     t_load = time.perf_counter() - start
     model_name = describe_model(_model_argument(args), args.api_model)
+    if args.image is not None and args.model is None:
+        model_name = EMBEDDED_IMAGE_CLASSIFIER
     print(f"model loaded in {t_load:.1f} s: {_one_line(model_name)}", file=log)
 
-    mask_string = args.mask_string
-    mask_mode = "replace" if (mask_string is not None and args.mask == "auto") else args.mask
-    explained = explained_output(model, text.features, answer=args.answer, target=args.target,
-                                 max_new_tokens=args.max_new_tokens, mask_mode=mask_mode,
-                                 mask_string=mask_string, truncate=args.truncate)
-    value = explained.value
-    if model.kind == "classifier":
-        shown_output = f"class {value.target_label!r} " \
-                       f"(logit {value.full_logits[value.target]:+.3f})"
+    if args.image is not None:
+        value = _image_value(args, model, regions, question)
+        n = value.n_features
+        names = value.feature_names
+        features = None
+        if question is None:
+            shown_output = f"class {value.target_label!r} " \
+                           f"(logit {value.full_logits[value.target]:+.3f})"
+            explained_text = f"the logit of class {value.target_label!r}"
+            record = {"target": value.target_label}
+        else:
+            shown_output = value.answer
+            explained_text = f"the log-probability of the answer {value.answer!r}"
+            record = {"answer": value.answer, "question": question.text}
+            print(f"answer: {_one_line(repr(value.answer))}  (log p = {value.full_value:.3f})",
+                  file=log)
+        run_metadata = {"output": explained_text, **record, "model_name": model_name,
+                        "model": model.identity(), "kind": value.kind,
+                        "image_features": regions.to_dict()}
+        mask_note = f"{regions.baseline_name} (image regions)"
+        features_cut: list[str] = []
     else:
-        shown_output = value.answer
-        print(f"answer: {_one_line(repr(value.answer))}  (log p = {value.full_value:.3f})",
-              file=log)
-    features = explained.features  # the features that fit in the model's context
-    n = features.n_features
-    names = text.names[:n]
+        mask_string = args.mask_string
+        mask_mode = "replace" if (mask_string is not None and args.mask == "auto") \
+            else args.mask
+        explained = explained_output(model, text.features, answer=args.answer,
+                                     target=args.target, max_new_tokens=args.max_new_tokens,
+                                     mask_mode=mask_mode, mask_string=mask_string,
+                                     truncate=args.truncate)
+        value = explained.value
+        if model.kind == "classifier":
+            shown_output = f"class {value.target_label!r} " \
+                           f"(logit {value.full_logits[value.target]:+.3f})"
+        else:
+            shown_output = value.answer
+            print(f"answer: {_one_line(repr(value.answer))}  (log p = {value.full_value:.3f})",
+                  file=log)
+        features = explained.features  # the features that fit in the model's context
+        n = features.n_features
+        names = text.names[:n]
+        explained_text = explained.output
+        run_metadata = explained.metadata(model_name, text.query)
+        mask_note = value.mask_mode + (f" ({value.mask_string!r})" if value.mask_string else "")
+        features_cut = list(value.features_cut)
 
     # the solver's queries go through explain(engine=...); the held-out check reuses the
     # same options in this process (a second Ray pool would load the model again)
@@ -447,7 +586,7 @@ def _run(args: argparse.Namespace, log: Any) -> int:
         stats = _summed_stats(stats, heldout_engine.stats.as_dict())
     total = time.perf_counter() - start
 
-    result.metadata.update(explained.metadata(model_name, text.query))
+    result.metadata.update(run_metadata)
     result.metadata.update({
         "explained": shown_output,
         "heldout_r2": None if fit is None or fit.kind != "held-out" else fit.r2,
@@ -459,31 +598,31 @@ def _run(args: argparse.Namespace, log: Any) -> int:
     })
     details = {
         "model": model_name,
-        "mask": value.mask_mode + (f" ({value.mask_string!r})" if value.mask_string else ""),
+        "mask": mask_note,
         "budget": budget,
         "max order": args.max_order,
         "seconds": f"{total:.1f} (model load {t_load:.1f}, explanation {t_explain:.1f})",
         "model evaluations": stats.get("n_evaluated", 0),
     }
-    if value.features_cut:
-        details["features cut (past the model's context)"] = ", ".join(value.features_cut)
+    if features_cut:
+        details["features cut (past the model's context)"] = ", ".join(features_cut)
 
     # ---- the results go to stdout first: a failure to write the files loses nothing
     out = sys.stdout
-    print(f"\nExplained: {_one_line(explained.output)}", file=out)
+    print(f"\nExplained: {_one_line(explained_text)}", file=out)
     print(f"{result.n_queries} queries, {len(result)} terms, {total:.1f} s", end="", file=out)
     print(f"; faithfulness: {fit.note}" if fit is not None else "", file=out)
-    if value.features_cut:
-        print(f"{len(value.features_cut)} features cut (past the model's context), not "
+    if features_cut:
+        print(f"{len(features_cut)} features cut (past the model's context), not "
               "explained", file=out)
     _print_table(result, args.top, out)
 
-    kind = "answer" if model.kind == "generative" else "classification"
+    kind = "classification" if getattr(value, "target_label", None) is not None else "answer"
     try:
         json_path = result.save(args.out / "interactions.json")
         report_path = write_report(
             args.out / "report.html", result, features=features, r2=fit,
-            answer=shown_output, details=details,
+            answer=shown_output, details=details, image=regions,
             title=f"interplay: what drives the model's {kind}",
         )
     except OSError as exc:

@@ -15,7 +15,15 @@ from interplay.explain_text import context_features
 from interplay.spectral.names import unique_names
 from interplay.values.text import TextFeatures
 
-__all__ = ["DOCUMENT_SUFFIXES", "TextInput", "UsageError", "read_documents", "read_text_file"]
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "TextInput",
+    "UsageError",
+    "parse_grid",
+    "read_documents",
+    "read_image",
+    "read_text_file",
+]
 
 #: The files of a ``--documents`` directory that are read, in order of name.
 DOCUMENT_SUFFIXES = (".txt", ".md")
@@ -163,3 +171,52 @@ class TextInput:
             raise UsageError(f"{flag} is empty; give the text to explain")
         features = context_features(context, query=query, unit=unit)
         return cls(features, features.names(), query)
+
+
+def read_image(path: Path | str, max_side: int = 0):
+    """The RGB pixels of the PNG or JPEG at ``path``, as an (H, W, 3) uint8 array.
+
+    ``max_side`` > 0 shrinks the image (aspect ratio kept) so its longer side is at most
+    that many pixels.
+
+    Raises
+    ------
+    UsageError
+        The file is missing or is not an image Pillow can read, naming ``--image``.
+    """
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    except UnidentifiedImageError:
+        raise UsageError(f"--image {str(path)!r} is not an image (PNG or JPEG expected); "
+                         "give a photo file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read --image {str(path)!r} ({exc.strerror or exc}); "
+                         "check the path") from None
+    if max_side > 0 and max(image.size) > max_side:
+        scale = max_side / max(image.size)
+        image = image.resize((max(1, round(image.width * scale)),
+                              max(1, round(image.height * scale))), Image.BILINEAR)
+    return np.asarray(image)
+
+
+def parse_grid(text: str) -> tuple[int, int]:
+    """``"RxC"`` (e.g. ``"4x6"``) as (rows, cols), both positive.
+
+    Raises
+    ------
+    UsageError
+        Anything else, naming ``--grid``.
+    """
+    rows, sep, cols = text.lower().partition("x")
+    try:
+        shape = (int(rows), int(cols))
+    except ValueError:
+        shape = (0, 0)
+    if not sep or min(shape) < 1:
+        raise UsageError(f"--grid must be ROWSxCOLS with positive numbers (e.g. 4x6), got "
+                         f"{text!r}")
+    return shape

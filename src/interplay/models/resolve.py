@@ -16,14 +16,18 @@ from interplay.models.base import TextModel
 
 __all__ = [
     "EMBEDDED_CLASSIFIER",
+    "EMBEDDED_IMAGE_CLASSIFIER",
     "EMBEDDED_LM",
     "describe_model",
+    "image_model_kind",
     "model_kind",
+    "resolve_image_model",
     "resolve_model",
 ]
 
 EMBEDDED_LM = "smollm2"
 EMBEDDED_CLASSIFIER = "sentiment"
+EMBEDDED_IMAGE_CLASSIFIER = "efficientnet"
 
 
 def _is_endpoint(model: Any) -> bool:
@@ -34,15 +38,20 @@ def _names_classifier(architectures: Any) -> bool:
     return any(str(a).endswith("ForSequenceClassification") for a in architectures or [])
 
 
-def _directory_is_classifier(path: Path) -> bool:
+def _architectures(path: Path) -> list[str]:
+    """The ``architectures`` of a model directory's ``config.json`` (none: ``[]``)."""
     config = path / "config.json"
     if not config.is_file():
-        return False
+        return []
     try:
         architectures = json.loads(config.read_text(encoding="utf-8")).get("architectures")
     except (ValueError, AttributeError) as exc:
         raise ValueError(f"{config} is not a valid model config ({exc})") from None
-    return _names_classifier(architectures)
+    return [str(a) for a in architectures or []]
+
+
+def _directory_is_classifier(path: Path) -> bool:
+    return _names_classifier(_architectures(path))
 
 
 def _checked_path(path: Path, name: str) -> Path:
@@ -212,3 +221,66 @@ def describe_model(model: Any, api_model: str | None = None) -> str:
         return str(name)
     identity = getattr(model, "identity", None)
     return identity() if callable(identity) else type(model).__name__
+
+
+def image_model_kind(model: Any = None) -> str:
+    """``"classifier"`` or ``"vision-language"``: what :func:`resolve_image_model` would
+    return for a name or a directory, found without loading anything.
+
+    Raises
+    ------
+    FileNotFoundError
+        A directory that does not exist.
+    ValueError
+        A directory whose ``config.json`` names neither an image classifier
+        (``...ForImageClassification``) nor a vision-language model
+        (``...ForConditionalGeneration``, ``...ForImageTextToText``).
+    """
+    if model is None or model == EMBEDDED_IMAGE_CLASSIFIER:
+        return "classifier"
+    path = Path(model).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"image model {str(model)!r} is neither '{EMBEDDED_IMAGE_CLASSIFIER}' nor a local "
+            "model directory (interplay never downloads models)"
+        )
+    architectures = _architectures(path)
+    if any(a.endswith("ForImageClassification") for a in architectures):
+        return "classifier"
+    if any(a.endswith(("ForConditionalGeneration", "ForImageTextToText"))
+           for a in architectures):
+        return "vision-language"
+    raise ValueError(
+        f"the model directory {str(model)!r} is not an image classifier or a vision-language "
+        f"model (its config names {architectures or 'no architecture'})"
+    )
+
+
+def resolve_image_model(model: Any = None, *, device: Any = None, batch_size: int = 16,
+                        num_threads: int | None = None) -> Any:
+    """The image model adapter ``model`` names.
+
+    Parameters
+    ----------
+    model : None, str or Path
+        ``None`` or ``"efficientnet"``: the embedded EfficientNet-Lite0 (ImageNet); a local
+        Hugging Face image-classification directory; or a local vision-language model
+        directory (see :func:`image_model_kind`).
+    device, batch_size, num_threads
+        As in the adapters.
+
+    Returns
+    -------
+    ImageClassifier or VisionLanguageModel
+    """
+    kind = image_model_kind(model)
+    common = {"device": device, "batch_size": batch_size, "num_threads": num_threads}
+    if model is None or model == EMBEDDED_IMAGE_CLASSIFIER:
+        from interplay.models.efficientnet import EfficientNetLite0
+
+        return EfficientNetLite0(**common)
+    from interplay.models.hf_vision import HFImageClassifier, HFVisionLanguageModel
+
+    path = Path(model).expanduser()
+    return HFImageClassifier(path, **common) if kind == "classifier" \
+        else HFVisionLanguageModel(path, **common)

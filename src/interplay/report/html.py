@@ -32,6 +32,7 @@ from interplay.report.faithfulness import faithfulness_html
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.metrics import Faithfulness
     from interplay.spectral.interactions import Interactions
+    from interplay.values.image_features import ImageFeatures
     from interplay.values.text import TextFeatures
 
 __all__ = ["network_png", "neutralise_controls", "render_report", "write_report"]
@@ -170,6 +171,14 @@ def _json_for_script(data: Any) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
+def _image_css(image: ImageFeatures | None) -> str:
+    if image is None:
+        return ""
+    from interplay.report.image_html import IMAGE_CSS
+
+    return IMAGE_CSS
+
+
 def render_report(
     result: Interactions,
     *,
@@ -183,6 +192,7 @@ def render_report(
     index: str | None = None,
     order: int | None = None,
     network_top: int = 12,
+    image: ImageFeatures | None = None,
 ) -> str:
     """The report as one HTML string.
 
@@ -215,10 +225,18 @@ def render_report(
         ``"shapley"``, ``"banzhaf"``, ``"FSII"``, ...).
     network_top : int
         Interactions (order ≥ 2) drawn in the network figure.
+    image : ImageFeatures, optional
+        The image whose regions are the first features: shown with each region's value
+        overlaid, the selected interaction's regions outlined
+        (:mod:`interplay.report.image_html`); any further features are the question's words.
     """
     n = result.n_features
     if features is not None and features.n_features != n:
         raise ValueError(f"features has {features.n_features} features, result has {n}")
+    if image is not None and (features is not None or image.n_features > n):
+        raise ValueError(f"image has {image.n_features} regions and result {n} features; give "
+                         "the image whose regions are the result's first features, without "
+                         "features")
     shown = displayed_expansion(result, index, order)
     effects = shown.first_order
     colours = css_rgba(effects)
@@ -240,7 +258,12 @@ def render_report(
             f'title="{html.escape(tip, quote=True)}">{html.escape(text)}</span>'
         )
 
-    if features is not None:
+    if image is not None:
+        from interplay.report.image_html import image_input_html
+
+        prompt_html = image_input_html(image, effects, result.feature_names, quantity, span,
+                                       result.feature_names[image.n_features:])
+    elif features is not None:
         parts = [_fixed(features.prefix), html.escape(features.separators[0])]
         for i, piece in enumerate(features.pieces):
             if i:
@@ -301,7 +324,7 @@ def render_report(
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
-<style>{_CSS}</style></head>
+<style>{_CSS}{_image_css(image)}</style></head>
 <body><main>
 <h1>{html.escape(title)}</h1>
 <div class="meta">{meta_html}</div>
