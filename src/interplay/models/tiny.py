@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_tiny_causal_lm", "build_tiny_classifier", "build_tiny_tokenizer"]
+__all__ = ["build_tiny_causal_lm", "build_tiny_classifier", "build_tiny_tokenizer", "save_model_dir"]
 
 _CORPUS = [
     "The movie was not good at all, and the plot made no sense.",
@@ -28,6 +28,16 @@ _CHAT_TEMPLATE = (
     "message['content'] + '<|im_end|>\n' }}{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
 )
+
+
+def save_model_dir(directory: str | Path, model: Any, preprocessor: Any) -> Path:
+    """Save ``model`` and its tokenizer or processor with ``save_pretrained`` to ``directory``
+    (created if missing), as a real model directory is laid out; return the directory."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(directory)
+    preprocessor.save_pretrained(directory)
+    return directory
 
 
 def build_tiny_tokenizer(vocab_size: int = 400, *, chat: bool = False, mask: bool = False):
@@ -125,11 +135,7 @@ def build_tiny_causal_lm(
         for param in model.parameters():
             if param.ndim == 2:
                 param.normal_(0.0, 0.3)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return save_model_dir(directory, model, tokenizer)
 
 
 def build_tiny_classifier(
@@ -148,8 +154,4 @@ def build_tiny_classifier(
     )
     torch.manual_seed(seed)
     model = AutoModelForSequenceClassification.from_config(config)
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    return save_model_dir(directory, model, tokenizer)

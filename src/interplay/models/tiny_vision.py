@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from interplay.models.tiny import build_tiny_tokenizer
+from interplay.models.tiny import build_tiny_tokenizer, save_model_dir
 
 __all__ = ["build_tiny_clip", "build_tiny_image_classifier", "build_tiny_vlm"]
 
@@ -29,14 +29,6 @@ def _clip_image_processor():
     )
 
 
-def _save(directory: str | Path, model, processor) -> Path:
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(directory)
-    processor.save_pretrained(directory)
-    return directory
-
-
 def build_tiny_image_classifier(
     directory: str | Path, *, labels: tuple[str, ...] = ("cat", "dog", "bird"), seed: int = 0
 ) -> Path:
@@ -51,7 +43,7 @@ def build_tiny_image_classifier(
     )
     torch.manual_seed(seed)
     model = AutoModelForImageClassification.from_config(config)
-    return _save(directory, model, ViTImageProcessor(size={"height": size, "width": size}))
+    return save_model_dir(directory, model, ViTImageProcessor(size={"height": size, "width": size}))
 
 
 def build_tiny_clip(directory: str | Path, *, seed: int = 0) -> Path:
@@ -81,7 +73,7 @@ def build_tiny_clip(directory: str | Path, *, seed: int = 0) -> Path:
     torch.manual_seed(seed)
     model = CLIPModel(config)
     processor = CLIPProcessor(image_processor=_clip_image_processor(), tokenizer=tokenizer)
-    return _save(directory, model, processor)
+    return save_model_dir(directory, model, processor)
 
 
 def build_tiny_vlm(directory: str | Path, *, seed: int = 0) -> Path:
@@ -125,4 +117,4 @@ def build_tiny_vlm(directory: str | Path, *, seed: int = 0) -> Path:
         patch_size=_VISION["patch_size"], vision_feature_select_strategy="default",
         num_additional_image_tokens=1,  # the CLS token, dropped by the "default" strategy
     )
-    return _save(directory, model, processor)
+    return save_model_dir(directory, model, processor)
