@@ -46,7 +46,6 @@ def _brute_mobius(f_values: dict[tuple[int, ...], float], n: int) -> dict:
 
 # ------------------------------------------------------------------ pandas
 def test_to_pandas_rows_are_the_mobius_terms_by_brute_force():
-    pytest.importorskip("pandas", reason="pandas is in the dev extra")
     rng = np.random.default_rng(3)
     n = 4
     fourier = Interactions([(0,), (1, 2), (0, 2, 3), ()], rng.normal(size=4), n_features=n,
@@ -70,7 +69,6 @@ def test_to_pandas_rows_are_the_mobius_terms_by_brute_force():
 
 
 def test_to_pandas_other_index_and_qary():
-    pytest.importorskip("pandas", reason="pandas is in the dev extra")
     result = _text_result()
     shapley = result.to_pandas(index="shapley")
     np.testing.assert_allclose(

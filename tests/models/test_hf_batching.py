@@ -87,11 +87,8 @@ def test_prefix_cache_matches_the_plain_path_and_runs_the_prefix_once(arch, requ
 
 
 def test_embedded_smollm2_prefix_cache_and_sorting_are_exact():
-    try:
-        lm = embedded.load_smollm2(device="cpu", batch_size=2,
-                                   system_prompt="Answer in one short sentence.")
-    except FileNotFoundError as exc:  # the model wheel is optional
-        pytest.skip(str(exc).splitlines()[0])
+    lm = embedded.load_smollm2(device="cpu", batch_size=2,
+                               system_prompt="Answer in one short sentence.")
     prompts = ["Marie Curie was born in Warsaw. Where was she born?",
                "Marie Curie was born in Warsaw. Where was she",
                "Marie Curie was born. Where was she born?"]

@@ -18,25 +18,13 @@ from typing import Any
 
 import numpy as np
 
-from interplay.solvers import get_solver
 from interplay.solvers.base import Solver, check_random_state, query_unique
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
 from interplay.values.planted import PlantedFunction, random_sparse_fourier
 
-#: Real solvers tried, in order, by tests that go through ``interplay.explain``.
-REAL_METHODS = ("banzhaf", "lime", "proxyspex", "spex")
-
-
-def available_real_method() -> str | None:
-    """The first solver of REAL_METHODS that imports, or None."""
-    for method in REAL_METHODS:
-        try:
-            get_solver(method)
-        except (ImportError, AttributeError, ValueError):
-            continue
-        return method
-    return None
+#: A real registry solver for tests that go through ``interplay.explain``.
+REAL_METHOD = "banzhaf"
 
 
 def planted(n: int = 12, n_terms: int = 8, seed: int = 0, *, delay: float = 0.0) -> PlantedFunction:

@@ -11,9 +11,9 @@ import time
 import numpy as np
 import pytest
 from runtime_support import (
+    REAL_METHOD,
     FailingModel,
     RecordingModel,
-    available_real_method,
     explain_lsq,
     planted,
 )
@@ -290,9 +290,8 @@ def test_ray_backend_without_ray_says_how_to_install(monkeypatch):
         QueryEngine(planted(), N_FEATURES, backend="ray")
 
 
-@pytest.mark.skipif(available_real_method() is None, reason="no registry solver installed yet")
 def test_explain_with_engine_options_equals_plain_explain(tmp_path):
-    method = available_real_method()
+    method = REAL_METHOD
     f = planted()
     kw = {"method": method, "budget": 300, "max_order": 2, "random_state": 5}
     plain = interplay.explain(f, N_FEATURES, **kw)
@@ -348,10 +347,6 @@ def test_qary_masks_dedup_and_cache(rng, tmp_path, q):
 
 
 def test_explain_qsft_with_engine_equals_plain(tmp_path):
-    try:
-        interplay.solvers.get_solver("qsft")
-    except (ImportError, AttributeError):
-        pytest.skip("qsft solver not installed yet")
     n, q = 5, 3
     f = _QaryTable(n, q)
     kw = {"method": "qsft", "q": q, "max_order": 2, "random_state": 1}

@@ -12,11 +12,11 @@ ray = pytest.importorskip("ray")
 
 import runtime_support
 from runtime_support import (
+    REAL_METHOD,
     FailingModel,
     KillOnceFactory,
     PlantedFactory,
     RecordingModel,
-    available_real_method,
     explain_lsq,
     planted,
 )
@@ -106,9 +106,8 @@ def test_model_errors_on_actors_name_the_rows(ray_cluster, rng):
         assert engine.stats.n_model_rows == before  # all answered from memory
 
 
-@pytest.mark.skipif(available_real_method() is None, reason="no registry solver installed yet")
 def test_explain_on_ray_equals_local(ray_cluster):
-    method = available_real_method()
+    method = REAL_METHOD
     f = planted(N_FEATURES)
     kw = {"method": method, "budget": 300, "max_order": 2, "random_state": 2}
     local = interplay.explain(f, N_FEATURES, **kw)

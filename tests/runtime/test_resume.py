@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from runtime_support import available_real_method
+from runtime_support import REAL_METHOD
 
 from interplay import Interactions
 
@@ -45,14 +45,7 @@ def _run(out: Path, *args: str) -> dict:
 
 
 def _methods() -> list:
-    real = available_real_method()
-    return [
-        "support",
-        pytest.param(
-            real or "none",
-            marks=pytest.mark.skipif(real is None, reason="no registry solver installed yet"),
-        ),
-    ]
+    return ["support", REAL_METHOD]
 
 
 @pytest.mark.parametrize("method", _methods())
