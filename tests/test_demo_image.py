@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from interplay.demo_image import explain_photo, load_photo, main
 from interplay.models.efficientnet import EfficientNetLite0
@@ -36,3 +37,11 @@ def test_main_writes_the_figure_and_the_explanation(tmp_path, capsys):
     assert (tmp_path / "image_explanation.png").read_bytes()[:4] == b"\x89PNG"
     saved = json.loads((tmp_path / "interactions.json").read_text())
     assert saved["n_features"] == 4
+
+
+@pytest.mark.parametrize("grid", ["0x3", "4", "axb"])
+def test_a_bad_grid_is_refused_by_argparse_naming_the_option(grid, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["--grid", grid])
+    assert stop.value.code == 2
+    assert "--grid must be ROWSxCOLS" in capsys.readouterr().err

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import interplay
+from interplay.cli.text_input import UsageError, parse_grid
 from interplay.metrics import Faithfulness
 from interplay.values.image import ImageClassifierValue
 from interplay.values.image_features import ImageFeatures
@@ -124,11 +125,12 @@ def explain_photo(
 
 
 def _grid(text: str) -> tuple[int, int]:
-    rows, _, cols = text.lower().partition("x")
+    """``--grid`` for argparse: :func:`interplay.cli.text_input.parse_grid`, whose error
+    becomes argparse's."""
     try:
-        return int(rows), int(cols or rows)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"grid must look like 6x9, got {text!r}") from exc
+        return parse_grid(text)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -133,8 +133,9 @@ def test_repr_html_without_text_and_qary():
     assert "&lt;x&gt;^1 (+ conjugate)" in page and "<x>" not in page
 
 
-def test_safe_text_removes_escapes_and_bidi():
-    assert plain_text("a\x1b[1;31mb\x1b[0mc\u202ed\u2066e\x07") == "abcde"
+def test_safe_text_shows_escapes_and_bidi_as_code_points():
+    assert (plain_text("a\x1b[1;31mb\x1b[0mc\u202ed\u2066e\x07")
+            == "a[U+001B][1;31mb[U+001B][0mc[U+202E]d[U+2066]e[U+0007]")
     assert plain_text("line\nnext\ttab") == "line\nnext\ttab"
     assert safe_html("<i>'x'</i>") == "&lt;i&gt;&#x27;x&#x27;&lt;/i&gt;"
 
@@ -241,6 +242,7 @@ def test_plot_text_colours_each_word_by_its_feature():
         assert face[3] == pytest.approx(0.75 * abs(first[i]) / np.abs(first).max())
     text = " ".join(t.get_text() for t in ax.texts)
     assert "\x1b" not in text and "\u202e" not in text and "Möbius" in text
+    assert "[U+202E]" in text  # shown as the report and the terminal show it, not dropped
     assert "Question:" in text  # the unmasked suffix is drawn, as fixed text
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()

@@ -156,3 +156,13 @@ def test_throughput_benchmark_builds_models_from_configs_and_prints_its_table(ca
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     row = next(r for r in rows if r[:2] == ["10", "0.5"])
     assert row[3] == "4" and all(float(x) > 0 for x in row[4:])
+
+
+def test_resolve_model_sizes_language_model_batches_from_memory_by_default(tiny_llama,
+                                                                           tiny_bert):
+    from interplay.models.resolve import resolve_model
+
+    assert resolve_model(str(tiny_llama), device="cpu").batch_size is None
+    assert resolve_model(str(tiny_llama), device="cpu", batch_size=4).batch_size == 4
+    assert resolve_model(str(tiny_bert), device="cpu").batch_size == 32
+    assert resolve_model(str(tiny_bert), device="cpu", batch_size=8).batch_size == 8

@@ -130,7 +130,10 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
                      help="classifier: class to explain (default: the predicted one)")
     mod.add_argument("--system-prompt", default=None)
     mod.add_argument("--device", default=None, help="cpu, cuda, ... (default: auto)")
-    mod.add_argument("--batch-size", type=int, default=16)
+    mod.add_argument("--batch-size", type=int, default=None,
+                     help="masks per model call (default: language models choose it from "
+                          "free memory, classifiers 32, image models 16; the engine sends 64 "
+                          "masks per call)")
     mod.add_argument("--threads", type=int, default=None,
                      help="torch CPU threads (default: all cores)")
 
@@ -360,8 +363,13 @@ def _image_value(args: argparse.Namespace, model: Any, regions: Any, question: A
     if question is not None:
         return VisionLanguageValue(model, regions, question, answer=args.answer,
                                    max_new_tokens=args.max_new_tokens,
-                                   chunk_size=args.batch_size)
-    return ImageClassifierValue(model, regions, target=args.target, chunk_size=args.batch_size)
+                                   chunk_size=_image_batch(args))
+    return ImageClassifierValue(model, regions, target=args.target, chunk_size=_image_batch(args))
+
+
+def _image_batch(args: argparse.Namespace) -> int:
+    """Masked images per forward pass: ``--batch-size``, else 16."""
+    return args.batch_size or 16
 
 
 def _model_argument(args: argparse.Namespace) -> str | None:
@@ -374,7 +382,7 @@ def load_model(args: argparse.Namespace):
     from interplay.models.resolve import resolve_image_model, resolve_model
 
     if args.image is not None:
-        return resolve_image_model(args.model, device=args.device, batch_size=args.batch_size,
+        return resolve_image_model(args.model, device=args.device, batch_size=_image_batch(args),
                                    num_threads=args.threads)
     endpoint = {}
     if args.endpoint is not None:
@@ -398,9 +406,9 @@ def _quiet_transformers() -> None:
 
 def _one_line(text: Any) -> str:
     """``text`` as one printable line: control and bidi characters shown as [U+XXXX]."""
-    from interplay.report.html import neutralise_controls
+    from interplay.display.safe_text import plain_text
 
-    return " ".join(neutralise_controls(str(text)).split())
+    return " ".join(plain_text(text).split())
 
 
 def _print_table(result: Any, top: int, file: Any) -> None:
@@ -564,7 +572,8 @@ def _run(args: argparse.Namespace, log: Any) -> int:
 
     # the solver's queries go through explain(engine=...); the held-out check reuses the
     # same options in this process (a second Ray pool would load the model again)
-    options = EngineOptions(cache_dir=cache_path, batch_size=args.batch_size,
+    options = EngineOptions(cache_dir=cache_path,
+                            **({} if args.batch_size is None else {"batch_size": args.batch_size}),
                             progress=not args.no_progress, backend=args.backend,
                             ray_address=args.ray_address, num_actors=args.num_actors,
                             rebuild_cache=args.rebuild_cache,

@@ -1,30 +1,31 @@
 """Make user text safe to show: no terminal escapes, no bidi overrides, no markup.
 
-Feature names and prompts come from users and documents. Before they reach HTML or a
-figure, control characters (ANSI escape sequences included) and the Unicode bidirectional
-controls that can reorder what is displayed (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F,
-U+061C) are removed; for HTML the rest is then escaped.
+Feature names and prompts come from users and documents. Before they reach a terminal, HTML
+or a figure, control characters (the escape that starts an ANSI sequence included) and the
+Unicode bidirectional controls that can reorder what is displayed (U+202A–U+202E,
+U+2066–U+2069, U+200E, U+200F, U+061C) are shown as a visible ``[U+XXXX]``, so nothing a
+document hides is hidden from the reader either; tab and newlines are kept. For HTML the
+rest is then escaped. The terminal, the HTML displays, the report and the figures all use
+these two functions.
 """
 
 from __future__ import annotations
 
 import html
-import re
 
 __all__ = ["plain_text", "safe_html"]
 
-# ESC-introduced sequences: CSI (ESC [ ... final byte), OSC (ESC ] ... BEL or ESC \), and
-# two-character escapes; then the C0/C1 controls other than tab and newline, and the
-# bidirectional controls.
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)?|\x1b[@-_]?")
-_CONTROLS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
+#: bidi marks, embeddings, overrides and isolates, and C0/C1 controls other than tab and newlines
+_CONTROLS = (
+    *range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
+    0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
 )
+_VISIBLE_CONTROLS = {code: f"[U+{code:04X}]" for code in _CONTROLS}
 
 
 def plain_text(text: object) -> str:
-    """``str(text)`` without escape sequences, control characters or bidi controls."""
-    return _CONTROLS.sub("", _ANSI.sub("", str(text)))
+    """``str(text)`` with every control and bidi character shown as ``[U+XXXX]``."""
+    return str(text).translate(_VISIBLE_CONTROLS)
 
 
 def safe_html(text: object) -> str:

@@ -80,7 +80,7 @@ def load_smollm2(
     *,
     cache_dir: str | Path | None = None,
     device: Any = None,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     num_threads: int | None = None,
     system_prompt: str | None = None,
 ):
@@ -88,7 +88,9 @@ def load_smollm2(
 
     The first call dequantizes the GGUF file (~15–60 s) and caches the result under
     ``cache_dir`` (default ``~/.cache/interplay``); later calls load in about a second.
-    Prompts are wrapped in the model's chat template.
+    Prompts are wrapped in the model's chat template. ``batch_size=None`` (the default)
+    chooses the rows per forward pass from free memory on each call
+    (:func:`interplay.models.hf.auto_batch_size`).
     """
     from interplay.models.gguf import GGUFCausalLM
 

@@ -102,7 +102,7 @@ def resolve_model(
     api_mode: str = "completions",
     system_prompt: str | None = None,
     device: Any = None,
-    batch_size: int = 16,
+    batch_size: int | None = None,
     timeout: float = 30.0,
     max_retry_time: float | None = None,
 ) -> TextModel:
@@ -129,8 +129,9 @@ def resolve_model(
         A system turn before the user turn (language models with a chat template).
     device : str, optional
         ``"cpu"``, ``"cuda"``, ... (default: CUDA when available).
-    batch_size : int
-        Texts per forward pass.
+    batch_size : int, optional
+        Texts per forward pass (default: language models choose it from free memory on
+        each call, classifiers use 32).
     timeout : float
         Endpoint: seconds one request may take.
     max_retry_time : float, optional
@@ -174,7 +175,7 @@ def resolve_model(
     if model == EMBEDDED_CLASSIFIER:
         from interplay.models.embedded import MiniLMSentiment
 
-        return MiniLMSentiment(device=device, batch_size=max(batch_size, 32))
+        return MiniLMSentiment(device=device, batch_size=max(batch_size or 32, 32))
     if isinstance(model, (str, Path)):
         return _from_path(Path(model).expanduser(), str(model), tokenizer, system_prompt, common)
     if hasattr(model, "config") and hasattr(model, "forward"):
@@ -184,12 +185,17 @@ def resolve_model(
         if _names_classifier(getattr(config, "architectures", None)) or type(
             model
         ).__name__.endswith("ForSequenceClassification"):
-            return HFClassifier(model, tokenizer, **common)
+            return HFClassifier(model, tokenizer, **_classifier_options(common))
         return HFCausalLM(model, tokenizer, system_prompt=system_prompt, **common)
     raise TypeError(
         f"model must be None, '{EMBEDDED_LM}', '{EMBEDDED_CLASSIFIER}', a path, an endpoint URL, "
         f"a transformers model or an interplay TextModel; got {type(model).__name__}"
     )
+
+
+def _classifier_options(common: dict[str, Any]) -> dict[str, Any]:
+    """``common`` with a classifier's default batch size (32) where none was given."""
+    return {**common, "batch_size": common["batch_size"] or 32}
 
 
 def _from_path(path: Path, name: str, tokenizer: Any, system_prompt: str | None,
@@ -202,7 +208,7 @@ def _from_path(path: Path, name: str, tokenizer: Any, system_prompt: str | None,
     from interplay.models.hf import HFCausalLM, HFClassifier
 
     if _directory_is_classifier(path):
-        return HFClassifier(path, tokenizer, **common)
+        return HFClassifier(path, tokenizer, **_classifier_options(common))
     return HFCausalLM(path, tokenizer, system_prompt=system_prompt, **common)
 
 

@@ -27,6 +27,7 @@ from interplay.atomic import write_text_atomic
 from interplay.display import displayed_expansion, plot_network
 from interplay.display.colours import css_rgba
 from interplay.display.quantity import output_description, plural
+from interplay.display.safe_text import plain_text
 from interplay.report.faithfulness import faithfulness_html
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from interplay.values.image_features import ImageFeatures
     from interplay.values.text import TextFeatures
 
-__all__ = ["network_png", "neutralise_controls", "render_report", "write_report"]
+__all__ = ["network_png", "render_report", "write_report"]
 
 _CSS = """
 body{font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d1d1f;
@@ -145,19 +146,6 @@ def network_png(result: Interactions, *, index: str | None = None, order: int | 
     return png, (width // scale, height // scale)
 
 
-#: bidi marks, embeddings, overrides and isolates, and C0/C1 controls other than tab and newlines
-_CONTROLS = (
-    *range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0),
-    0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A),
-)
-_VISIBLE_CONTROLS = {code: f"[U+{code:04X}]" for code in _CONTROLS}
-
-
-def neutralise_controls(text: str) -> str:
-    """``text`` with every bidi control and control character shown as ``[U+XXXX]``."""
-    return text.translate(_VISIBLE_CONTROLS)
-
-
 def _fixed(text: str) -> str:
     """Text around the features that is never masked (a query, an instruction), marked."""
     if not text:
@@ -166,7 +154,7 @@ def _fixed(text: str) -> str:
 
 
 def _json_for_script(data: Any) -> str:
-    # not ASCII-only, so that the page-wide neutralise_controls sees the bidi controls
+    # not ASCII-only, so that the page-wide plain_text sees the bidi controls
     text = json.dumps(data, ensure_ascii=False, allow_nan=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -320,7 +308,7 @@ def render_report(
                   "sub-combinations (order 1: what a feature adds on its own)",
         "fourier": f"{plural(quantity)} (±1 coding of kept/removed features)",
     }.get(shown.basis, plural(quantity))
-    return neutralise_controls(f"""<!DOCTYPE html>
+    return plain_text(f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{html.escape(title)}</title>
