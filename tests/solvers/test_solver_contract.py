@@ -1,7 +1,6 @@
 """One contract, every registered solver (scikit-learn's ``parametrize_with_checks`` idea).
 
-A method whose module is not written yet is skipped, as is one that refuses the chosen size
-with a :class:`BudgetError`; everything else must pass every check.
+Every method must pass every check at n = 12 with a budget of 1 500 queries.
 """
 
 from __future__ import annotations
@@ -131,3 +130,33 @@ def test_the_result_records_every_mask_it_queried(method, truth):
     result = _run(method, f)
     assert len(result.queried_masks) == result.n_queries == f.distinct()
     assert result.queried_masks.contains(np.concatenate(f.seen).astype(bool)).all()
+
+
+#: Values tried against each declared parameter: at least one must be refused.
+_BAD_VALUES = (object(), "nonsense", -7, 1.5, float("nan"), (), True)
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_every_parameter_is_declared_once_with_a_constraint(method):
+    cls = _solver(method)
+    names = {name for name, p in inspect.signature(cls.__init__).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert set(cls.parameter_constraints()) == names
+    cls().check_parameters()  # the defaults are valid
+    assert repr(cls()) == f"{cls.__name__}()"
+    configured = cls(budget=BUDGET, max_order=MAX_ORDER)
+    assert repr(configured) == f"{cls.__name__}(budget={BUDGET}, max_order={MAX_ORDER})"
+    assert repr(cls(**configured.get_params())) == repr(configured)
+
+
+@pytest.mark.parametrize("method", sorted(REGISTRY))
+def test_a_bad_parameter_is_refused_by_name_before_any_query(method, truth):
+    cls = _solver(method)
+    for name, constraint in cls.parameter_constraints().items():
+        bad = next((v for v in _BAD_VALUES if not constraint.allows(v)), None)
+        assert bad is not None, f"{name} accepts every value tried"
+        f = Recorder(truth)
+        solver = cls(**{"budget": BUDGET, "max_order": MAX_ORDER, name: bad})
+        with pytest.raises(ValueError, match=rf"^{cls.__name__}: {name} must be "):
+            solver.fit(interplay.as_value_function(f, N), N)
+        assert f.seen == [], f"a bad {name} cost queries"

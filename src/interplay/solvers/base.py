@@ -13,14 +13,17 @@ result does not depend on the scale of the values, and the result records the ma
 
 from __future__ import annotations
 
+import inspect
+import time
 from abc import ABC
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from interplay.random_state import check_random_state  # re-exported for callers of solvers
 from interplay.solvers.exact import MAX_EXACT_MASKS, exact_budget_hint, exact_expansion
 from interplay.solvers.normalised import NormalisedValueFunction
+from interplay.solvers.parameters import Constraint, check_parameters, integer, random_state
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.qary import QaryInteractions
 from interplay.values.base import CheckedValueFunction, as_value_function
@@ -83,17 +86,25 @@ def _rescaled(
 class Solver(ABC):
     """Base class of all solvers.
 
-    Subclasses store their parameters in ``__init__`` (keyword-only, no work), say what
-    their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`
-    (registered solvers do; a subclass overriding :meth:`fit` itself keeps working).
-    :meth:`fit` (shared) returns an :class:`~interplay.Interactions` whose ``n_queries`` is
-    the number of distinct masks the value function really received.
+    Subclasses store their parameters in ``__init__`` (keyword-only, no work) and declare
+    each one's constraint once in ``parameters`` (see :mod:`.parameters`); they say what
+    their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`.
+    :meth:`fit` (shared) checks every parameter, plans, queries, solves, and returns an
+    :class:`~interplay.Interactions` whose ``n_queries`` is the number of distinct masks the
+    value function really received, with ``metadata["query_seconds"]`` and
+    ``metadata["solver_seconds"]`` measured in one place for every method.
     """
 
     #: The name used as ``method=`` in :func:`interplay.explain`.
     name: str = ""
     #: Basis of the exact expansion returned when all masks fit in the budget.
     exact_basis: str = "fourier"
+    #: Constraint of each constructor parameter this class adds (merged along the MRO).
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "budget": integer(1, optional=True, error=BudgetError),
+        "max_order": integer(1),
+        "random_state": random_state(),
+    }
 
     def __init__(
         self,
@@ -106,11 +117,38 @@ class Solver(ABC):
         self.max_order = max_order
         self.random_state = random_state
 
+    @classmethod
+    def parameter_constraints(cls) -> dict[str, Constraint]:
+        """The constraint of each constructor parameter (declared here or in a base class)."""
+        merged: dict[str, Constraint] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("parameters", {}))
+        return {name: merged[name] for name in _constructor_parameters(cls) if name in merged}
+
+    def check_parameters(self) -> None:
+        """Check every constructor parameter; raise one error naming the first bad one.
+
+        Raises
+        ------
+        ValueError
+            ``"<Class>: <name> must be <what>, got <value>"``
+            (:class:`BudgetError` for the budget).
+        """
+        check_parameters(self, self.parameter_constraints().items())
+
     def _check_common(self) -> None:
-        if self.budget is not None and int(self.budget) < 1:
-            raise BudgetError(f"budget must be a positive number of queries, got {self.budget}")
-        if int(self.max_order) < 1:
-            raise ValueError(f"max_order must be at least 1, got {self.max_order}")
+        self.check_parameters()
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor's parameters and their current values (as scikit-learn's)."""
+        return {name: getattr(self, name) for name in _constructor_parameters(type(self))}
+
+    def __repr__(self) -> str:
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{k}={v!r}" for k, v in self.get_params().items()
+                   if not _same(v, defaults.get(k, inspect.Parameter.empty))]
+        return f"{type(self).__name__}({', '.join(changed)})"
 
     def alphabet_size(self) -> int:
         """Number of states q of each feature (2: bool masks)."""
@@ -166,7 +204,8 @@ class Solver(ABC):
             When the budget is below the method's smallest design and below q^n; the
             message names both.
         """
-        self._check_common()
+        started = time.perf_counter()
+        self.check_parameters()
         if int(n) != n or int(n) < 1:
             raise ValueError(f"n must be a positive number of features, got {n}")
         n = int(n)
@@ -193,4 +232,21 @@ class Solver(ABC):
             result = self.fit_sampled(view, n)
         result = _rescaled(result, view.value_scale)
         result.queried_masks = view.queried
+        result.n_queries = len(view.queried)
+        result.metadata["query_seconds"] = view.query_seconds
+        result.metadata["solver_seconds"] = time.perf_counter() - started - view.query_seconds
         return result
+
+
+def _constructor_parameters(cls: type) -> list[str]:
+    """Names of the keyword-only parameters of ``cls.__init__``."""
+    return [p.name for p in inspect.signature(cls.__init__).parameters.values()
+            if p.kind is p.KEYWORD_ONLY]
+
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether a parameter still has its default (arrays and odd types count as changed)."""
+    try:
+        return bool(value is default or value == default)
+    except (TypeError, ValueError):
+        return False

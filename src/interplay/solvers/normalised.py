@@ -9,6 +9,7 @@ coefficients back.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -34,6 +35,8 @@ class NormalisedValueFunction(CheckedValueFunction):
         (1.0 until then: zeros look the same on every scale). Values are returned divided by it.
     queried : QueriedMasks
         Every mask forwarded so far.
+    query_seconds : float
+        Wall time spent inside the wrapped function.
     """
 
     def __init__(self, inner: CheckedValueFunction) -> None:
@@ -43,6 +46,7 @@ class NormalisedValueFunction(CheckedValueFunction):
         self.alphabet_size = inner.alphabet_size
         self.queried = QueriedMasks(inner.n_features, inner.alphabet_size)
         self._scale: float | None = None
+        self.query_seconds = 0.0
 
     @property
     def n_queries(self) -> int:  # type: ignore[override]
@@ -56,7 +60,9 @@ class NormalisedValueFunction(CheckedValueFunction):
 
     def __call__(self, masks: Any) -> np.ndarray:
         masks = check_masks(masks, self.n_features, self.alphabet_size)
+        started = time.perf_counter()
         values = self.inner(masks)
+        self.query_seconds += time.perf_counter() - started
         self.queried.add(masks)
         if self._scale is None and values.size:
             peak = float(np.abs(values).max())

@@ -17,13 +17,14 @@ Design §3 (docs/design.md). The steps, each chosen to be fast on two CPU cores:
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 
 from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
+from interplay.solvers.parameters import Constraint, boolean, integer, real, reals, satisfies
 from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier, interactions_from_index
 from interplay.spectral.interactions import Interactions
@@ -177,6 +178,19 @@ class ProxySPEX(Solver):
     """
 
     name = "proxyspex"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "candidates": satisfies(
+            "a non-empty tuple of (max_depth >= 1, learning_rate > 0) pairs",
+            lambda v: len(v) > 0 and all(int(d) >= 1 and float(r) > 0 for d, r in v),
+        ),
+        "max_rounds": integer(1),
+        "early_stopping": integer(1),
+        "validation_fraction": real(0, 1, low_open=True, high_open=True),
+        "energy": reals(0, 1, low_open=True),
+        "max_terms": integer(1, optional=True),
+        "refit": boolean(),
+        "n_jobs": integer(-1),
+    }
 
     def __init__(
         self,
@@ -204,25 +218,9 @@ class ProxySPEX(Solver):
         self.n_jobs = n_jobs
 
     def _check(self, n: int) -> int:
-        self._check_common()
+        self.check_parameters()
         if int(n) < 1:
             raise ValueError(f"n must be a positive number of features, got {n}")
-        energies = np.atleast_1d(np.asarray(self.energy, dtype=np.float64))
-        if energies.size == 0 or not np.all((energies > 0) & (energies <= 1)):
-            raise ValueError(f"energy must be in (0, 1] (or a tuple of such), got {self.energy}")
-        if not 0 < float(self.validation_fraction) < 1:
-            raise ValueError(
-                f"validation_fraction must be in (0, 1), got {self.validation_fraction}"
-            )
-        if not self.candidates:
-            raise ValueError("candidates must hold at least one (max_depth, learning_rate)")
-        for depth, rate in self.candidates:
-            if int(depth) < 1 or not float(rate) > 0:
-                raise ValueError(f"bad candidate (max_depth={depth}, learning_rate={rate})")
-        if int(self.max_rounds) < 1 or int(self.early_stopping) < 1:
-            raise ValueError("max_rounds and early_stopping must be positive")
-        if self.max_terms is not None and int(self.max_terms) < 1:
-            raise ValueError(f"max_terms must be positive, got {self.max_terms}")
         budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
         if budget < MIN_BUDGET:
             raise BudgetError(

@@ -46,12 +46,13 @@ import logging
 import math
 import time
 from dataclasses import asdict
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
+from interplay.solvers.parameters import Constraint, boolean, integer, one_of, real
 from interplay.solvers.qsft_design import DelayDesign, QsftDesign
 from interplay.sparse_fourier import (
     UnitDelays,
@@ -133,6 +134,19 @@ class QSFT(Solver):
     """
 
     name = "qsft"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "q": integer(2, 128),
+        "n_groups": integer(1),
+        "b": integer(1, optional=True),
+        "sparsity": integer(1),
+        "delays": one_of("identity", "robust"),
+        "delay_code": one_of("unit", "bch"),
+        "n_repeats": integer(1, optional=True),
+        "noise_sd": real(0, optional=True),
+        "refit": boolean(),
+        "complete_order": integer(0),
+        "max_iter": integer(1),
+    }
 
     def __init__(
         self,

@@ -31,13 +31,14 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 import scipy.linalg
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.exact import MAX_EXACT_MASKS, all_states, exact_budget_hint
+from interplay.solvers.parameters import Constraint, boolean, one_of, real
 from interplay.solvers.tree_fourier import interactions_from_index
 from interplay.spectral.interactions import Interactions
 from interplay.values.base import CheckedValueFunction
@@ -229,6 +230,13 @@ class WeightedRegression(Solver):
 
     name = "weighted_regression"
     exact_basis = "mobius"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "order": one_of(1, 2),
+        "kernel": one_of(*KERNELS),
+        "alpha": real(0),
+        "paired": boolean(),
+        "kernel_width": real(0, low_open=True),
+    }
 
     def __init__(
         self,
@@ -251,15 +259,7 @@ class WeightedRegression(Solver):
 
     # ------------------------------------------------------------------ checks
     def _check(self, n: int) -> int:
-        self._check_common()
-        if self.kernel not in KERNELS:
-            raise ValueError(f"kernel must be one of {', '.join(KERNELS)}, got {self.kernel!r}")
-        if int(self.order) not in (1, 2):
-            raise ValueError(f"order must be 1 or 2, got {self.order}")
-        if float(self.alpha) < 0:
-            raise ValueError(f"alpha must be non-negative, got {self.alpha}")
-        if float(self.kernel_width) <= 0:
-            raise ValueError(f"kernel_width must be positive, got {self.kernel_width}")
+        self.check_parameters()
         if int(n) < 1:
             raise ValueError(f"n must be a positive number of features, got {n}")
         order = min(int(self.order), int(self.max_order))

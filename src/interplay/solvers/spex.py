@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import first_order_lasso
+from interplay.solvers.parameters import Constraint, boolean, integer, integers, real
 from interplay.sparse_fourier import (
     LOW_SAMPLE_R2,
     BCHDelays,
@@ -120,6 +121,13 @@ class SPEX(Solver):
     """
 
     name = "spex"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "n_groups": integer(1),
+        "b": integers(1, optional=True),
+        "chase_depth": integer(0, 12),
+        "ridge": real(0),
+        "dense_fallback": boolean(),
+    }
 
     def __init__(
         self,

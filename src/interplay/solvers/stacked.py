@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -43,6 +43,7 @@ from interplay.r2 import r2_score
 from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
+from interplay.solvers.parameters import Constraint, boolean, integer, real, satisfies
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier
@@ -441,6 +442,15 @@ class Stacked(Solver):
     """
 
     name = "stacked"
+    parameters: ClassVar[dict[str, Constraint]] = {
+        "candidates": satisfies(
+            f"a non-empty tuple of {', '.join(map(repr, CANDIDATES))}",
+            lambda v: isinstance(v, (tuple, list)) and len(v) > 0 and set(v) <= set(CANDIDATES),
+        ),
+        "folds": integer(2),
+        "exact_sparse": boolean(),
+        "sparse_r2": real(high=1),
+    }
 
     def __init__(
         self,
