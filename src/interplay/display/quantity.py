@@ -83,6 +83,7 @@ def displayed_expansion(
     result : Interactions
         The explanation.
     index : str, optional
+        For q > 2 only ``"fourier"`` (the default; its order-1 values are not shown: zeros).
         ``"mobius"`` or ``"fourier"`` (the same function in another basis), or an
         interaction index (``"shapley"``, ``"banzhaf"``, ``"SII"``, ``"BII"``, ``"STII"``,
         ``"FSII"``, ``"FBII"``). Default: ``"mobius"``, or the result's own basis when it
@@ -96,6 +97,11 @@ def displayed_expansion(
     DisplayedExpansion
     """
     own = result.basis
+    if result.q > 2:
+        if index not in (None, "fourier"):
+            result.index(str(index))  # raises: indices are defined for binary features
+        return DisplayedExpansion(result, f"Fourier coefficient (q={result.q})",
+                                  np.zeros(result.n_features))
     if index is None:
         index = "mobius" if own in ("mobius", "fourier") else own
     if index in ("mobius", "fourier"):
