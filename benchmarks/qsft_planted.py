@@ -39,9 +39,11 @@ import time
 import numpy as np
 
 from interplay.solvers.qsft import QSFT
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.spectral.interactions import Interactions
+from interplay.spectral.subsets import canonical_spectrum
 from interplay.values.base import as_value_function
-from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+from interplay.values.planted import PlantedFunction
+from interplay.values.qary import random_sparse_qary
 
 try:  # optional opponent
     import sparse_transform  # noqa: F401
@@ -54,7 +56,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def spectrum_scores(
-    freq: np.ndarray, coef: np.ndarray, truth: QaryInteractions
+    freq: np.ndarray, coef: np.ndarray, truth: Interactions
 ) -> tuple[float, float, float]:
     """NMSE of the coefficients, support recall and precision."""
     q = truth.q
@@ -73,7 +75,7 @@ def spectrum_scores(
 class CountingFunction:
     """Counts rows and distinct rows and the seconds spent evaluating."""
 
-    def __init__(self, function: PlantedQaryFunction) -> None:
+    def __init__(self, function: PlantedFunction) -> None:
         self.function = function
         self.rows = 0
         self.distinct: set[bytes] = set()
@@ -90,7 +92,7 @@ class CountingFunction:
 
 
 def run_interplay(truth, noise_sd, design, seed, delay_code="unit"):
-    f = PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
+    f = PlantedFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
     solver = QSFT(
         q=truth.q,
         b=design["b"],
@@ -110,7 +112,7 @@ def run_interplay(truth, noise_sd, design, seed, delay_code="unit"):
 def run_reference(truth, noise_sd, design, seed):
     np.random.seed(seed)
     n, q = truth.n_features, truth.q
-    counter = CountingFunction(PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1))
+    counter = CountingFunction(PlantedFunction(truth, noise_sd=noise_sd, random_state=seed + 1))
     noisy = design["delays"] == "robust"
     query_args = {
         "query_method": "complex",
@@ -177,7 +179,7 @@ def main() -> None:
                     truth = random_sparse_qary(
                         n, q, s, max_degree=3, random_state=1000 * n + s + seed
                     )
-                    sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
+                    sd = 0.0 if snr is None else PlantedFunction.noise_sd_for_snr(truth, snr)
                     delays = "identity" if snr is None else "robust"
                     plan = QSFT(q=q, sparsity=s, delays=delays).plan(n)
                     design = {"b": plan.b, "delays": delays, "n_repeats": plan.n_repeats}

@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from interplay.spectral.qary import QaryInteractions
+from interplay.spectral.interactions import Interactions
 from interplay.values.qary import (
     CategoricalTabular,
-    PlantedQaryFunction,
+    PlantedFunction,
     TextAlternatives,
     random_sparse_qary,
 )
@@ -46,14 +46,14 @@ def test_random_sparse_qary_rejects_bad_degrees_and_too_many_terms():
 def test_planted_function_evaluates_truth_and_adds_noise():
     truth = random_sparse_qary(6, 3, 5, random_state=0)
     states = np.array(list(itertools.product(range(3), repeat=6)))
-    clean = PlantedQaryFunction(truth)
+    clean = PlantedFunction(truth)
     np.testing.assert_allclose(clean(states), truth.predict(states))
     assert (clean.n_calls, clean.n_rows) == (1, 3**6)
     # Parseval: the variance of the table is the planted variance.
     assert clean(states).var() == pytest.approx(clean.signal_variance())
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
     assert sd**2 == pytest.approx(truth.variance() / 10)
-    noisy = PlantedQaryFunction(truth, noise_sd=sd, random_state=1)
+    noisy = PlantedFunction(truth, noise_sd=sd, random_state=1)
     resid = noisy(states) - clean(states)
     assert resid.std() == pytest.approx(sd, rel=0.1)
     with pytest.raises(ValueError, match="0..2"):
@@ -61,9 +61,9 @@ def test_planted_function_evaluates_truth_and_adds_noise():
 
 
 def test_planted_function_refuses_complex_spectrum():
-    spec = QaryInteractions([[1, 0]], [1.0], n_features=2, q=3)
+    spec = Interactions([[1, 0]], [1.0], n_features=2, q=3)
     with pytest.raises(ValueError, match="conjugate-symmetric"):
-        PlantedQaryFunction(spec)
+        PlantedFunction(spec)
 
 
 def test_categorical_tabular_maps_states_to_categories():

@@ -165,7 +165,8 @@ def _qary_terms(terms: list, n: int, q: int, max_table: int) -> tuple:
     row_of = np.repeat(np.arange(len(rows)), lengths)
     lengths = np.bincount(row_of[nonzero], minlength=len(rows))
     idx, exps = sub.from_flat(flat[nonzero], lengths, n, ks[nonzero])
-    coef = real + 1j * imag
+    coef = np.empty(real.shape, dtype=np.complex128)
+    coef.real, coef.imag = real, imag  # (real + 1j * imag would turn -0.0 into 0.0)
     if q == 2:
         if np.any(imag != 0):
             bad = int(np.flatnonzero(imag != 0)[0])

@@ -218,7 +218,8 @@ class Interactions(JSONDocument):
         coef = self._checked_coefficients(coefficients)
         idx, exps = _parse_terms(subsets, self.n_features, self.q)
         if idx.shape[0] != coef.shape[0]:
-            raise ValueError(f"{idx.shape[0]} terms but {coef.shape[0]} coefficients were given")
+            what = "subsets" if self.q == 2 else "frequency vectors"
+            raise ValueError(f"{idx.shape[0]} {what} but {coef.shape[0]} coefficients were given")
         self._store(idx, exps, coef)
 
     def _set_attributes(
@@ -889,7 +890,8 @@ class Interactions(JSONDocument):
         out._set_attributes(**document.attributes)
         out._store(document.idx, document.exps, out._checked_coefficients(document.coefficients))
         if len(out) != document.idx.shape[0]:
-            raise schema.repeated_key(document.term_keys(), "terms[{}]", "term")
+            what = "subset" if document.exps is None else "frequency vector"
+            raise schema.repeated_key(document.term_keys(), "terms[{}]", what)
         return out
 
     # ------------------------------------------------------------- arithmetic
@@ -918,11 +920,12 @@ class Interactions(JSONDocument):
             ``mine[u]`` and ``theirs[u]`` are the two coefficients of the u-th term of the
             union (0 where an expansion lacks it), in one fixed order.
         """
-        if self.n_features != other.n_features or self.q != other.q:
+        if self.n_features != other.n_features:
             raise ValueError(
-                f"cannot align an expansion over {self.n_features} features with q={self.q} "
-                f"with one over {other.n_features} features with q={other.q}"
+                f"cannot align expansions over {self.n_features} and {other.n_features} features"
             )
+        if self.q != other.q:
+            raise ValueError(f"cannot align expansions over q={self.q} and q={other.q} states")
         if self.basis != other.basis:
             raise ValueError(
                 f"cannot align a {self.basis!r} expansion with a {other.basis!r} one; "
