@@ -167,6 +167,41 @@ def test_qsft_qary_is_exact_when_every_state_fits(n):
         assert abs(result[k] - truth) < 1e-9
 
 
+@pytest.mark.parametrize(("q", "n"), [(3, 3), (4, 2), (5, 2)])
+def test_qsft_exact_path_takes_complex_values(q, n):
+    """A complex-valued f on Z_q^n: the exact path's coefficients are the q-ary FFT's, by
+    the definition, and the expansion reproduces every complex value."""
+    rng = np.random.default_rng(q)
+    table = rng.normal(size=q**n) + 1j * rng.normal(size=q**n)
+    states = all_states(n, q)
+
+    def f(x):
+        return table[np.asarray(x) @ (q ** np.arange(n))]
+
+    result = interplay.explain(f, n, method="qsft", q=q, budget=q**n)
+    assert result.metadata["exact"] is True and not result.is_real
+    np.testing.assert_allclose(result.predict(states), table, rtol=0, atol=1e-9)
+    omega = np.exp(-2j * np.pi / q)
+    for k in states:
+        assert abs(result[k] - np.mean(table * omega ** (states @ k))) < 1e-9
+    back = Interactions.from_json(result.to_json())
+    np.testing.assert_allclose(back.predict(states), table, rtol=0, atol=1e-9)
+
+
+def test_binary_solvers_refuse_complex_values_before_a_second_query():
+    calls = []
+
+    def f(masks):
+        calls.append(len(masks))
+        return masks.sum(axis=1) * (1 + 1j)
+
+    for method in ("spex", "proxyspex", "qsft"):
+        calls.clear()
+        with pytest.raises(ValueError, match=r"binary \(q=2\) methods .* need real numbers"):
+            interplay.explain(f, 12, method=method, budget=2000, random_state=0)
+        assert len(calls) == 1
+
+
 # -------------------------------------------------------- max_order and below exactness
 def test_max_order_is_not_applied_to_the_exact_expansion_and_metadata_says_so():
     table = bf.random_dense_table(5, np.random.default_rng(0))

@@ -82,7 +82,7 @@ def interactions_html(
     Parameters
     ----------
     result : Interactions
-        For q > 2 the page lists its Fourier terms by amplitude (:func:`_qary_html`).
+        For q > 2 the page lists its Fourier terms by amplitude (the terms with their exponents).
     index, order
         The expansion listed and coloured (default Möbius; see
         :func:`~interplay.display.quantity.displayed_expansion`).

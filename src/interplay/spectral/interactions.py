@@ -415,18 +415,22 @@ class Interactions(JSONDocument):
     def __getitem__(self, key: Any) -> float | complex:
         """Coefficient of one term; 0 if absent.
 
-        ``key`` is a subset (feature indices or names, or an (n,) bool membership vector;
-        every exponent 1) or a mapping ``{feature: k}`` (a frequency vector by its entries).
+        ``key`` is a subset (a tuple, list or set of feature indices or names: every exponent
+        1), a mapping ``{feature: k}`` (a frequency vector by its entries), or an (n,) numpy
+        array: a frequency vector (bool: the membership vector of a subset).
         """
+        if isinstance(key, np.ndarray):
+            if key.shape != (self.n_features,) or key.dtype.kind not in "biu":
+                raise KeyError(
+                    f"an array key is a frequency vector of shape ({self.n_features},); give "
+                    "feature indices as a tuple"
+                )
+            key = {int(i): int(key[i]) for i in np.flatnonzero(key)}
         if isinstance(key, Mapping):
             pairs = {self._feature_index(x): int(k) % self.q for x, k in key.items()}
         else:
             if isinstance(key, (int, np.integer, str)):
                 key = (key,)
-            elif isinstance(key, np.ndarray) and key.dtype == bool:
-                if key.shape != (self.n_features,):
-                    raise KeyError(f"a boolean subset must have shape ({self.n_features},)")
-                key = np.flatnonzero(key)
             pairs = {self._feature_index(x): 1 for x in key}
         wanted = sorted((i, k) for i, k in pairs.items() if k)
         width = self._idx.shape[1]
