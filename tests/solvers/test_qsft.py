@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import interplay
+from interplay.metrics import nmse
 from interplay.solvers import BudgetError
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft import QSFT
@@ -21,8 +22,7 @@ from interplay.values.qary import random_sparse_qary
 
 
 def spectrum_nmse(result: Interactions, truth: Interactions) -> float:
-    mine, theirs = result.align(truth)
-    return float(np.sum(np.abs(mine - theirs) ** 2) / np.sum(np.abs(theirs) ** 2))
+    return nmse(result, truth, include_empty=True)
 
 
 def support(result: Interactions) -> set[bytes]:
