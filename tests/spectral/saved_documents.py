@@ -38,7 +38,7 @@ def qary_document() -> dict:
 
 def legacy_qary_document() -> dict:
     """The same result as :func:`qary_document`, as the release before the one result type
-    saved it (``QaryInteractions.save``): its own format name, no basis, no order."""
+    saved it (a result class of its own for q > 2): its own format name, no basis, no order."""
     return {
         "format": "interplay.qary_interactions",
         "version": 1,
