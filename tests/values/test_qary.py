@@ -7,7 +7,6 @@ import itertools
 import numpy as np
 import pytest
 
-from interplay.spectral.interactions import Interactions
 from interplay.values.base import as_value_function
 from interplay.values.planted import PlantedFunction
 from interplay.values.qary import CategoricalTabular, TextAlternatives, random_sparse_qary
