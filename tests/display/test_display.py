@@ -79,6 +79,16 @@ def test_to_pandas_other_index_and_qary():
     assert list(frame["features"]) == [(0,), ()]  # the conjugate pair once, constant last
     assert frame["amplitude"][0] == pytest.approx(2 * abs(1 + 1j)) and bool(frame["paired"][0])
     assert frame["index"][0] == "fourier (q=3)"
+    assert list(frame["frequency"]) == [(1,), ()] and frame["value"].dtype == np.complex128
+    with pytest.raises(ValueError, match=r"defined for binary features \(q=2\)"):
+        qary.to_pandas(index="shapley")
+
+
+def test_plots_of_a_qary_result_say_what_to_use_instead():
+    qary = Interactions([{0: 1}, {0: 2}], [1 + 1j, 1 - 1j], n_features=2, q=3)
+    for draw in (qary.plot_network, qary.plot_waterfall):
+        with pytest.raises(ValueError, match="q=3 states per feature: read it with to_pandas"):
+            draw()
 
 
 def test_to_pandas_without_pandas_says_how_to_install(monkeypatch):

@@ -48,7 +48,12 @@ def interactions_frame(
         empty set (the value on the empty input for Möbius) comes last.
     """
     pd = import_pandas()
-    terms = displayed_expansion(result, index, order).terms
+    if result.q > 2:
+        if index not in (None, "fourier"):
+            result.index(str(index))  # raises: indices are defined for binary features
+        terms = result
+    else:
+        terms = displayed_expansion(result, index, order).terms
     rows = terms.top(len(terms))
     rows += [t for t in terms.top(len(terms), include_empty=True) if not t.features]
     columns: dict[str, Any] = {

@@ -83,7 +83,6 @@ def displayed_expansion(
     result : Interactions
         The explanation.
     index : str, optional
-        For q > 2 only ``"fourier"`` (the default; its order-1 values are not shown: zeros).
         ``"mobius"`` or ``"fourier"`` (the same function in another basis), or an
         interaction index (``"shapley"``, ``"banzhaf"``, ``"SII"``, ``"BII"``, ``"STII"``,
         ``"FSII"``, ``"FBII"``). Default: ``"mobius"``, or the result's own basis when it
@@ -95,13 +94,20 @@ def displayed_expansion(
     Returns
     -------
     DisplayedExpansion
+
+    Raises
+    ------
+    ValueError
+        For a result over q > 2 states (its terms are listed by :meth:`to_pandas
+        <interplay.Interactions.to_pandas>` and its notebook HTML instead).
     """
     own = result.basis
     if result.q > 2:
-        if index not in (None, "fourier"):
-            result.index(str(index))  # raises: indices are defined for binary features
-        return DisplayedExpansion(result, f"Fourier coefficient (q={result.q})",
-                                  np.zeros(result.n_features))
+        raise ValueError(
+            f"plots and coloured displays show binary features; this result has q={result.q} "
+            "states per feature: read it with to_pandas(), top(), main_effects() or "
+            "pairwise_effects()"
+        )
     if index is None:
         index = "mobius" if own in ("mobius", "fourier") else own
     if index in ("mobius", "fourier"):

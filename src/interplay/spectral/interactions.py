@@ -381,8 +381,7 @@ class Interactions(JSONDocument):
 
     def scaled(self, factor: float) -> Interactions:
         """The expansion of ``factor · f`` (same terms, metadata and counts)."""
-        out = self._like(self._idx, self._coef * factor, self.basis, self.order, self._exp)
-        return out
+        return self._like(self._idx, self._coef * factor, self.basis, self.order, self._exp)
 
     # ------------------------------------------------------------------ access
     @property
@@ -552,8 +551,8 @@ class Interactions(JSONDocument):
         coef = self._coef.real if real and q > 2 else self._coef
         roots = np.exp(2j * np.pi * np.arange(q) / q)
         # Gather the d member states of every term (O(N·K·d), far cheaper than an (N, n) @
-        # (n, K) product for sparse low-degree expansions); rows in chunks of ~2**22 entries.
-        step = max(1, 2**22 // max(idx.size, 1))
+        # (n, K) product for sparse low-degree expansions); rows in chunks of ~16 MiB.
+        step = max(1, (2**24 if q == 2 else 2**21) // max(idx.size, 1))
         for start in range(0, masks.shape[0], step):
             chunk = masks[start : start + step]
             padded = np.zeros((chunk.shape[0], n + 1), dtype=chunk.dtype)
@@ -818,7 +817,8 @@ class Interactions(JSONDocument):
 
     # ------------------------------------------- display (see interplay.display)
     def to_pandas(self, index: str | None = None, order: int | None = None) -> Any:
-        """One row per term (features, names, order, value, index); default Möbius basis."""
+        """One row per term (features, names, order, value, index); default Möbius basis
+        (q > 2: the Fourier terms, with frequency, amplitude and paired columns)."""
         from interplay.display.frames import interactions_frame
 
         return interactions_frame(self, index, order)
