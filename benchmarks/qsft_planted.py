@@ -18,6 +18,7 @@ Run::
     python benchmarks/qsft_planted.py              # full table (a few minutes)
     python benchmarks/qsft_planted.py --quick      # n = 20 only
     python benchmarks/qsft_planted.py --q 3 --n 100 --sparsity 20   # one setting
+    python benchmarks/qsft_planted.py --complex --no-reference       # complex-valued f
 
 The reference (``pip install sparse-transform``, an optional benchmark extra) is used when it
 imports in the running interpreter; its pins may need a separate virtual environment with
@@ -156,6 +157,8 @@ def main() -> None:
     parser.add_argument("--q", type=int, default=4, help="states per feature (default 4)")
     parser.add_argument("--n", type=int, nargs="+", default=None, help="default 20 50 100")
     parser.add_argument("--sparsity", type=int, nargs="+", default=[20, 100])
+    parser.add_argument("--complex", action="store_true",
+                        help="complex-valued planted functions (S independent complex terms)")
     args = parser.parse_args()
     q = args.q
     # BCH-coded delays: binary digits for q a power of two, GF(q) syndromes for q prime
@@ -177,11 +180,14 @@ def main() -> None:
             for snr in (None, 10.0):
                 for seed in range(args.seeds):
                     truth = random_sparse_qary(
-                        n, q, s, max_degree=3, random_state=1000 * n + s + seed
+                        n, q, s, max_degree=3, real=not args.complex,
+                        random_state=1000 * n + s + seed,
                     )
                     sd = 0.0 if snr is None else PlantedFunction.noise_sd_for_snr(truth, snr)
                     delays = "identity" if snr is None else "robust"
-                    plan = QSFT(q=q, sparsity=s, delays=delays).plan(n)
+                    # sparsity counts conjugate pairs: S complex terms fill the bins as S/2 pairs
+                    sized = max(1, s // 2) if args.complex else s
+                    plan = QSFT(q=q, sparsity=sized, delays=delays).plan(n)
                     design = {"b": plan.b, "delays": delays, "n_repeats": plan.n_repeats}
                     label = "inf" if snr is None else f"{snr:g}dB"
                     rows = [("interplay q-SFT", run_interplay(truth, sd, design, seed))]
