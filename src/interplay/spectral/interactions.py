@@ -291,7 +291,12 @@ class Interactions(JSONDocument):
         q: int = 2,
         exponents: Any = None,
         basis: str = "fourier",
-        **kwargs: Any,
+        feature_names: Any = None,
+        state_names: Any = None,
+        n_queries: int | None = None,
+        method: str | None = None,
+        order: int | None = None,
+        metadata: dict | None = None,
     ) -> Interactions:
         """Build an expansion from padded index arrays, without a dense (K, n) matrix.
 
@@ -309,24 +314,16 @@ class Interactions(JSONDocument):
         exponents : (K, d) int array, optional
             For q > 2, ``k_i`` of each listed feature (taken mod q; the padding is ignored);
             1 everywhere when None.
-        basis : str, default "fourier"
+        basis, feature_names, state_names, n_queries, method, order, metadata
             As for the constructor.
-        **kwargs
-            ``feature_names``, ``state_names``, ``n_queries``, ``method``, ``order``,
-            ``metadata``, as for the constructor.
 
         Notes
         -----
         Coefficients that cancel to rounding dust (relative to the largest) are dropped.
         """
         out = cls.__new__(cls)
-        out._set_attributes(
-            n_features, q, basis, kwargs.pop("feature_names", None),
-            kwargs.pop("state_names", None), kwargs.pop("n_queries", None),
-            kwargs.pop("method", None), kwargs.pop("order", None), kwargs.pop("metadata", None),
-        )
-        if kwargs:
-            raise TypeError(f"from_arrays() got unexpected arguments {', '.join(sorted(kwargs))}")
+        out._set_attributes(n_features, q, basis, feature_names, state_names, n_queries,
+                            method, order, metadata)
         n = out.n_features
         index = np.asarray(index)
         coef = out._checked_coefficients(coefficients)
@@ -380,8 +377,18 @@ class Interactions(JSONDocument):
         return out
 
     def scaled(self, factor: float) -> Interactions:
-        """The expansion of ``factor · f`` (same terms, metadata and counts)."""
-        return self._like(self._idx, self._coef * factor, self.basis, self.order, self._exp)
+        """The expansion of ``factor · f``: the same terms (zeros included), names, counts and
+        metadata."""
+        out = Interactions.__new__(Interactions)
+        out._set_attributes(self.n_features, self.q, self.basis, self.feature_names,
+                            self.state_names, self.n_queries, self.method, self.order,
+                            self.metadata)
+        with np.errstate(over="ignore"):
+            coef = self._coef * factor
+        if not np.all(np.isfinite(coef)):
+            raise ValueError(f"scaling by {factor} takes a coefficient beyond the float range")
+        out._idx, out._exp, out._coef = self._idx.copy(), self._exp.copy(), coef
+        return out
 
     # ------------------------------------------------------------------ access
     @property
