@@ -288,15 +288,8 @@ class Interactions(JSONDocument):
         coefficients: Any,
         *,
         n_features: int,
-        q: int = 2,
         exponents: Any = None,
-        basis: str = "fourier",
-        feature_names: Any = None,
-        state_names: Any = None,
-        n_queries: int | None = None,
-        method: str | None = None,
-        order: int | None = None,
-        metadata: dict | None = None,
+        **attributes: Any,
     ) -> Interactions:
         """Build an expansion from padded index arrays, without a dense (K, n) matrix.
 
@@ -309,21 +302,18 @@ class Interactions(JSONDocument):
             The coefficient of each row.
         n_features : int
             Number of features n.
-        q : int, default 2
-            States of each feature.
         exponents : (K, d) int array, optional
             For q > 2, ``k_i`` of each listed feature (taken mod q; the padding is ignored);
             1 everywhere when None.
-        basis, feature_names, state_names, n_queries, method, order, metadata
-            As for the constructor.
+        **attributes
+            ``q``, ``basis``, ``feature_names``, ``state_names``, ``n_queries``, ``method``,
+            ``order``, ``metadata``: as for the constructor (checked by it).
 
         Notes
         -----
         Coefficients that cancel to rounding dust (relative to the largest) are dropped.
         """
-        out = cls.__new__(cls)
-        out._set_attributes(n_features, q, basis, feature_names, state_names, n_queries,
-                            method, order, metadata)
+        out = cls([], [], n_features=n_features, **attributes)
         n = out.n_features
         index = np.asarray(index)
         coef = out._checked_coefficients(coefficients)
