@@ -18,6 +18,7 @@ Run::
     python benchmarks/qsft_planted.py              # full table (a few minutes)
     python benchmarks/qsft_planted.py --quick      # n = 20 only
     python benchmarks/qsft_planted.py --q 3 --n 100 --sparsity 20   # one setting
+    python benchmarks/qsft_planted.py --complex --no-reference       # complex-valued f
 
 The reference (``pip install sparse-transform``, an optional benchmark extra) is used when it
 imports in the running interpreter; its pins may need a separate virtual environment with
@@ -39,9 +40,11 @@ import time
 import numpy as np
 
 from interplay.solvers.qsft import QSFT
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.spectral.interactions import Interactions
+from interplay.spectral.subsets import canonical_spectrum
 from interplay.values.base import as_value_function
-from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+from interplay.values.planted import PlantedFunction
+from interplay.values.qary import random_sparse_qary
 
 try:  # optional opponent
     import sparse_transform  # noqa: F401
@@ -54,7 +57,7 @@ except ImportError:  # pragma: no cover - depends on the environment
 
 
 def spectrum_scores(
-    freq: np.ndarray, coef: np.ndarray, truth: QaryInteractions
+    freq: np.ndarray, coef: np.ndarray, truth: Interactions
 ) -> tuple[float, float, float]:
     """NMSE of the coefficients, support recall and precision."""
     q = truth.q
@@ -73,7 +76,7 @@ def spectrum_scores(
 class CountingFunction:
     """Counts rows and distinct rows and the seconds spent evaluating."""
 
-    def __init__(self, function: PlantedQaryFunction) -> None:
+    def __init__(self, function: PlantedFunction) -> None:
         self.function = function
         self.rows = 0
         self.distinct: set[bytes] = set()
@@ -90,7 +93,7 @@ class CountingFunction:
 
 
 def run_interplay(truth, noise_sd, design, seed, delay_code="unit"):
-    f = PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
+    f = PlantedFunction(truth, noise_sd=noise_sd, random_state=seed + 1)
     solver = QSFT(
         q=truth.q,
         b=design["b"],
@@ -110,7 +113,7 @@ def run_interplay(truth, noise_sd, design, seed, delay_code="unit"):
 def run_reference(truth, noise_sd, design, seed):
     np.random.seed(seed)
     n, q = truth.n_features, truth.q
-    counter = CountingFunction(PlantedQaryFunction(truth, noise_sd=noise_sd, random_state=seed + 1))
+    counter = CountingFunction(PlantedFunction(truth, noise_sd=noise_sd, random_state=seed + 1))
     noisy = design["delays"] == "robust"
     query_args = {
         "query_method": "complex",
@@ -154,6 +157,8 @@ def main() -> None:
     parser.add_argument("--q", type=int, default=4, help="states per feature (default 4)")
     parser.add_argument("--n", type=int, nargs="+", default=None, help="default 20 50 100")
     parser.add_argument("--sparsity", type=int, nargs="+", default=[20, 100])
+    parser.add_argument("--complex", action="store_true",
+                        help="complex-valued planted functions (S independent complex terms)")
     args = parser.parse_args()
     q = args.q
     # BCH-coded delays: binary digits for q a power of two, GF(q) syndromes for q prime
@@ -175,11 +180,14 @@ def main() -> None:
             for snr in (None, 10.0):
                 for seed in range(args.seeds):
                     truth = random_sparse_qary(
-                        n, q, s, max_degree=3, random_state=1000 * n + s + seed
+                        n, q, s, max_degree=3, real=not args.complex,
+                        random_state=1000 * n + s + seed,
                     )
-                    sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
+                    sd = 0.0 if snr is None else PlantedFunction.noise_sd_for_snr(truth, snr)
                     delays = "identity" if snr is None else "robust"
-                    plan = QSFT(q=q, sparsity=s, delays=delays).plan(n)
+                    # sparsity counts conjugate pairs: S complex terms fill the bins as S/2 pairs
+                    sized = max(1, s // 2) if args.complex else s
+                    plan = QSFT(q=q, sparsity=sized, delays=delays).plan(n)
                     design = {"b": plan.b, "delays": delays, "n_repeats": plan.n_repeats}
                     label = "inf" if snr is None else f"{snr:g}dB"
                     rows = [("interplay q-SFT", run_interplay(truth, sd, design, seed))]

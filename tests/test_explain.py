@@ -11,6 +11,7 @@ import pytest
 import interplay
 from interplay.solvers.qsft import QSFT
 from interplay.solvers.spex import SPEX
+from interplay.spectral.interactions import Interactions
 from interplay.values.planted import random_sparse_fourier
 from interplay.values.qary import random_sparse_qary
 
@@ -84,4 +85,5 @@ def test_a_configured_qary_solver_brings_its_alphabet():
 
     result = interplay.explain(f, 8, method=QSFT(q=3, budget=3**8, max_order=2))
     assert result.allclose(truth, atol=1e-8)
+    assert type(result) is Interactions and result.q == 3  # the annotated type, for any q
     assert max(int(s.max()) for s in seen) == 2

@@ -42,6 +42,17 @@ def test_r2_is_scale_free(scale):
             r2_score(y, y + 0.1 * y_hat), rel=1e-6 if scale > 1e-310 else 1e-2)
 
 
+def test_r2_of_complex_values_uses_squared_moduli():
+    rng = np.random.default_rng(1)
+    y = rng.normal(size=40) + 1j * rng.normal(size=40)
+    y_hat = y + 0.3 * (rng.normal(size=40) + 1j * rng.normal(size=40))
+    expected = 1 - np.sum(np.abs(y - y_hat) ** 2) / np.sum(np.abs(y - y.mean()) ** 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning: the imaginary part is kept
+        assert r2_score(y, y_hat) == pytest.approx(expected, rel=1e-12)
+        assert r2_score(y, y.real) < r2_score(y, y_hat)
+
+
 def test_r2_score():
     y = np.array([1.0, 2.0, 3.0, 4.0])
     assert r2_score(y, y) == 1.0

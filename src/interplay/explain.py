@@ -46,8 +46,8 @@ def explain(
     ----------
     value_function : callable
         ``value_function(masks) -> values`` with ``masks`` a (N, n) bool array (True keeps a
-        feature) and ``values`` N finite floats. For ``method="qsft"`` masks are (N, n) int
-        arrays with entries in ``0..q-1``.
+        feature) and ``values`` N finite floats. For ``method="qsft"`` with ``q > 2`` masks
+        are (N, n) int arrays with entries in ``0..q-1`` and values may be complex.
     n : int
         Number of features.
     method : str or Solver
@@ -83,8 +83,9 @@ def explain(
     Interactions
         The sparse expansion, with ``n_queries`` and ``method`` recorded, and
         ``queried_masks`` (the masks sent, for :func:`interplay.metrics.faithfulness`). For
-        ``method="qsft"`` with ``q > 2`` it is a :class:`~interplay.spectral.qary.QaryInteractions`
-        (frequency vectors in Z_q^n) with the same reading methods.
+        ``method="qsft"`` with ``q > 2`` its features have q states (``result.q``), its terms
+        are frequency vectors in Z_q^n with complex coefficients, and a complex-valued
+        function is accepted.
     """
     # Checked before any query is spent, so a wrong name list costs nothing.
     names = None if feature_names is None else check_feature_names(feature_names, n)

@@ -366,14 +366,14 @@ def support_recovery(
 
 
 def nmse(estimate: Interactions, truth: Interactions, *, include_empty: bool = False) -> float:
-    """Normalised squared error of the Fourier coefficients: Σ(F̂ − F)² / Σ F².
+    """Normalised squared error of the Fourier coefficients: Σ|F̂ − F|² / Σ|F|² (any q).
 
     By Parseval this is also the mean squared error over uniform masks relative to the
     function's energy (its variance, when ``include_empty`` is False).
     """
     est, ref = _aligned(estimate, truth, include_empty)
-    err = float(np.sum((est - ref) ** 2))
-    norm = float(np.sum(ref**2))
+    err = float(np.sum(np.abs(est - ref) ** 2))
+    norm = float(np.sum(np.abs(ref) ** 2))
     if norm == 0.0:
         return 0.0 if err == 0.0 else float(np.inf)
     return err / norm

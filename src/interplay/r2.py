@@ -14,7 +14,7 @@ __all__ = ["r2_score"]
 
 
 def r2_score(y_true: Any, y_pred: Any) -> float:
-    """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², on any scale, never −inf.
+    """R² = 1 − Σ|y − ŷ|² / Σ|y − ȳ|², on any scale, never −inf (complex values too).
 
     Both arrays are first divided by one power of two near their largest magnitude, so values
     near 1e±300 neither overflow nor vanish. A target that does not vary (its spread is below
@@ -24,14 +24,16 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
 
     Parameters
     ----------
-    y_true, y_pred : (N,) float arrays, N >= 1
+    y_true, y_pred : (N,) float or complex arrays, N >= 1
 
     Returns
     -------
     float
     """
-    y_true = np.asarray(y_true, dtype=np.float64)
-    y_pred = np.asarray(y_pred, dtype=np.float64)
+    complex_valued = np.iscomplexobj(y_true) or np.iscomplexobj(y_pred)
+    dtype = np.complex128 if complex_valued else np.float64
+    y_true = np.asarray(y_true, dtype=dtype)
+    y_pred = np.asarray(y_pred, dtype=dtype)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"shapes differ: {y_true.shape} vs {y_pred.shape}")
     if y_true.size == 0:
@@ -41,8 +43,8 @@ def r2_score(y_true: Any, y_pred: Any) -> float:
         return 1.0
     scale = float(np.ldexp(1.0, int(np.frexp(peak)[1])))
     y_true, y_pred = y_true / scale, y_pred / scale
-    resid = float(np.sum((y_true - y_pred) ** 2))
-    total = float(np.sum((y_true - y_true.mean()) ** 2))
+    resid = float(np.sum(np.abs(y_true - y_pred) ** 2))
+    total = float(np.sum(np.abs(y_true - y_true.mean()) ** 2))
     size = float(np.abs(y_true).max())
     if total <= y_true.size * (1e-12 * size) ** 2:
         return 1.0 if resid <= y_true.size * (1e-9 * size) ** 2 else 0.0

@@ -14,7 +14,6 @@ from matplotlib.figure import Figure
 
 from interplay import Interactions
 from interplay.display import displayed_expansion, plain_text, safe_html
-from interplay.spectral.qary import QaryInteractions
 from interplay.values.text import TextFeatures
 
 matplotlib.use("Agg")
@@ -75,11 +74,21 @@ def test_to_pandas_other_index_and_qary():
         [shapley.loc[shapley["features"] == (i,), "value"].sum() for i in range(result.n_features)],
         result.shapley_values())
     assert set(shapley["index"]) == {"shapley"}
-    qary = QaryInteractions([{0: 1}, {0: 2}, {}], [1 + 1j, 1 - 1j, 0.5], n_features=2, q=3)
+    qary = Interactions([{0: 1}, {0: 2}, {}], [1 + 1j, 1 - 1j, 0.5], n_features=2, q=3)
     frame = qary.to_pandas()
     assert list(frame["features"]) == [(0,), ()]  # the conjugate pair once, constant last
     assert frame["amplitude"][0] == pytest.approx(2 * abs(1 + 1j)) and bool(frame["paired"][0])
     assert frame["index"][0] == "fourier (q=3)"
+    assert list(frame["frequency"]) == [(1,), ()] and frame["value"].dtype == np.complex128
+    with pytest.raises(ValueError, match=r"defined for binary features \(q=2\)"):
+        qary.to_pandas(index="shapley")
+
+
+def test_plots_of_a_qary_result_say_what_to_use_instead():
+    qary = Interactions([{0: 1}, {0: 2}], [1 + 1j, 1 - 1j], n_features=2, q=3)
+    for draw in (qary.plot_network, qary.plot_waterfall):
+        with pytest.raises(ValueError, match="q=3 states per feature: read it with to_pandas"):
+            draw()
 
 
 def test_to_pandas_without_pandas_says_how_to_install(monkeypatch):
@@ -127,10 +136,10 @@ def test_repr_html_without_text_and_qary():
                          feature_names=["<a>", "b", "c"])
     page = plain._repr_html_()
     assert page.count("data-feature=") == 3 and "&lt;a&gt;" in page
-    qary = QaryInteractions([{0: 1}, {0: 2}], [1 + 1j, 1 - 1j], n_features=2, q=3,
+    qary = Interactions([{0: 1}, {0: 2}], [1 + 1j, 1 - 1j], n_features=2, q=3,
                             feature_names=["<x>", "y"])
     page = qary._repr_html_()
-    assert "&lt;x&gt;^1 (+ conjugate)" in page and "<x>" not in page
+    assert "&lt;x&gt; (+ conjugate)" in page and "<x>" not in page
 
 
 def test_safe_text_shows_escapes_and_bidi_as_code_points():

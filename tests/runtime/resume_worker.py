@@ -36,7 +36,7 @@ def main() -> None:
     model = planted(args.n, delay=args.delay)
     options = EngineOptions(cache_dir=args.cache, batch_size=args.batch_size)
     if args.method == "support":
-        engine = QueryEngine.from_options(model, args.n, options)
+        engine = QueryEngine(model, args.n, options=options)
         result = explain_lsq(engine, args.n, budget=args.budget, seed=args.seed)
         stats = engine.stats.as_dict()
     else:

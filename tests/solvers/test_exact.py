@@ -22,9 +22,9 @@ import interplay
 from interplay.metrics import r2_score
 from interplay.solvers import REGISTRY, BudgetError
 from interplay.solvers.exact import all_states
-from interplay.spectral.qary import QaryInteractions
+from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_sparse_fourier
-from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+from interplay.values.qary import random_sparse_qary
 
 METHODS = sorted(REGISTRY)
 
@@ -157,7 +157,7 @@ def test_qsft_qary_is_exact_when_every_state_fits(n):
         return table[np.asarray(x) @ (q ** np.arange(n))]
 
     result = interplay.explain(f, n, method="qsft", q=q, budget=q**n)
-    assert isinstance(result, QaryInteractions)
+    assert isinstance(result, Interactions)
     assert result.metadata["exact"] is True and result.n_queries == q**n
     np.testing.assert_allclose(result.predict(states), table, rtol=0, atol=1e-9)
     # F(k) = q^-n Σ_x f(x) ω^{-<k, x>} from the definition
@@ -165,6 +165,41 @@ def test_qsft_qary_is_exact_when_every_state_fits(n):
     for k in itertools.islice(states, 0, None, 5):
         truth = np.mean(table * omega ** (states @ k))
         assert abs(result[k] - truth) < 1e-9
+
+
+@pytest.mark.parametrize(("q", "n"), [(3, 3), (4, 2), (5, 2)])
+def test_qsft_exact_path_takes_complex_values(q, n):
+    """A complex-valued f on Z_q^n: the exact path's coefficients are the q-ary FFT's, by
+    the definition, and the expansion reproduces every complex value."""
+    rng = np.random.default_rng(q)
+    table = rng.normal(size=q**n) + 1j * rng.normal(size=q**n)
+    states = all_states(n, q)
+
+    def f(x):
+        return table[np.asarray(x) @ (q ** np.arange(n))]
+
+    result = interplay.explain(f, n, method="qsft", q=q, budget=q**n)
+    assert result.metadata["exact"] is True and not result.is_real
+    np.testing.assert_allclose(result.predict(states), table, rtol=0, atol=1e-9)
+    omega = np.exp(-2j * np.pi / q)
+    for k in states:
+        assert abs(result[k] - np.mean(table * omega ** (states @ k))) < 1e-9
+    back = Interactions.from_json(result.to_json())
+    np.testing.assert_allclose(back.predict(states), table, rtol=0, atol=1e-9)
+
+
+def test_binary_solvers_refuse_complex_values_before_a_second_query():
+    calls = []
+
+    def f(masks):
+        calls.append(len(masks))
+        return masks.sum(axis=1) * (1 + 1j)
+
+    for method in ("spex", "proxyspex", "qsft"):
+        calls.clear()
+        with pytest.raises(ValueError, match=r"binary \(q=2\) methods .* need real numbers"):
+            interplay.explain(f, 12, method=method, budget=2000, random_state=0)
+        assert len(calls) == 1
 
 
 # -------------------------------------------------------- max_order and below exactness
@@ -260,12 +295,12 @@ def test_a_constant_function_is_fitted_without_warnings(method):
 def test_qsft_known_noise_level_is_read_in_the_values_units():
     q, n = 4, 12
     truth = random_sparse_qary(n, q, 10, max_degree=2, random_state=7)
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
     options = {"delays": "robust", "sparsity": 10}
-    f = PlantedQaryFunction(truth, noise_sd=sd, random_state=8)
+    f = PlantedFunction(truth, noise_sd=sd, random_state=8)
     reference = interplay.explain(f, n, method="qsft", q=q, random_state=2,
                                   solver_options={**options, "noise_sd": sd})
-    f = PlantedQaryFunction(truth, noise_sd=sd, random_state=8)  # the same noise again
+    f = PlantedFunction(truth, noise_sd=sd, random_state=8)  # the same noise again
     scaled = interplay.explain(lambda x: 1e6 * f(x), n, method="qsft", q=q, random_state=2,
                                solver_options={**options, "noise_sd": 1e6 * sd})
     states = np.random.default_rng(0).integers(0, q, size=(200, n))

@@ -9,26 +9,23 @@ import numpy as np
 import pytest
 
 import interplay
+from interplay.metrics import nmse
 from interplay.solvers import BudgetError
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.qsft import QSFT
 from interplay.sparse_fourier import low_order_frequencies
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions, canonical_spectrum
+from interplay.spectral.subsets import canonical_spectrum
 from interplay.values.base import as_value_function
 from interplay.values.planted import PlantedFunction, random_sparse_fourier
-from interplay.values.qary import PlantedQaryFunction, random_sparse_qary
+from interplay.values.qary import random_sparse_qary
 
 
-def spectrum_nmse(result: QaryInteractions, truth: QaryInteractions) -> float:
-    both = np.concatenate([result.frequencies, truth.frequencies])
-    _, diff = canonical_spectrum(
-        both, np.concatenate([result.coefficients, -truth.coefficients]), truth.q
-    )
-    return float(np.sum(np.abs(diff) ** 2) / np.sum(np.abs(truth.coefficients) ** 2))
+def spectrum_nmse(result: Interactions, truth: Interactions) -> float:
+    return nmse(result, truth, include_empty=True)
 
 
-def support(result: QaryInteractions) -> set[bytes]:
+def support(result: Interactions) -> set[bytes]:
     return {k.tobytes() for k in result.frequencies.astype(np.int64)}
 
 
@@ -41,9 +38,9 @@ def support(result: QaryInteractions) -> set[bytes]:
 @pytest.mark.parametrize(("q", "n"), [(3, 100), (4, 100), (5, 100)])
 def test_exact_recovery_noiseless(q, n):
     truth = random_sparse_qary(n, q, 50, max_degree=3, random_state=q + n)
-    f = PlantedQaryFunction(truth)
+    f = PlantedFunction(truth)
     result = interplay.explain(f, n, method="qsft", q=q, random_state=1)
-    assert isinstance(result, QaryInteractions)
+    assert isinstance(result, Interactions)
     assert support(result) == support(truth)
     assert result.allclose(truth, atol=1e-8)
     assert result.n_queries == f.n_rows  # every distinct query counted once
@@ -55,8 +52,8 @@ def test_exact_recovery_noiseless(q, n):
 def test_noisy_recovery_with_robust_delays():
     q, n = 4, 20
     truth = random_sparse_qary(n, q, 50, max_degree=3, random_state=7)
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
-    f = PlantedQaryFunction(truth, noise_sd=sd, random_state=8)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
+    f = PlantedFunction(truth, noise_sd=sd, random_state=8)
     result = interplay.explain(
         f, n, method="qsft", q=q, random_state=2, solver_options={"delays": "robust"}
     )
@@ -65,14 +62,41 @@ def test_noisy_recovery_with_robust_delays():
     assert result.metadata["noise_sd_per_query"] == pytest.approx(sd, rel=0.1)
 
 
+@pytest.mark.parametrize(("q", "n"), [(3, 60), (4, 40), (5, 30)])
+def test_complex_valued_planted_function_is_recovered_exactly(q, n):
+    """A complex f on Z_q^n: no conjugate pairs to lean on; every term is found alone."""
+    truth = random_sparse_qary(n, q, 30, max_degree=3, real=False, random_state=q)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, n, method="qsft", q=q, random_state=1,
+                               solver_options={"sparsity": 15})  # 30 terms: one per interaction
+    assert not result.is_real and len(result) == len(truth)
+    assert support(result) == support(truth)
+    assert result.allclose(truth, atol=1e-8)
+    assert result.metadata["sample_r2"] == pytest.approx(1.0, abs=1e-9)
+    states = np.random.default_rng(0).integers(0, q, size=(200, n))
+    np.testing.assert_allclose(result.predict(states), f(states), atol=1e-8)
+
+
+def test_complex_valued_function_under_noise_with_robust_delays():
+    q, n = 3, 30
+    truth = random_sparse_qary(n, q, 20, max_degree=2, real=False, random_state=4)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
+    f = PlantedFunction(truth, noise_sd=sd, random_state=5)
+    result = interplay.explain(f, n, method="qsft", q=q, random_state=6,
+                               solver_options={"delays": "robust", "sparsity": 10})
+    assert support(result) == support(truth)
+    assert spectrum_nmse(result, truth) <= 1e-2
+    assert 0.8 < result.metadata["sample_r2"] < 1.0
+
+
 def test_identity_delays_are_worse_than_robust_under_noise():
     """The robust design is what makes noisy recovery work (the test can fail)."""
     q, n = 4, 40
     truth = random_sparse_qary(n, q, 30, max_degree=3, random_state=3)
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 5.0)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 5.0)
     errors = {}
     for delays in ("identity", "robust"):
-        f = PlantedQaryFunction(truth, noise_sd=sd, random_state=4)
+        f = PlantedFunction(truth, noise_sd=sd, random_state=4)
         result = QSFT(q=q, delays=delays, random_state=5, sparsity=30).fit(
             as_value_function(f, n, q), n
         )
@@ -117,7 +141,7 @@ def test_q2_equals_brute_force_walsh_hadamard():
 def test_effects_of_recovered_function_match_truth():
     q, n = 4, 12
     truth = random_sparse_qary(n, q, 15, max_degree=2, random_state=11)
-    result = interplay.explain(PlantedQaryFunction(truth), n, method="qsft", q=q, random_state=0)
+    result = interplay.explain(PlantedFunction(truth), n, method="qsft", q=q, random_state=0)
     np.testing.assert_allclose(result.main_effects(), truth.main_effects(), atol=1e-8)
     got, want = result.pairwise_effects(), truth.pairwise_effects()
     assert set(got) == set(want)
@@ -131,7 +155,7 @@ def test_effects_of_recovered_function_match_truth():
 def test_budget_is_respected_and_too_small_budget_refused():
     q, n = 3, 15
     truth = random_sparse_qary(n, q, 10, max_degree=2, random_state=0)
-    f = PlantedQaryFunction(truth)
+    f = PlantedFunction(truth)
     result = interplay.explain(f, n, method="qsft", q=q, budget=5000, random_state=0)
     assert result.n_queries <= 5000
     assert result.metadata["design"]["max_queries"] <= 5000
@@ -146,17 +170,17 @@ def test_plan_reports_the_design_and_fit_logs_it(caplog):
     assert design.max_queries == 3 * 31 * (4**design.b - 1) + 31
     truth = random_sparse_qary(30, 4, 5, random_state=0)
     with caplog.at_level(logging.INFO, logger="interplay.solvers.qsft"):
-        solver.fit(as_value_function(PlantedQaryFunction(truth), 30, 4), 30)
+        solver.fit(as_value_function(PlantedFunction(truth), 30, 4), 30)
     assert f"at most {design.max_queries} queries" in caplog.text
 
 
 def test_same_seed_same_result():
     q, n = 3, 20
     truth = random_sparse_qary(n, q, 10, random_state=0)
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
     runs = [
         interplay.explain(
-            PlantedQaryFunction(truth, noise_sd=sd, random_state=1),
+            PlantedFunction(truth, noise_sd=sd, random_state=1),
             n,
             method="qsft",
             q=q,
@@ -229,7 +253,7 @@ def test_low_order_frequencies_and_completed_refit():
     # estimated exactly by the refit (each bin of each group and delay is one equation).
     q, n = 3, 6
     truth = random_sparse_qary(n, q, 30, max_degree=2, random_state=4)
-    f = PlantedQaryFunction(truth)
+    f = PlantedFunction(truth)
     with pytest.warns(UserWarning, match="explains only"):
         plain = QSFT(q=q, b=3, random_state=0).fit(as_value_function(f, n, q), n)
     complete = QSFT(q=q, b=3, random_state=0, complete_order=2).fit(as_value_function(f, n, q), n)
@@ -240,7 +264,7 @@ def test_low_order_frequencies_and_completed_refit():
 def test_sample_r2_is_reported_and_a_dense_function_warns():
     q, n = 4, 12
     truth = random_sparse_qary(n, q, 10, random_state=0)
-    result = interplay.explain(PlantedQaryFunction(truth), n, method="qsft", q=q, random_state=0)
+    result = interplay.explain(PlantedFunction(truth), n, method="qsft", q=q, random_state=0)
     assert result.metadata["sample_r2"] == pytest.approx(1.0, abs=1e-9)
     weights = np.random.default_rng(0).normal(size=(n, n))
 
@@ -301,11 +325,11 @@ def test_bch_coded_delays_need_several_times_fewer_queries(q, snr):
     """n = 100: BCH-coded delays read the same spectrum from > 3x fewer queries."""
     n = 100
     truth = random_sparse_qary(n, q, 20, max_degree=3, random_state=5)
-    sd = 0.0 if snr is None else PlantedQaryFunction.noise_sd_for_snr(truth, snr)
+    sd = 0.0 if snr is None else PlantedFunction.noise_sd_for_snr(truth, snr)
     delays = "identity" if snr is None else "robust"
     results = {}
     for code in ("unit", "bch"):
-        f = PlantedQaryFunction(truth, noise_sd=sd, random_state=1)
+        f = PlantedFunction(truth, noise_sd=sd, random_state=1)
         b = QSFT(q=q, sparsity=20).plan(n).b  # q**b >= 4 * 20 bins
         solver = QSFT(q=q, b=b, delays=delays, delay_code=code, max_order=3, random_state=0)
         results[code] = solver.fit(as_value_function(f, n, q), n)

@@ -21,7 +21,7 @@ from interplay.sparse_fourier import (
 )
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.sparse_fourier.refit import refit, sample_r2
-from interplay.spectral.qary import canonical_spectrum
+from interplay.spectral.subsets import canonical_spectrum
 from interplay.values.planted import random_sparse_fourier
 from interplay.values.qary import random_sparse_qary
 

@@ -2,7 +2,7 @@
 
 * Round trip: ``load(save(x))`` gives back x exactly — subsets or frequency vectors,
   coefficients bit for bit, names, metadata and the other fields — for random
-  :class:`Interactions` and :class:`QaryInteractions`.
+  :class:`Interactions` over binary and q-ary features.
 * Fuzzing: random truncations, byte edits and JSON-level mutations of a valid file never raise
   anything but ValueError, and never allocate more than a small multiple of the file.
 """
@@ -18,11 +18,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from saved_documents import binary_document, qary_document
+from saved_documents import binary_document, legacy_qary_document, qary_document
 
 from interplay.spectral.indices import BASES
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -66,16 +65,19 @@ def interactions(draw) -> Interactions:
 
 
 @st.composite
-def qary_interactions(draw) -> QaryInteractions:
+def qary_interactions(draw) -> Interactions:
     n = draw(st.integers(1, 5))
     q = draw(st.integers(2, 6))
     k = draw(st.integers(0, 8))
     frequencies = draw(hnp.arrays(np.int64, (k, n), elements=st.integers(0, q - 1)))
     real = draw(st.lists(COEFFICIENTS, min_size=k, max_size=k))
     imag = draw(st.lists(COEFFICIENTS, min_size=k, max_size=k))
-    return QaryInteractions(
-        frequencies,
-        np.array(real) + 1j * np.array(imag),
+    coefficients = np.array(real, dtype=np.float64)
+    if q > 2:  # binary expansions have real coefficients
+        coefficients = coefficients + 1j * np.array(imag, dtype=np.float64)
+    return Interactions(
+        frequencies.astype(bool) if q == 2 else frequencies,
+        coefficients,
         n_features=n,
         q=q,
         feature_names=draw(st.none() | names(n)),
@@ -111,18 +113,20 @@ def test_interactions_round_trip(result):
 @given(qary_interactions())
 def test_qary_round_trip(result):
     with tempfile.TemporaryDirectory() as folder:
-        loaded = QaryInteractions.load(result.save(Path(folder) / "r.json"))
+        loaded = Interactions.load(result.save(Path(folder) / "r.json"))
     np.testing.assert_array_equal(loaded.frequencies, result.frequencies)
     np.testing.assert_array_equal(loaded.coefficients, result.coefficients)
     _same_fields(
-        loaded, result, ("n_features", "q", "feature_names", "state_names", "n_queries", "method")
+        loaded, result,
+        ("n_features", "q", "basis", "feature_names", "state_names", "n_queries", "method"),
     )
-    assert QaryInteractions.from_json(loaded.to_json()).to_json() == result.to_json()
+    assert Interactions.from_json(loaded.to_json()).to_json() == result.to_json()
 
 
 # ----------------------------------------------------------------------------- fuzzing
 _BINARY = json.dumps(binary_document(), indent=1)
 _QARY = json.dumps(qary_document(), indent=1)
+_LEGACY_QARY = json.dumps(legacy_qary_document(), indent=1)
 
 # values that hostile files use: sizes far beyond the file, wrong types, non-finite numbers
 HOSTILE = st.one_of(
@@ -228,7 +232,7 @@ def test_fuzzed_interactions_files_give_valueerror_only(data):
 @given(st.data())
 def test_fuzzed_qary_files_give_valueerror_only(data):
     mutate = data.draw(st.sampled_from([json_mutation, text_mutation]))
-    content = data.draw(mutate(_QARY))
+    content = data.draw(mutate(data.draw(st.sampled_from([_QARY, _LEGACY_QARY]))))
     _load_only_valueerror(
-        QaryInteractions, content if isinstance(content, bytes) else content.encode()
+        Interactions, content if isinstance(content, bytes) else content.encode()
     )

@@ -15,11 +15,10 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from saved_documents import binary_document, qary_document
+from saved_documents import binary_document, legacy_qary_document, qary_document
 
 import interplay.atomic
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions
 
 
 def _changed(document: dict, key: str, value) -> dict:
@@ -35,7 +34,8 @@ _DELETE = object()
 
 BINARY_CASES = [
     ("format", _DELETE, "not an interplay interactions document"),
-    ("version", 2, "unsupported interactions format version 2"),
+    ("version", 3, r"unsupported interactions format version 3 \(this version reads 1 and 2\)"),
+    ("version", 2, "field 'q' is missing"),
     ("version", True, "unsupported interactions format version True"),
     ("n_features", _DELETE, "field 'n_features' is missing"),
     ("n_features", 1e18, r"n_features must be an integer, got 1e\+18"),
@@ -80,7 +80,7 @@ BINARY_CASES = [
 ]
 
 QARY_CASES = [
-    ("format", "interplay.interactions", "not an interplay q-ary interactions document"),
+    ("version", 3, "format version 3"),
     ("q", _DELETE, "field 'q' is missing"),
     ("q", 1, "q must be in 2..32768, got 1"),
     ("q", 4.0, "q must be an integer, got 4.0"),
@@ -91,11 +91,11 @@ QARY_CASES = [
     ("state_names", _DELETE, "field 'state_names' is missing"),
     ("state_names", ["A", "C", "A", "U"], "state_names repeats 'A' at positions 0, 2"),
     ("state_names", None, "state_names must be a list, got None"),
-    ("terms", [[[], 1.0]], r"terms\[0\] must be \[\[\[position, k\], ...\], re, im\]"),
+    ("terms", [[[], 1.0]], r"terms\[0\] must be \[\[\[feature, k\], ...\], re, im\]"),
     ("terms", [["x", 1.0, 0.0]], r"terms\[0\]\[0\] must be a list, got 'x'"),
-    ("terms", [[[[0]], 1.0, 0.0]], r"terms\[0\]\[0\]\[0\] must be a \[position, k\] pair"),
-    ("terms", [[[[3, 1]], 1.0, 0.0]], r"terms\[0\]\[0\]: position must be in 0..2, got 3"),
-    ("terms", [[[[0, 1], [0, 2]], 1.0, 0.0]], r"terms\[0\]\[0\]: position 0 appears twice"),
+    ("terms", [[[[0]], 1.0, 0.0]], r"terms\[0\]\[0\]\[0\] must be a \[feature, k\] pair"),
+    ("terms", [[[[3, 1]], 1.0, 0.0]], r"terms\[0\]\[0\]: feature must be in 0..2, got 3"),
+    ("terms", [[[[0, 1], [0, 2]], 1.0, 0.0]], r"terms\[0\]\[0\]: feature 0 appears twice"),
     ("terms", [[[[0, 4]], 1.0, 0.0]], r"terms\[0\]\[0\]: frequency must be in 0..3, got 4"),
     ("terms", [[[[0, -1]], 1.0, 0.0]], r"terms\[0\]\[0\]: frequency must be in 0..3, got -1"),
     ("terms", [[[[0, 1.0]], 1.0, 0.0]], r"terms\[0\]\[0\]: frequency must be an integer"),
@@ -113,7 +113,8 @@ QARY_CASES = [
 @pytest.mark.parametrize(
     ("cls", "document", "key", "value", "match"),
     [(Interactions, binary_document, *case) for case in BINARY_CASES]
-    + [(QaryInteractions, qary_document, *case) for case in QARY_CASES],
+    + [(Interactions, document, *case) for case in QARY_CASES
+       for document in (qary_document, legacy_qary_document)],
 )
 def test_document_errors_name_the_file_and_field(tmp_path, cls, document, key, value, match):
     path = tmp_path / "result.json"
@@ -128,8 +129,12 @@ def test_document_errors_name_the_file_and_field(tmp_path, cls, document, key, v
 def test_valid_documents_load():
     loaded = Interactions.from_dict(binary_document())
     assert loaded.feature_names == ["a", "b", "c"] and loaded[("b", "c")] == 2.0
-    qary = QaryInteractions.from_dict(qary_document())
+    qary = Interactions.from_dict(qary_document())
     assert qary.state_names == list("ACGU") and qary[{1: 2, 2: 1}] == 2.0
+    assert qary.q == 4 and qary[{0: 3}] == 0.5 - 0.25j
+    # a q-ary file saved by the release before the one result type loads as the same result
+    legacy = Interactions.from_dict(legacy_qary_document())
+    assert legacy.allclose(qary, atol=0) and legacy.to_json() == qary.to_json()
     # integers are numbers too (a hand-written file may say 1 for 1.0)
     document = binary_document()
     document["terms"] = [[[0], 1], [[1, 2], -3]]
@@ -147,7 +152,7 @@ def test_repeated_terms_that_sum_beyond_the_float_range_are_refused():
     with pytest.raises(ValueError, match="add up beyond the float range"):
         Interactions([(0,), (0,)], [1e308, 1e308], n_features=2)
     with pytest.raises(ValueError, match="add up beyond the float range"):
-        QaryInteractions([[1, 0], [1, 0]], [1e308, 1e308], n_features=2, q=3)
+        Interactions([[1, 0], [1, 0]], [1e308, 1e308], n_features=2, q=3)
 
 
 def _peak_bytes(action) -> int:
@@ -171,13 +176,13 @@ def test_huge_sizes_are_refused_without_allocating(tmp_path):
     document = _changed(qary_document(), "q", 10**18)
     document["state_names"] = None
     path.write_text(json.dumps(document))
-    peak, message = _peak_bytes(lambda: QaryInteractions.load(path))
+    peak, message = _peak_bytes(lambda: Interactions.load(path))
     assert "q must be in 2..32768" in message and peak < 1_000_000
 
 
 def test_padded_tables_are_bounded_by_the_file(tmp_path):
     """Sizes that the file holds can still multiply: one long subset and many empty terms
-    would pad to a terms × length table; q-ary terms are dense over all n features."""
+    would pad to a terms × length table; q-ary terms are stored the same way."""
     n = 40_000
     document = binary_document()
     document["n_features"] = n
@@ -189,14 +194,14 @@ def test_padded_tables_are_bounded_by_the_file(tmp_path):
     assert "terms would need a 60001 × 40000 table" in message
     assert peak < 60 * path.stat().st_size  # the parsed JSON itself, nothing quadratic
 
-    document = qary_document()
-    document["n_features"] = n
-    document["feature_names"] = [f"f{i}" for i in range(n)]
-    document["terms"] = [[[], 0.0, 0.0]] * 60_000
-    path.write_text(json.dumps(document, separators=(",", ":")))
-    peak, message = _peak_bytes(lambda: QaryInteractions.load(path))
-    assert "terms would need a 60000 × 40000 table" in message
-    assert peak < 60 * path.stat().st_size
+    for document in (qary_document(), legacy_qary_document()):
+        document["n_features"] = n
+        document["feature_names"] = [f"f{i}" for i in range(n)]
+        document["terms"] = [[[[i, 1] for i in range(n)], 1.0, 0.0]] + [[[], 0.0, 0.0]] * 60_000
+        path.write_text(json.dumps(document, separators=(",", ":")))
+        peak, message = _peak_bytes(lambda: Interactions.load(path))
+        assert "terms would need a 60001 × 40000 table" in message
+        assert peak < 60 * path.stat().st_size
 
 
 @pytest.mark.parametrize(
@@ -234,7 +239,7 @@ def test_missing_file_directory_and_device(tmp_path):
     with pytest.raises(ValueError, match="is a directory, not a saved result"):
         Interactions.load(tmp_path)
     with pytest.raises(ValueError, match="not a regular file"):
-        QaryInteractions.load(os.devnull)
+        Interactions.load(os.devnull)
 
 
 # ------------------------------------------------------------------------------ saving
@@ -273,4 +278,4 @@ def test_integers_too_long_to_print_are_named_not_printed():
     document = qary_document()
     document["q"] = 10**5000
     with pytest.raises(ValueError, match="q must be in 2..32768, got an integer of 16610 bits"):
-        QaryInteractions.from_dict(document)
+        Interactions.from_dict(document)

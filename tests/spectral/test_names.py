@@ -8,7 +8,6 @@ import pytest
 import interplay
 from interplay.spectral.interactions import Interactions, check_feature_names
 from interplay.spectral.names import check_names, unique_names
-from interplay.spectral.qary import QaryInteractions
 from interplay.values.text import TextFeatures
 
 
@@ -48,7 +47,7 @@ def test_names_keep_numpy_strings_and_defaults():
 
 def test_state_names_must_be_unique():
     with pytest.raises(ValueError, match="state_names repeats 'A' at positions 0, 1"):
-        QaryInteractions([[1, 0]], [1.0], n_features=2, q=3, state_names=["A", "A", "C"])
+        Interactions([[1, 0]], [1.0], n_features=2, q=3, state_names=["A", "A", "C"])
 
 
 def test_unique_names_suffix_repeats_with_their_position():

@@ -7,13 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
-from interplay.spectral.qary import QaryInteractions
-from interplay.values.qary import (
-    CategoricalTabular,
-    PlantedQaryFunction,
-    TextAlternatives,
-    random_sparse_qary,
-)
+from interplay.values.base import as_value_function
+from interplay.values.planted import PlantedFunction
+from interplay.values.qary import CategoricalTabular, TextAlternatives, random_sparse_qary
 
 
 @pytest.mark.parametrize("q", [2, 3, 4, 5])
@@ -46,24 +42,43 @@ def test_random_sparse_qary_rejects_bad_degrees_and_too_many_terms():
 def test_planted_function_evaluates_truth_and_adds_noise():
     truth = random_sparse_qary(6, 3, 5, random_state=0)
     states = np.array(list(itertools.product(range(3), repeat=6)))
-    clean = PlantedQaryFunction(truth)
+    clean = PlantedFunction(truth)
     np.testing.assert_allclose(clean(states), truth.predict(states))
     assert (clean.n_calls, clean.n_rows) == (1, 3**6)
     # Parseval: the variance of the table is the planted variance.
     assert clean(states).var() == pytest.approx(clean.signal_variance())
-    sd = PlantedQaryFunction.noise_sd_for_snr(truth, 10.0)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
     assert sd**2 == pytest.approx(truth.variance() / 10)
-    noisy = PlantedQaryFunction(truth, noise_sd=sd, random_state=1)
+    noisy = PlantedFunction(truth, noise_sd=sd, random_state=1)
     resid = noisy(states) - clean(states)
     assert resid.std() == pytest.approx(sd, rel=0.1)
     with pytest.raises(ValueError, match="0..2"):
         clean(np.full((1, 6), 3))
 
 
-def test_planted_function_refuses_complex_spectrum():
-    spec = QaryInteractions([[1, 0]], [1.0], n_features=2, q=3)
-    with pytest.raises(ValueError, match="conjugate-symmetric"):
-        PlantedQaryFunction(spec)
+def test_complex_planted_function_is_complex_valued_with_complex_noise():
+    truth = random_sparse_qary(6, 3, 5, real=False, random_state=0)
+    assert not truth.is_real and len(truth) == 6
+    states = np.array(list(itertools.product(range(3), repeat=6)))
+    clean = PlantedFunction(truth)
+    values = clean(states)
+    assert np.iscomplexobj(values) and np.abs(values.imag).max() > 0.1
+    # a q-ary value function may be complex; the checked wrapper keeps the imaginary part
+    np.testing.assert_array_equal(as_value_function(clean, 6, 3)(states), values)
+    assert values.var() == pytest.approx(clean.signal_variance())  # Parseval, |.|^2
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
+    resid = PlantedFunction(truth, noise_sd=sd, random_state=1)(states) - values
+    assert np.mean(np.abs(resid) ** 2) == pytest.approx(sd**2, rel=0.1)
+    assert resid.real.std() == pytest.approx(resid.imag.std(), rel=0.15)  # circular
+    with pytest.raises(ValueError, match="needs q > 2"):
+        random_sparse_qary(6, 2, 5, real=False)
+
+
+def test_binary_value_functions_refuse_complex_values_in_one_line():
+    f = as_value_function(lambda m: m.sum(axis=1) * (1 + 1j), 3)
+    with pytest.raises(ValueError, match=r"binary \(q=2\) methods .* need real numbers") as info:
+        f(np.ones((2, 3), dtype=bool))
+    assert "\n" not in str(info.value)
 
 
 def test_categorical_tabular_maps_states_to_categories():

@@ -589,7 +589,7 @@ def _run(args: argparse.Namespace, log: Any) -> int:
     if args.heldout > 0:
         local = replace(options, backend="local", ray_address=None, num_actors=None,
                         rebuild_cache=False)
-        with QueryEngine.from_options(value, n, local) as heldout_engine:
+        with QueryEngine(value, n, options=local) as heldout_engine:
             fit = faithfulness(result, heldout_engine, n_masks=args.heldout,
                                random_state=args.seed + 7919)
         stats = _summed_stats(stats, heldout_engine.stats.as_dict())

@@ -5,8 +5,8 @@ The :class:`~interplay.Interactions` methods ``to_pandas``, ``_repr_html_``,
 call these functions.
 """
 
-from interplay.display.frames import interactions_frame, qary_frame
-from interplay.display.html import interactions_html, qary_html
+from interplay.display.frames import interactions_frame
+from interplay.display.html import interactions_html
 from interplay.display.plots import plot_network, plot_text, plot_waterfall
 from interplay.display.quantity import DisplayedExpansion, displayed_expansion
 from interplay.display.safe_text import plain_text, safe_html
@@ -22,8 +22,6 @@ __all__ = [
     "plot_network",
     "plot_text",
     "plot_waterfall",
-    "qary_frame",
-    "qary_html",
     "safe_html",
     "to_shapiq",
 ]

@@ -15,10 +15,9 @@ from interplay.display.text_source import stored_text_features
 
 if TYPE_CHECKING:  # pragma: no cover
     from interplay.spectral.interactions import Interactions
-    from interplay.spectral.qary import QaryInteractions
     from interplay.values.text import TextFeatures
 
-__all__ = ["interactions_html", "qary_html"]
+__all__ = ["interactions_html"]
 
 _BOX = (
     "font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;font-size:13px;"
@@ -32,7 +31,7 @@ _CELL = "padding:2px 10px;text-align:left;border-bottom:1px solid #eee"
 _NUM = _CELL.replace("text-align:left", "text-align:right;font-family:monospace")
 
 
-def _summary_lines(result: Interactions | QaryInteractions) -> list[str]:
+def _summary_lines(result: Interactions) -> list[str]:
     meta = result.metadata
     lines = []
     output = output_description(meta)
@@ -83,6 +82,7 @@ def interactions_html(
     Parameters
     ----------
     result : Interactions
+        For q > 2 the page lists its Fourier terms by amplitude (the terms with their exponents).
     index, order
         The expansion listed and coloured (default Möbius; see
         :func:`~interplay.display.quantity.displayed_expansion`).
@@ -96,6 +96,8 @@ def interactions_html(
         feature's order-1 value (the text the result records in ``metadata["features"]``,
         else the feature names), and a table of the ``top`` terms of the same quantity.
     """
+    if result.q > 2:
+        return _qary_html(result, top=top)
     shown = displayed_expansion(result, index, order)
     features = stored_text_features(result.metadata, result.n_features)
     names = result.feature_names
@@ -132,9 +134,8 @@ def interactions_html(
     return "\n".join(lines)
 
 
-def qary_html(result: QaryInteractions, *, top: int = 10) -> str:
-    """An HTML fragment for notebooks (``QaryInteractions._repr_html_``): the ``top``
-    frequency terms by amplitude, with the states of each position they involve."""
+def _qary_html(result: Interactions, *, top: int = 10) -> str:
+    """The page of a q-ary result: the ``top`` frequency terms by amplitude."""
     lines = [f"<div class='interplay-result' style=\"{_BOX}\">"]
     lines += _summary_lines(result)
     header = "".join(
@@ -143,14 +144,11 @@ def qary_html(result: QaryInteractions, *, top: int = 10) -> str:
     )
     rows = [f"<tr>{header}</tr>"]
     for rank, term in enumerate(result.top(int(top)), 1):
-        label = " × ".join(
-            f"{name}^{k}" for name, k in zip(term.names, term.frequency, strict=True)
-        ) + (" (+ conjugate)" if term.paired else "")
         rows.append(
             f"<tr><td style=\"{_NUM}\">{rank}</td><td style=\"{_NUM}\">{term.amplitude:.4g}</td>"
             f"<td style=\"{_NUM}\">{term.value:.4g}</td>"
             f"<td style=\"{_NUM}\">{len(term.features)}</td>"
-            f"<td style=\"{_CELL}\">{safe_html(label)}</td></tr>"
+            f"<td style=\"{_CELL}\">{safe_html(term.label)}</td></tr>"
         )
     lines.append(
         f"<div style='margin-top:6px'>Fourier terms over Z_{result.q}, by amplitude "

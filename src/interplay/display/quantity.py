@@ -94,8 +94,20 @@ def displayed_expansion(
     Returns
     -------
     DisplayedExpansion
+
+    Raises
+    ------
+    ValueError
+        For a result over q > 2 states (its terms are listed by :meth:`to_pandas
+        <interplay.Interactions.to_pandas>` and its notebook HTML instead).
     """
     own = result.basis
+    if result.q > 2:
+        raise ValueError(
+            f"plots and coloured displays show binary features; this result has q={result.q} "
+            "states per feature: read it with to_pandas(), top(), main_effects() or "
+            "pairwise_effects()"
+        )
     if index is None:
         index = "mobius" if own in ("mobius", "fourier") else own
     if index in ("mobius", "fourier"):

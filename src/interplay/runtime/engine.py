@@ -211,9 +211,6 @@ class EngineOptions:
             f"engine options must be EngineOptions or a dict, got {type(options).__name__}"
         )
 
-    def as_kwargs(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
-
 
 class _ModelFromInstance:
     """A picklable factory returning a given model (for Ray when no factory was given)."""
@@ -433,18 +430,6 @@ class QueryEngine:
         self._isolated_failures = 0
         self._failing_since: float | None = None  # first failure since the last success
         self._cache_writable = True
-
-    @classmethod
-    def from_options(
-        cls,
-        model_fn: Callable[[np.ndarray], Any],
-        n_features: int,
-        options: EngineOptions | dict[str, Any] | None = None,
-        *,
-        alphabet_size: int = 2,
-    ) -> QueryEngine:
-        """An engine for ``model_fn`` configured by an :class:`EngineOptions` (or dict)."""
-        return cls(model_fn, n_features, options=options, alphabet_size=alphabet_size)
 
     # ----------------------------------------------------------------- set-up
     def _start(self) -> None:

@@ -25,7 +25,6 @@ from interplay.solvers.exact import MAX_EXACT_MASKS, exact_budget_hint, exact_ex
 from interplay.solvers.normalised import NormalisedValueFunction
 from interplay.solvers.parameters import Constraint, check_parameters, integer, random_state
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions
 from interplay.values.base import CheckedValueFunction, as_value_function
 
 __all__ = ["VALUE_UNIT_METADATA", "BudgetError", "Solver", "check_random_state", "query_unique"]
@@ -64,23 +63,13 @@ def _rescale_metadata(value: Any, scale: float) -> Any:
     return value
 
 
-def _rescaled(
-    result: Interactions | QaryInteractions, scale: float
-) -> Interactions | QaryInteractions:
+def _rescaled(result: Interactions, scale: float) -> Interactions:
     """The result with every coefficient multiplied by ``scale`` (a power of two: exact)."""
     if scale == 1.0:
         return result
-    metadata = _rescale_metadata(result.metadata, scale)
-    if isinstance(result, QaryInteractions):
-        return QaryInteractions(
-            result.frequencies, result.coefficients * scale, n_features=result.n_features,
-            q=result.q, n_queries=result.n_queries, method=result.method, metadata=metadata,
-        )
-    return Interactions(
-        result.support_matrix(), result.coefficients * scale, n_features=result.n_features,
-        basis=result.basis, n_queries=result.n_queries, method=result.method,
-        order=result.order, metadata=metadata,
-    )
+    scaled = result.scaled(scale)
+    scaled.metadata = _rescale_metadata(result.metadata, scale)
+    return scaled
 
 
 class Solver(ABC):
@@ -163,9 +152,7 @@ class Solver(ABC):
         """
         return 0 if self.budget is None else int(self.budget)
 
-    def fit_sampled(
-        self, value_function: NormalisedValueFunction, n: int
-    ) -> Interactions | QaryInteractions:
+    def fit_sampled(self, value_function: NormalisedValueFunction, n: int) -> Interactions:
         """Run the method's own design (values on a unit scale); see :meth:`fit`.
 
         Every registered solver implements it; a subclass may instead override :meth:`fit`
@@ -173,9 +160,7 @@ class Solver(ABC):
         """
         raise NotImplementedError(f"{type(self).__name__} implements neither fit nor fit_sampled")
 
-    def fit(
-        self, value_function: CheckedValueFunction, n: int
-    ) -> Interactions | QaryInteractions:
+    def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
         """Query ``value_function`` and return the expansion it recovers.
 
         When all q^n masks fit in the budget, or the method's design would cost at least as
@@ -193,8 +178,8 @@ class Solver(ABC):
 
         Returns
         -------
-        Interactions or QaryInteractions
-            With ``n_queries`` and ``queried_masks`` (a
+        Interactions
+            Over q states per feature (q = :meth:`alphabet_size`), with ``n_queries`` and ``queried_masks`` (a
             :class:`~interplay.solvers.queried_masks.QueriedMasks`: the masks sent, kept as
             fingerprints; not saved to JSON).
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions
 from interplay.spectral.transforms import fwht, mobius_transform
 from interplay.values.base import CheckedValueFunction
 
@@ -69,7 +68,7 @@ def exact_expansion(
     basis: str = "fourier",
     max_order: int,
     method: str,
-) -> Interactions | QaryInteractions:
+) -> Interactions:
     """Query all q^n masks once and return the function's exact expansion.
 
     Parameters
@@ -89,7 +88,7 @@ def exact_expansion(
 
     Returns
     -------
-    Interactions (q = 2) or QaryInteractions (q > 2)
+    Interactions
         Every non-zero coefficient (the empty set is always kept), ``n_queries = q^n`` and
         ``metadata["exact"] = True`` with a note in plain words.
     """
@@ -124,12 +123,8 @@ def exact_expansion(
             "kept because the exact expansion is the function itself (result.truncate("
             f"{max_order}) drops them)"
         )
-    if q == 2:
-        return Interactions(
-            support[keep], coef[keep].real, n_features=n, basis=basis, n_queries=n_queries,
-            method=method, metadata=metadata,
-        )
-    return QaryInteractions(
-        support[keep], coef[keep], n_features=n, q=q, n_queries=n_queries, method=method,
-        metadata=metadata,
+    return Interactions(
+        support[keep], coef[keep], n_features=n, q=q, basis=basis if q == 2 else "fourier",
+        n_queries=n_queries,
+        method=method, metadata=metadata,
     )

@@ -1,4 +1,4 @@
-"""q-SFT: the sparse Fourier transform of a function of n features with q states (design §4, docs/design.md).
+"""q-SFT: the sparse Fourier transform of a function of n features with q states.
 
 ``f(x) = sum_k F(k) omega^<k, x>`` on ``Z_q^n`` with ``omega = exp(2 pi i / q)``. The solver
 queries f on a fixed design, hashes the spectrum into bins with a q-ary FFT, finds the bins that
@@ -31,9 +31,9 @@ Decoding (vectorised over every bin of every group at once):
   (group, delay) block, so this is solved in the bin domain, where each coefficient touches
   one bin per block (a sparse system), and the conjugate symmetry is imposed at the end.
 
-For q = 2 this is SPEX with identity delays, and the result is a binary
-:class:`~interplay.Interactions`; for q > 2 it is a
-:class:`~interplay.spectral.qary.QaryInteractions`.
+For q = 2 this is SPEX with identity delays. The result is an :class:`~interplay.Interactions`
+over q states (its Fourier basis). Complex-valued functions are accepted for q > 2: their
+spectrum has no conjugate symmetry, and none is assumed or imposed.
 
 q-SFT is the sparse-Fourier engine (:mod:`interplay.sparse_fourier`) with unit delays
 (:class:`~interplay.sparse_fourier.delays.UnitDelays`); this module holds the solver's
@@ -47,8 +47,6 @@ import math
 import time
 from dataclasses import asdict
 from typing import Any, ClassVar
-
-import numpy as np
 
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.normalised import NormalisedValueFunction
@@ -64,7 +62,6 @@ from interplay.sparse_fourier import (
     warn_if_unexplained,
 )
 from interplay.spectral.interactions import Interactions
-from interplay.spectral.qary import QaryInteractions
 
 __all__ = ["QSFT", "QsftDesign"]
 
@@ -127,8 +124,9 @@ class QSFT(Solver):
 
     Notes
     -----
-    ``fit`` returns a binary :class:`~interplay.Interactions` for q = 2 and a
-    :class:`~interplay.spectral.qary.QaryInteractions` for q > 2. Its ``metadata`` holds the
+    ``fit`` returns an :class:`~interplay.Interactions` with ``q`` states per feature (complex
+    coefficients for q > 2; a complex-valued function is accepted for q > 2). Its
+    ``metadata`` holds the
     design, the estimated noise level, peeling statistics and timings (``solver_seconds``
     excludes the time spent inside the value function).
     """
@@ -273,9 +271,7 @@ class QSFT(Solver):
         return self.plan(n).max_queries
 
     # --------------------------------------------------------------------- fit
-    def fit_sampled(
-        self, value_function: NormalisedValueFunction, n: int
-    ) -> Interactions | QaryInteractions:
+    def fit_sampled(self, value_function: NormalisedValueFunction, n: int) -> Interactions:
         """Query ``value_function`` on the q-SFT design and return the sparse spectrum.
 
         Parameters
@@ -320,12 +316,8 @@ class QSFT(Solver):
             "query_seconds": fit.query_seconds,
             "solver_seconds": time.perf_counter() - t_start - fit.query_seconds,
         }
-        if q == 2:
-            return Interactions(
-                fit.frequencies.astype(bool), np.real(fit.coefficients), n_features=n,
-                basis="fourier", n_queries=fit.n_queries, method=self.name, metadata=metadata,
-            )
-        return QaryInteractions(
-            fit.frequencies, fit.coefficients, n_features=n, q=q, n_queries=fit.n_queries,
-            method=self.name, metadata=metadata,
+        terms = fit.frequencies.astype(bool) if q == 2 else fit.frequencies
+        return Interactions(
+            terms, fit.coefficients, n_features=n, q=q, n_queries=fit.n_queries, method=self.name,
+            metadata=metadata,
         )

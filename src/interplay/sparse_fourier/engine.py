@@ -29,7 +29,7 @@ from interplay.sparse_fourier.layout import BinLayout
 from interplay.sparse_fourier.peeling import Peeler
 from interplay.sparse_fourier.points import DesignPoints
 from interplay.sparse_fourier.refit import refit, sample_r2
-from interplay.spectral.qary import canonical_spectrum
+from interplay.spectral.subsets import canonical_spectrum
 
 __all__ = [
     "LOW_SAMPLE_R2",
@@ -82,7 +82,7 @@ def query_design(
 
     Returns
     -------
-    values : (N,) float array
+    values : (N,) float array (complex when the function returned complex values)
         The value of every design row (flat (c, p, l) order).
     n_queries : int
         Distinct points queried.
@@ -90,7 +90,7 @@ def query_design(
         Time spent inside ``value_function``.
     """
     first, shared, representative = points.distinct()
-    unique_values = np.empty(first.size)
+    unique_values = np.empty(first.size)  # made complex by the first complex batch
     spent = 0.0
     if points.q == 2:  # bool masks: a SPEX-sized design goes in one batch
         dtype, step = np.bool_, _QUERY_CHUNK
@@ -100,9 +100,12 @@ def query_design(
     for s in range(0, first.size, step):
         batch = points.rows(first[s : s + step], dtype)
         t0 = time.perf_counter()
-        unique_values[s : s + step] = value_function(batch)
+        batch_values = value_function(batch)
         spent += time.perf_counter() - t0
-    values = np.empty(points.n_rows)
+        if np.iscomplexobj(batch_values) and not np.iscomplexobj(unique_values):
+            unique_values = unique_values.astype(np.complex128)
+        unique_values[s : s + step] = batch_values
+    values = np.empty(points.n_rows, dtype=unique_values.dtype)
     values[first] = unique_values
     values[shared] = values[representative]
     return values, int(first.size), spent
@@ -122,13 +125,17 @@ def sparse_fourier_transform(
     refit_support: bool = True,
     ridge: float = 0.0,
 ) -> SparseFourierFit:
-    """Recover a sparse Fourier spectrum of a real function on ``Z_q^n``.
+    """Recover a sparse Fourier spectrum of a function on ``Z_q^n``.
+
+    A real function (q > 2) has ``F(-k) = conj(F(k))``: terms are found and refitted in
+    conjugate pairs. A complex-valued one (q > 2 only) has no such symmetry, and none is
+    assumed.
 
     Parameters
     ----------
     value_function : callable
         ``f(points) -> (N,) values``; points are (N, n) bool arrays for q = 2, int states
-        in ``0..q-1`` otherwise.
+        in ``0..q-1`` otherwise. Values are real, or complex for q > 2.
     n, q : int
         Number of features and states per feature.
     groups : sequence of (n, b_c) int arrays
@@ -166,10 +173,12 @@ def sparse_fourier_transform(
         ]
     ))  # (sum B_c, P): the delays of one bin side by side
     real = q == 2
+    # a real function on Z_q (q > 2): F(-k) = conj(F(k)), found and refitted in pairs
+    pairs = not real and not np.iscomplexobj(values)
     layout = BinLayout(groups, delay_code.delays, q, real=real)
     peeled = Peeler(
         bins, layout, delay_code, max_order=max_order, noise_sd=noise_sd,
-        conjugate_pairs=not real,
+        conjugate_pairs=pairs,
     ).run(peeling_rounds)
     freq, coef = peeled.frequencies, peeled.coefficients
     if refit_support:
@@ -177,7 +186,7 @@ def sparse_fourier_transform(
         if extra_frequencies is not None:
             extra = np.concatenate([extra, np.asarray(extra_frequencies, dtype=np.int64)])
         support = np.concatenate([freq, extra])
-        if not real:
+        if pairs:
             support = np.concatenate([support, (-support) % q])
         support, _ = canonical_spectrum(support, np.zeros(support.shape[0]), q)
         support = support.astype(np.int64)
@@ -186,7 +195,7 @@ def sparse_fourier_transform(
             support = support[:limit]
         coef = refit(bins, layout, support, ridge=ridge)
         freq = support
-        if not real:  # impose F(-k) = conj(F(k)) (f is real)
+        if pairs:  # impose F(-k) = conj(F(k)) (f is real)
             both = np.concatenate([freq, (-freq) % q])
             freq, coef = canonical_spectrum(both, np.concatenate([coef, np.conj(coef)]) / 2, q)
             freq = freq.astype(np.int64)

@@ -35,7 +35,7 @@ import numpy as np
 
 from interplay.sparse_fourier.delays import DelayCode
 from interplay.sparse_fourier.layout import BinLayout
-from interplay.spectral.qary import canonical_spectrum
+from interplay.spectral.subsets import canonical_spectrum
 
 __all__ = ["MultitonFit", "PeelResult", "Peeler"]
 

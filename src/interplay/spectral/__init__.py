@@ -1,7 +1,6 @@
-"""Sparse expansions of set functions: containers, transforms and interaction indices."""
+"""Sparse expansions of functions of n features: the result type, transforms and indices."""
 
 from interplay.spectral.indices import BASES, INDEX_NAMES
 from interplay.spectral.interactions import Interactions, Term
-from interplay.spectral.qary import QaryInteractions
 
-__all__ = ["BASES", "INDEX_NAMES", "Interactions", "QaryInteractions", "Term"]
+__all__ = ["BASES", "INDEX_NAMES", "Interactions", "Term"]

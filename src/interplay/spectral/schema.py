@@ -62,16 +62,20 @@ def _is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def check_header(data: Any, fmt: str, version: int, what: str) -> dict:
-    """Check the ``format`` and ``version`` fields; return the document as a dict."""
+def check_header(data: Any, fmt: str, versions: tuple[int, ...], what: str) -> int:
+    """Check the ``format`` and ``version`` fields; return the version.
+
+    ``versions`` lists the versions this reader understands.
+    """
     if not isinstance(data, dict) or data.get("format") != fmt:
         raise ValueError(f"not an interplay {what} document (format != {fmt!r})")
     found = data.get("version")
-    if not _is_int(found) or found != version:
+    if not _is_int(found) or found not in versions:
+        readable = " and ".join(str(v) for v in versions)
         raise ValueError(
-            f"unsupported {what} format version {found!r} (this version reads {version})"
+            f"unsupported {what} format version {found!r} (this version reads {readable})"
         )
-    return data
+    return int(found)
 
 
 def field(data: dict, key: str) -> Any:

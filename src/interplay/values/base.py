@@ -83,7 +83,7 @@ def _non_numeric_rows(column: np.ndarray) -> np.ndarray:
     return np.flatnonzero([bad(v) for v in column])
 
 
-def check_outputs(values: Any, n_rows: int) -> np.ndarray:
+def check_outputs(values: Any, n_rows: int, *, allow_complex: bool = False) -> np.ndarray:
     """Validate a value function's output for ``n_rows`` masks.
 
     Parameters
@@ -92,17 +92,19 @@ def check_outputs(values: Any, n_rows: int) -> np.ndarray:
         What the value function returned: one real number per mask.
     n_rows : int
         N, the number of masks it was given.
+    allow_complex : bool
+        Accept complex values (q-ary features, q > 2).
 
     Returns
     -------
-    (N,) float64 array
+    (N,) float64 array; complex128 when ``allow_complex`` and a value has an imaginary part
 
     Raises
     ------
     ValueError
         For a wrong shape; for non-numeric output (strings, bytes, ``None``, objects that
         are not numbers — numeric strings such as ``"1.5"`` are refused too); for complex
-        values with a non-zero imaginary part; for NaN or infinite values (integers and long
+        values with a non-zero imaginary part, unless ``allow_complex``; for NaN or infinite values (integers and long
         doubles beyond the float64 range included); for masked (missing) entries of a
         masked array. The messages name the offending rows of the batch. Nothing else is
         raised for any array-like output.
@@ -149,14 +151,17 @@ def check_outputs(values: Any, n_rows: int) -> np.ndarray:
         kind = raw.dtype.kind
     if kind == "c":
         bad = np.flatnonzero(raw.imag != 0)
-        if bad.size:
+        if bad.size and not allow_complex:
             raise ValueError(
                 f"the value function returned complex values for {bad.size} of {n_rows} masks "
-                f"(rows {_rows_text(bad)} of this batch); it must return real numbers"
+                f"(rows {_rows_text(bad)} of this batch); binary (q=2) methods and the query "
+                "engine need real numbers (complex values are explained by method='qsft' "
+                "with q > 2)"
             )
-        raw = raw.real
+        if not bad.size:
+            raw = raw.real
     with np.errstate(over="ignore"):  # a long double beyond float64 becomes inf: refused below
-        arr = np.asarray(raw, dtype=np.float64)
+        arr = np.asarray(raw, dtype=np.complex128 if np.iscomplexobj(raw) else np.float64)
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
         kinds = "NaN" if np.isnan(arr[bad]).all() else "non-finite (NaN or inf)"
@@ -177,8 +182,9 @@ class CheckedValueFunction:
     n_features : int
         Number of features n.
     alphabet_size : int
-        Number of states q of each feature. 2 (default): masks are (N, n) bool arrays.
-        q > 2: masks are (N, n) int64 arrays with entries in ``0..q-1`` (q-ary methods).
+        Number of states q of each feature. 2 (default): masks are (N, n) bool arrays and
+        values real. q > 2: masks are (N, n) int64 arrays with entries in ``0..q-1`` (q-ary
+        methods) and values may be complex.
 
     Attributes
     ----------
@@ -209,7 +215,7 @@ class CheckedValueFunction:
         values = self.function(masks)
         # the rows were forwarded (and paid for) even when the output is then refused
         self.n_queries += masks.shape[0]
-        return check_outputs(values, masks.shape[0])
+        return check_outputs(values, masks.shape[0], allow_complex=self.alphabet_size > 2)
 
     def __repr__(self) -> str:
         extra = f", alphabet_size={self.alphabet_size}" if self.alphabet_size != 2 else ""

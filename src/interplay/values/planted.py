@@ -23,9 +23,11 @@ class PlantedFunction:
     Parameters
     ----------
     truth : Interactions
-        The planted expansion (Fourier or Möbius basis).
+        The planted expansion (Fourier or Möbius basis; for q > 2 the q-ary Fourier
+        expansion, whose function takes (N, n) int states and may be complex-valued).
     noise_sd : float
-        Standard deviation of i.i.d. Gaussian noise added to every query.
+        Standard deviation of i.i.d. Gaussian noise added to every query (circular complex
+        noise, ``E|noise|² = noise_sd²``, for a complex-valued function).
     random_state : None, int or Generator
         Seed of the noise.
 
@@ -46,15 +48,23 @@ class PlantedFunction:
     def n_features(self) -> int:
         return self.truth.n_features
 
+    @property
+    def q(self) -> int:
+        """States of each feature (2: boolean masks)."""
+        return self.truth.q
+
     def __call__(self, masks: np.ndarray) -> np.ndarray:
-        masks = np.asarray(masks, dtype=bool)
+        masks = np.asarray(masks, dtype=bool if self.q == 2 else None)  # predict checks states
         self.n_calls += 1
         self.n_rows += masks.shape[0]
         return self._with_noise(self.truth.predict(masks))
 
     def _with_noise(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, dtype=np.float64)
+        values = np.asarray(values)
         if self.noise_sd > 0:
+            if np.iscomplexobj(values):
+                noise = self._rng.normal(0.0, self.noise_sd / np.sqrt(2), size=(2, *values.shape))
+                return values + (noise[0] + 1j * noise[1])
             values = values + self._rng.normal(0.0, self.noise_sd, size=values.shape)
         return values
 
@@ -66,17 +76,13 @@ class PlantedFunction:
         return f"planted:{digest}:noise={self.noise_sd}"
 
     def signal_variance(self) -> float:
-        """Variance of f over uniform masks (Parseval on the Fourier expansion)."""
-        fourier = self.truth.to_fourier()
-        coef = fourier.coefficients[fourier.degrees > 0]
-        return float(np.sum(coef**2))
+        """Variance of f over uniform masks or states (Parseval on the Fourier expansion)."""
+        return self.truth.variance()
 
     @staticmethod
     def noise_sd_for_snr(truth: Interactions, snr_db: float) -> float:
         """Noise standard deviation giving ``snr_db`` = 10·log10(Var f / σ²)."""
-        fourier = truth.to_fourier()
-        var = float(np.sum(fourier.coefficients[fourier.degrees > 0] ** 2))
-        return float(np.sqrt(var / 10 ** (snr_db / 10)))
+        return float(np.sqrt(truth.variance() / 10 ** (snr_db / 10)))
 
 
 def _check_degrees(n: int, count: int, min_degree: int, max_degree: int, what: str) -> None:

@@ -3,8 +3,8 @@
 A q-ary value function takes an (N, n) int array of states in ``0..q-1`` and returns N floats.
 This module provides
 
-- :func:`random_sparse_qary` and :class:`PlantedQaryFunction`: planted sparse q-ary functions
-  whose spectrum is known (the oracle of tests and benchmarks);
+- :func:`random_sparse_qary`: planted sparse q-ary spectra, real or complex-valued (the oracle
+  of tests and benchmarks; :class:`~interplay.values.planted.PlantedFunction` evaluates them);
 - :class:`CategoricalTabular`: a tabular model whose features each take one of q categories;
 - :class:`TextAlternatives`: text where each position is masked (state 0), kept (state 1) or
   replaced by one of q − 2 alternatives the user gives (states 2..q−1). With q = 2 this is the
@@ -20,15 +20,9 @@ from typing import Any
 import numpy as np
 
 from interplay.random_state import check_random_state
-from interplay.spectral.qary import QaryInteractions
-from interplay.values.planted import PlantedFunction
+from interplay.spectral.interactions import Interactions
 
-__all__ = [
-    "CategoricalTabular",
-    "PlantedQaryFunction",
-    "TextAlternatives",
-    "random_sparse_qary",
-]
+__all__ = ["CategoricalTabular", "TextAlternatives", "random_sparse_qary"]
 
 
 def _check_states(states: Any, n: int, q: int) -> np.ndarray:
@@ -51,32 +45,40 @@ def random_sparse_qary(
     max_degree: int = 3,
     min_degree: int = 1,
     magnitude: tuple[float, float] = (0.5, 1.5),
+    real: bool = True,
     random_state: Any = None,
-) -> QaryInteractions:
-    """A random real function on Z_q^n with a sparse, low-degree Fourier spectrum.
+) -> Interactions:
+    """A random function on Z_q^n with a sparse, low-degree Fourier spectrum.
 
     ``n_terms`` distinct frequency vectors k are drawn (Hamming weight uniform in
-    ``[min_degree, max_degree]``, non-zero entries uniform in ``1..q-1``, no two of them
-    conjugate); each gets a coefficient of magnitude uniform in ``magnitude`` and a random phase,
-    and its conjugate ``-k`` gets the conjugate coefficient, so f is real. Vectors with
-    ``k = -k`` (every entry q/2) get a real coefficient. The zero frequency carries a random
-    offset.
+    ``[min_degree, max_degree]``, non-zero entries uniform in ``1..q-1``); each gets a
+    coefficient of magnitude uniform in ``magnitude`` and a random phase. The zero frequency
+    carries a random offset.
+
+    With ``real`` (the default) no two vectors are conjugate, and each ``-k`` gets the
+    conjugate coefficient, so f is real; vectors with ``k = -k`` (every entry q/2) get a real
+    coefficient. Without it (q > 2) the function is complex-valued: ``n_terms`` independent
+    complex coefficients and a complex offset.
 
     Returns
     -------
-    QaryInteractions
-        With up to ``2 * n_terms + 1`` stored coefficients.
+    Interactions
+        With q states per feature and up to ``2 * n_terms + 1`` terms (``n_terms + 1`` when
+        not ``real``).
     """
     n, q, n_terms = int(n), int(q), int(n_terms)
     if not 1 <= min_degree <= max_degree <= n:
         raise ValueError(f"need 1 <= min_degree <= max_degree <= n, got {min_degree}, {max_degree}")
+    if not real and q == 2:
+        raise ValueError("a complex-valued function needs q > 2 (binary spectra are real)")
     degrees = range(int(min_degree), int(max_degree) + 1)
     total = sum(math.comb(n, d) * (q - 1) ** d for d in degrees)
     self_conjugate = sum(math.comb(n, d) for d in degrees) if q % 2 == 0 else 0
-    available = (total - self_conjugate) // 2 + self_conjugate
+    available = (total - self_conjugate) // 2 + self_conjugate if real else total
     if n_terms > available:
+        kind = "real interactions" if real else "frequency vectors"
         raise ValueError(
-            f"only {available} distinct real interactions of degree {min_degree}..{max_degree} "
+            f"only {available} distinct {kind} of degree {min_degree}..{max_degree} "
             f"exist for n={n}, q={q}; {n_terms} were asked for"
         )
     rng = check_random_state(random_state)
@@ -87,64 +89,27 @@ def random_sparse_qary(
         k = np.zeros(n, dtype=np.int64)
         k[rng.choice(n, size=d, replace=False)] = rng.integers(1, q, size=d)
         key, neg = k.tobytes(), ((-k) % q).tobytes()
-        if key in seen or neg in seen:
+        if key in seen or (real and neg in seen):
             continue
         seen.add(key)
         rows.append(k)
     freq = np.array(rows, dtype=np.int64).reshape(n_terms, n)
     mags = rng.uniform(*magnitude, size=n_terms)
     coef = mags * np.exp(2j * np.pi * rng.uniform(size=n_terms))
+    if not real:
+        offset = rng.normal() + 1j * rng.normal()
+        return Interactions(np.concatenate([freq, np.zeros((1, n), dtype=np.int64)]),
+                            np.concatenate([coef, [offset]]), n_features=n, q=q,
+                            method="planted")
     neg = (-freq) % q
     self_conj = (neg == freq).all(axis=1)
     coef[self_conj] = mags[self_conj] * rng.choice([-1.0, 1.0], size=int(self_conj.sum()))
     freq_all = np.concatenate([freq, neg[~self_conj], np.zeros((1, n), dtype=np.int64)])
     coef_all = np.concatenate([coef, np.conj(coef[~self_conj]), [rng.normal()]])
-    return QaryInteractions(freq_all, coef_all, n_features=n, q=q, method="planted")
-
-
-class PlantedQaryFunction(PlantedFunction):
-    """A q-ary value function given by a known sparse spectrum, optionally with Gaussian noise.
-
-    Parameters
-    ----------
-    truth : QaryInteractions
-        The planted expansion; it must describe a real function.
-    noise_sd : float
-        Standard deviation of i.i.d. Gaussian noise added to every query.
-    random_state : None, int or Generator
-        Seed of the noise.
-
-    Attributes
-    ----------
-    n_calls, n_rows : int
-        Calls received and state rows evaluated.
-    """
-
-    def __init__(
-        self, truth: QaryInteractions, *, noise_sd: float = 0.0, random_state: Any = None
-    ) -> None:
-        if not truth.is_real:
-            raise ValueError("the planted spectrum must be conjugate-symmetric (a real function)")
-        super().__init__(truth, noise_sd=noise_sd, random_state=random_state)
-
-    @property
-    def q(self) -> int:
-        return self.truth.q
-
-    def __call__(self, states: np.ndarray) -> np.ndarray:
-        states = _check_states(states, self.n_features, self.q)
-        self.n_calls += 1
-        self.n_rows += states.shape[0]
-        return self._with_noise(self.truth.predict(states))
-
-    def signal_variance(self) -> float:
-        """Variance of f over uniform states (Parseval)."""
-        return self.truth.variance()
-
-    @staticmethod
-    def noise_sd_for_snr(truth: QaryInteractions, snr_db: float) -> float:
-        """Noise standard deviation giving ``snr_db`` = 10·log10(Var f / σ²)."""
-        return float(np.sqrt(truth.variance() / 10 ** (snr_db / 10)))
+    if q == 2:  # binary: the frequency vectors are the subsets
+        return Interactions(freq_all.astype(bool), coef_all.real, n_features=n,
+                            method="planted")
+    return Interactions(freq_all, coef_all, n_features=n, q=q, method="planted")
 
 
 class CategoricalTabular:
