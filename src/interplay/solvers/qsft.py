@@ -179,35 +179,14 @@ class QSFT(Solver):
 
     # ------------------------------------------------------------------ checks
     def _check_params(self) -> None:
-        self._check_common()
-        if int(self.q) != self.q or int(self.q) < 2:
-            raise ValueError(f"q must be an integer >= 2, got {self.q!r}")
-        if int(self.q) > 128:
-            raise ValueError(f"q-SFT supports q <= 128 states, got q={self.q}")
-        if int(self.n_groups) < 1:
-            raise ValueError(f"n_groups must be at least 1, got {self.n_groups}")
-        if self.b is not None and int(self.b) < 1:
-            raise ValueError(f"b must be at least 1, got {self.b}")
-        if int(self.sparsity) < 1:
-            raise ValueError(f"sparsity must be at least 1, got {self.sparsity}")
-        if self.delays not in ("identity", "robust"):
-            raise ValueError(f"delays must be 'identity' or 'robust', got {self.delays!r}")
-        if self.delay_code not in ("unit", "bch"):
-            raise ValueError(f"delay_code must be 'unit' or 'bch', got {self.delay_code!r}")
+        """The declared constraints, then the one that ties two parameters together."""
+        self.check_parameters()
         q = int(self.q)
         if self.delay_code == "bch" and q & (q - 1) and any(q % d == 0 for d in range(2, q)):
             raise ValueError(
                 f"delay_code='bch' needs q a power of two or a prime, got q={self.q}; "
                 "use delay_code='unit'"
             )
-        if self.n_repeats is not None and int(self.n_repeats) < 1:
-            raise ValueError(f"n_repeats must be at least 1, got {self.n_repeats}")
-        if self.noise_sd is not None and not float(self.noise_sd) >= 0:
-            raise ValueError(f"noise_sd must be non-negative, got {self.noise_sd}")
-        if int(self.complete_order) < 0:
-            raise ValueError(f"complete_order must be >= 0, got {self.complete_order}")
-        if int(self.max_iter) < 1:
-            raise ValueError(f"max_iter must be at least 1, got {self.max_iter}")
 
     def plan(self, n: int) -> QsftDesign:
         """The design ``fit`` will use for ``n`` features (nothing is queried).
