@@ -233,3 +233,25 @@ def test_few_removed_masks_all_queried_fall_back_to_in_sample():
     fit = faithfulness(explanation, explanation.predict, n_masks=20, queried=queried,
                        distribution="few_removed", random_state=0)
     assert fit.kind == "in-sample" and "every mask the test draws reach" in fit.note
+
+
+@pytest.mark.parametrize("complex_values", [False, True])
+def test_faithfulness_of_a_qary_result_draws_every_state_never_queried(complex_values):
+    from interplay.values.planted import PlantedFunction
+    from interplay.values.qary import random_sparse_qary
+
+    n, q = 9, 3
+    truth = random_sparse_qary(n, q, 12, max_degree=2, random_state=5,
+                               real=not complex_values)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, n, method="qsft", q=q, budget=6000, max_order=2,
+                               random_state=0)
+    assert 0 < result.n_queries < q**n  # a held-out set exists
+    fit = faithfulness(result, f, n_masks=300, random_state=1)
+    assert fit.kind == "held-out" and fit.n_masks == 300
+    assert fit.masks.dtype == np.int64 and set(np.unique(fit.masks)) == {0, 1, 2}
+    assert fit.r2 == pytest.approx(1.0, abs=1e-9)
+    mean_only = interplay.Interactions([{}], [fit.values.mean()], n_features=n, q=q)
+    assert faithfulness(mean_only, f, n_masks=300, random_state=1).r2 < 0.2
+    with pytest.raises(ValueError, match="few_removed"):
+        faithfulness(result, f, distribution="few_removed")

@@ -46,8 +46,9 @@ def sample_masks(
     distribution: MaskDistribution = "uniform",
     max_removed: float = 0.1,
     random_state: Any = None,
+    q: int = 2,
 ) -> np.ndarray:
-    """Random test masks.
+    """Random test masks (or q-ary state vectors).
 
     Parameters
     ----------
@@ -62,10 +63,13 @@ def sample_masks(
     max_removed : float in (0, 1]
         Largest fraction of features removed by ``"few_removed"``.
     random_state : None, int or Generator
+    q : int
+        Number of states of each feature: q > 2 draws each state uniformly from 0..q-1
+        (``"uniform"`` only).
 
     Returns
     -------
-    (N, n) bool array
+    (N, n) bool array (int64 states for q > 2)
     """
     if distribution not in MASK_DISTRIBUTIONS:
         raise ValueError(
@@ -75,7 +79,12 @@ def sample_masks(
         raise ValueError(f"n and n_masks must be positive, got n={n}, n_masks={n_masks}")
     if not 0 < float(max_removed) <= 1:
         raise ValueError(f"max_removed must be in (0, 1], got {max_removed}")
+    if int(q) > 2 and distribution != "uniform":
+        raise ValueError(f"distribution={distribution!r} removes features from binary masks; "
+                         f"q-ary states (q={q}) are drawn uniformly: use 'uniform'")
     rng = check_random_state(random_state)
+    if int(q) > 2:
+        return rng.integers(0, int(q), size=(n_masks, n), dtype=np.int64)
     if distribution == "uniform":
         return rng.random((n_masks, n)) < 0.5
     top = max(1, int(np.floor(max_removed * n)))
@@ -133,19 +142,20 @@ def _draw_masks(
     distribution: MaskDistribution,
     max_removed: float,
     rng: np.random.Generator,
+    q: int = 2,
 ) -> np.ndarray:
     """Test masks from the chosen distribution, restricted to masks never queried.
 
-    Uniform masks on at most ``ENUMERATE_MAX_FEATURES`` features are drawn without
-    replacement from the exact complement; otherwise masks are drawn and the queried ones
-    rejected, for at most ``_MAX_ROUNDS`` rounds. Returns (M, n) with 0 <= M <= n_masks
+    Uniform masks are drawn without replacement from the exact complement when the q^n
+    states number at most 2^``ENUMERATE_MAX_FEATURES``; otherwise masks are drawn and the
+    queried ones rejected, for at most ``_MAX_ROUNDS`` rounds. Returns (M, n) with 0 <= M <= n_masks
     (M = 0: every mask the distribution reaches was queried).
     """
     if queried is None:
         return sample_masks(n, n_masks, distribution=distribution, max_removed=max_removed,
-                            random_state=rng)
-    if distribution == "uniform" and n <= ENUMERATE_MAX_FEATURES:
-        every = all_states(n)
+                            random_state=rng, q=q)
+    if distribution == "uniform" and q**n <= 2**ENUMERATE_MAX_FEATURES:
+        every = all_states(n, q)
         fresh = every[~queried.contains(every)]
         if fresh.shape[0] > n_masks:
             fresh = fresh[np.sort(rng.choice(fresh.shape[0], n_masks, replace=False))]
@@ -154,7 +164,7 @@ def _draw_masks(
     count = 0
     for _ in range(_MAX_ROUNDS):
         draw = sample_masks(n, 2 * max(n_masks - count, 8), distribution=distribution,
-                            max_removed=max_removed, random_state=rng)
+                            max_removed=max_removed, random_state=rng, q=q)
         fresh = draw[~queried.contains(draw)]
         found.append(fresh)
         count += fresh.shape[0]
@@ -186,15 +196,16 @@ def faithfulness(
     Parameters
     ----------
     explanation : Interactions
-        A Fourier or Möbius(-like) expansion of binary features (anything with ``predict``
-        and ``n_features``).
+        A Fourier or Möbius(-like) expansion (anything with ``predict`` and ``n_features``;
+        its ``q``, 2 when absent, says how many states each feature has: q-ary results are
+        tested on uniformly drawn states, complex values included).
     value_function : callable or None
         ``f(masks) -> values``; not called when ``values`` are given.
     n_masks : int
         Number of test masks wanted (fewer when fewer masks were never queried).
     distribution, max_removed, random_state
         How to draw test masks (see :func:`sample_masks`); ignored when ``masks`` is given.
-    masks : (N, n) bool array, optional
+    masks : (N, n) bool array (int states for q > 2), optional
         Test masks to use as they are (share them across methods to compare on the same
         points); those the solver queried are counted in ``n_in_sample``.
     values : (N,) float array, optional
@@ -208,26 +219,28 @@ def faithfulness(
         ``r2``, the masks, and whether they were held out (``kind``, ``note``).
     """
     n = explanation.n_features
+    q = int(getattr(explanation, "q", 2))
     if queried is None:
         queried = getattr(explanation, "queried_masks", None)
     if masks is None:
         if int(n_masks) < 1:
             raise ValueError(f"n_masks must be a positive number of masks, got {n_masks}")
         rng = check_random_state(random_state)
-        masks = _draw_masks(n, int(n_masks), queried, distribution, max_removed, rng)
+        masks = _draw_masks(n, int(n_masks), queried, distribution, max_removed, rng, q)
         if masks.shape[0] == 0:  # every reachable mask was queried: measure in-sample
             masks = sample_masks(n, int(n_masks), distribution=distribution,
-                                 max_removed=max_removed, random_state=rng)
-            if queried is not None and queried.covers_all and 2**n <= int(n_masks):
-                masks = all_states(n)
-    masks = np.asarray(masks, dtype=bool)
+                                 max_removed=max_removed, random_state=rng, q=q)
+            if queried is not None and queried.covers_all and q**n <= int(n_masks):
+                masks = all_states(n, q)
+    masks = np.asarray(masks, dtype=bool if q == 2 else np.int64)
     if masks.ndim != 2 or masks.shape[1] != n:
         raise ValueError(f"masks must have shape (N, {n}), got {masks.shape}")
     if values is None:
         if value_function is None:
             raise ValueError("give a value_function or the values at the masks")
         values = value_function(masks)
-    values = np.asarray(values, dtype=np.float64).ravel()
+    values = np.asarray(values)
+    values = values.astype(np.complex128 if np.iscomplexobj(values) else np.float64).ravel()
     if values.shape[0] != masks.shape[0]:
         raise ValueError(f"{values.shape[0]} values for {masks.shape[0]} masks")
     r2 = r2_score(values, explanation.predict(masks))
@@ -242,7 +255,7 @@ def faithfulness(
         if size < int(n_masks):
             note += f" (only {size} masks were never queried; {n_masks} were asked for)"
     elif in_sample == size:
-        reach = f"all {2**n} masks" if queried.covers_all else "every mask the test draws reach"
+        reach = f"all {q**n} masks" if queried.covers_all else "every mask the test draws reach"
         note = (f"no held-out set exists: the solver queried {reach}, so R² {r2:.3f} on "
                 f"{size} masks is in-sample (measured on masks it was fitted to)")
     else:
