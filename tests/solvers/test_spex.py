@@ -44,6 +44,20 @@ def test_noisy_planted_function_at_20_db():
     assert r2_score(f(masks), result.predict(masks)) >= 0.95
 
 
+def test_noisy_planted_function_at_10_db_is_recovered_exactly_within_3000_queries():
+    # weak terms (|F| near 0.5, noise sd 2.1) are read from sums of bins of several groups
+    truth = random_sparse_fourier(1000, 40, max_degree=4, random_state=1)
+    sd = PlantedFunction.noise_sd_for_snr(truth, 10.0)
+    f = PlantedFunction(truth, noise_sd=sd, random_state=2)
+    result = interplay.explain(f, 1000, method="spex", budget=3000, max_order=4,
+                               random_state=1)
+    assert result.n_queries <= 3000
+    found = {s for s, c in zip(result.subsets, result.coefficients) if abs(c) > 1e-6}
+    assert set(truth.subsets) <= found
+    masks = _fresh_masks(1000, seed=8)
+    assert r2_score(truth.predict(masks), result.predict(masks)) >= 0.99
+
+
 def test_small_n_matches_brute_force_transform():
     n = 10
     truth = random_sparse_fourier(n, 12, max_degree=3, random_state=4)

@@ -15,6 +15,9 @@ bins of all groups:
   to three terms are resolved by successive cancellation (:meth:`Peeler._resolve_multitons`);
   failing that, a frequency whose term carries more than half of its bin's power is taken:
   subtracting it exposes the next.
+- When a round finds nothing in real bins (q = 2) and the code checks its reads, terms too
+  weak to be read from one bin are read from weighted sums of unresolved bins of two or three
+  groups (:mod:`.joint`, :meth:`Peeler._joint_round`), and peeling resumes.
 - Each found term (and for a real function on ``Z_q``, its conjugate ``-k``) is subtracted
   from its bin in every group; a term found in several groups is averaged.
 
