@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from interplay.sparse_fourier import BCHDelays, subsample_groups
 from interplay.sparse_fourier.joint import joint_reads
@@ -42,7 +43,7 @@ def test_joint_reads_find_a_term_no_single_bin_reads():
             power = np.mean(bins[own] ** 2, axis=1)
             strongest = own[np.argsort(-power)][:4]
             candidates.append(np.unique(np.concatenate([[rows[c]], strongest])))
-        found = joint_reads(bins, layout, code, candidates, max_order=t)
+        found = joint_reads(bins, layout, code, candidates, max_order=t, max_combinations=2048)
         joint += int((found == freq).all(axis=1).any())
         # every read hashes back to one candidate bin of at least two groups
         hits = np.stack([np.isin(r, cand) for r, cand in zip(layout.rows(found), candidates)])
@@ -71,3 +72,16 @@ def test_joint_reads_respect_the_combination_limit():
 
     joint_reads(bins, layout, Counting(), candidates, max_order=t, max_combinations=300)
     assert 0 < sum(calls) <= 2 * 300  # both polarities of each combination
+
+
+def test_deep_code_must_read_the_same_delays():
+    from interplay.sparse_fourier.peeling import Peeler
+
+    rng = np.random.default_rng(2)
+    code = BCHDelays(60, 2)
+    groups = subsample_groups(60, [3, 3], 2, rng)
+    layout = BinLayout(groups, code.delays, 2, real=True)
+    bins = np.zeros((layout.n_rows, layout.n_delays))
+    with pytest.raises(ValueError, match="deep_code must read the same delays"):
+        Peeler(bins, layout, code, max_order=2, deep_code=BCHDelays(60, 3))
+    Peeler(bins, layout, code, max_order=2, deep_code=BCHDelays(60, 2, chase_depth=6))

@@ -22,10 +22,6 @@ from interplay.sparse_fourier.layout import BinLayout
 
 __all__ = ["joint_reads"]
 
-#: Largest number of bin combinations tried in one call.
-MAX_COMBINATIONS = 2048
-
-
 def _combinations(candidates: Sequence[np.ndarray], limit: int) -> list[np.ndarray]:
     """(A, s) arrays of stacked rows: one bin from each of s = 2 or 3 distinct groups.
 
@@ -60,7 +56,7 @@ def joint_reads(
     candidates: Sequence[np.ndarray],
     *,
     max_order: int,
-    max_combinations: int = MAX_COMBINATIONS,
+    max_combinations: int,
 ) -> np.ndarray:
     """Frequencies read from weighted sums of candidate bins of two or three groups.
 

@@ -41,12 +41,22 @@ from interplay.sparse_fourier.joint import joint_reads
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.spectral.qary import canonical_spectrum
 
-__all__ = ["JOINT_Z", "JOINT_Z_ALONE", "MultitonFit", "PeelResult", "Peeler"]
+__all__ = [
+    "DEEP_COMBINATIONS",
+    "JOINT_COMBINATIONS",
+    "JOINT_Z",
+    "JOINT_Z_ALONE",
+    "MultitonFit",
+    "PeelResult",
+    "Peeler",
+]
 
 #: Standard errors a joint read's coefficient needs when two of its bins hold it alone.
 JOINT_Z = 5.0
 #: Standard errors a joint read's coefficient needs when its bins hold other terms too.
 JOINT_Z_ALONE = 8.0
+#: Bin combinations read by the regular delay code, and by the deep one (see :class:`Peeler`).
+JOINT_COMBINATIONS, DEEP_COMBINATIONS = 2048, 256
 
 
 def _mean_power(x: np.ndarray) -> np.ndarray:
@@ -114,6 +124,10 @@ class Peeler:
         Known noise standard deviation of one query; estimated when None.
     conjugate_pairs : bool
         The function is real on ``Z_q`` (q > 2): F(-k) = conj(F(k)), found together.
+    deep_code : DelayCode, optional
+        A slower, stronger reader of the same delays (a deeper Chase search): when peeling and
+        the joint reads of ``code`` stall, it reads the sums of the strongest unresolved bins
+        (:data:`DEEP_COMBINATIONS` of them).
     """
 
     def __init__(
@@ -125,7 +139,11 @@ class Peeler:
         max_order: int,
         noise_sd: float | None = None,
         conjugate_pairs: bool = False,
+        deep_code: DelayCode | None = None,
     ) -> None:
+        if deep_code is not None and not np.array_equal(deep_code.delays, code.delays):
+            raise ValueError("deep_code must read the same delays as code")
+        self.deep_code = deep_code
         self.layout = layout
         self.code = code
         self.max_order = max_order
@@ -330,9 +348,9 @@ class Peeler:
         self.energy[touched] = _mean_power(self.residual[touched])
         self.spread[touched] = self._spread(self.residual[touched])
 
-    def _joint_round(self) -> tuple[np.ndarray, np.ndarray]:
+    def _joint_round(self, code: DelayCode, limit: int) -> tuple[np.ndarray, np.ndarray]:
         """Terms read from sums of bins of different groups (:mod:`.joint`), when peeling
-        has stalled on real bins.
+        has stalled on real bins: ``code`` reads the sums of at most ``limit`` combinations.
 
         Candidates: the bins of each group whose power exceeds 1.3 noise floors, strongest
         first. A read is taken when its coefficient, estimated from its bin in every group
@@ -352,7 +370,10 @@ class Peeler:
             rows = np.arange(layout.start[c], layout.start[c + 1])
             rows = rows[excess[rows] > 1.3]
             candidates.append(rows[np.argsort(-excess[rows], kind="stable")])
-        freq = joint_reads(self.residual, layout, self.code, candidates, max_order=self.max_order)
+        freq = joint_reads(
+            self.residual, layout, code, candidates, max_order=self.max_order,
+            max_combinations=limit,
+        )
         if freq.shape[0] == 0:
             return empty
         rows = layout.rows(freq)  # (C, K)
@@ -384,7 +405,9 @@ class Peeler:
         for _ in range(max_rounds):
             freq, coef = self._round()
             if freq.shape[0] == 0 and self.joint:
-                freq, coef = self._joint_round()
+                freq, coef = self._joint_round(self.code, JOINT_COMBINATIONS)
+                if freq.shape[0] == 0 and self.deep_code is not None:
+                    freq, coef = self._joint_round(self.deep_code, DEEP_COMBINATIONS)
             if freq.shape[0] == 0:
                 break
             rounds += 1
