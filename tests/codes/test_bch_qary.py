@@ -85,3 +85,50 @@ def test_bad_parameters_are_refused():
         PrimeBCHCode(10, 6, 2)
     with pytest.raises(ValueError, match="t >= 1"):
         PrimeBCHCode(10, 3, 0)
+
+
+def _is_primitive_by_brute_force(p, m, tail):
+    """x generates the multiplicative group of GF(p)[x] / (x^m + sum tail_i x^i)."""
+    modulus = np.asarray(tail, dtype=np.int64)
+    x = np.zeros(m, dtype=np.int64)
+    if m == 1:
+        x[0] = -modulus[0] % p  # x = -c_0 in GF(p)
+    else:
+        x[1] = 1
+    one = np.zeros(m, dtype=np.int64)
+    one[0] = 1
+    current, seen = one.copy(), set()
+    for _ in range(p**m - 1):
+        seen.add(tuple(current))
+        current = _poly_mul_mod(current, x, p, m, modulus) if m > 1 else (current * x) % p
+    return (current == one).all() and len(seen) == p**m - 1
+
+
+def test_shipped_primitive_polynomials_match_brute_force():
+    from interplay.codes.gfpm import shipped_primitive_poly
+
+    for p, m in [(2, 1), (2, 5), (2, 12), (3, 1), (3, 4), (3, 7), (5, 3), (5, 5), (7, 4),
+                 (11, 3), (13, 3), (31, 2), (61, 2)]:
+        tail = shipped_primitive_poly(p, m)
+        assert tail is not None and len(tail) == m
+        assert _is_primitive_by_brute_force(p, m, tail)
+        if p**m <= 400:  # and it is the first in lexicographic order of (c_0, ..., c_m-1)
+            earlier = [t for t in itertools.product(range(p), repeat=m) if t < tail and t[0]]
+            assert not any(_is_primitive_by_brute_force(p, m, t) for t in earlier)
+
+
+def test_fields_come_from_the_table_and_fall_back_to_a_search(monkeypatch):
+    from interplay.codes import gfpm
+
+    tried = []
+    real = gfpm._power_table
+    monkeypatch.setattr(gfpm, "_power_table", lambda p, m, tail: tried.append(tail) or real(
+        p, m, tail))
+    build = gfpm.GFpm.build.__wrapped__  # without the cache
+    shipped = build(3, 5)
+    assert tried == [gfpm.shipped_primitive_poly(3, 5)]  # no search
+    tried.clear()
+    monkeypatch.setattr(gfpm, "shipped_primitive_poly", lambda p, m: None)
+    searched = build(3, 5)
+    assert len(tried) > 1
+    np.testing.assert_array_equal(searched.exp, shipped.exp)

@@ -137,6 +137,14 @@ class BCHCode:
         # α^(j·p) for syndromes j = 1..2t and parity positions p.
         j = np.arange(1, 2 * self.t + 1)[:, None]
         self._syndrome_powers = self.field.pow_alpha(j * np.arange(r)[None, :])  # (2t, r)
+        # Chien search tables: log α^(-j·pos) for j = 0..t over every code position, and
+        # the antilog table in 16 bits (m <= 16)
+        pos = np.arange(r + self.n_message)
+        order = self.field.order
+        self._chien_logs = np.mod(-np.arange(self.t + 1)[:, None] * pos[None, :], order).astype(
+            np.int32
+        )  # (t+1, n_pos)
+        self._exp16 = self.field.exp.astype(np.uint16)
 
     def _parity_matrix(self) -> np.ndarray:
         r, gen = self.n_parity, self.generator
@@ -188,16 +196,17 @@ class BCHCode:
         ok = (length <= t) & (locator[:, t + 1 :] == 0).all(axis=1)
         positions = np.full((n_words, t), -1, dtype=np.int64)
         found = np.zeros(n_words, dtype=np.int64)
-        pos = np.arange(n_pos)
-        degrees = np.arange(t + 1)
         chunk = max(1, 2_000_000 // (n_pos * (t + 1)))
         for start in range(0, n_words, chunk):
             sl = slice(start, start + chunk)
             lam = locator[sl, : t + 1]  # (b, t+1)
-            # Λ(α^{-pos}) = XOR_j Λ_j · α^{-j·pos}
-            logs = gf.log[lam][:, :, None] - degrees[None, :, None] * pos[None, None, :]
-            terms = np.where(lam[:, :, None] != 0, gf.exp[np.mod(logs, gf.order)], 0)
-            values = np.bitwise_xor.reduce(terms, axis=1)  # (b, n_pos)
+            # Λ(α^{-pos}) = XOR_j Λ_j · α^{-j·pos}; a sum of two logs indexes exp directly
+            values = np.zeros((lam.shape[0], n_pos), dtype=np.uint16)
+            for j in range(t + 1):
+                term = self._exp16[gf.log[lam[:, j]].astype(np.int32)[:, None]
+                                   + self._chien_logs[j][None, :]]
+                term[lam[:, j] == 0] = 0
+                values ^= term
             is_root = values == 0
             n_roots = is_root.sum(axis=1)
             found[sl] = n_roots

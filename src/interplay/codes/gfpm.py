@@ -1,20 +1,24 @@
 """Arithmetic in GF(p^m), p an odd or even prime, on numpy arrays through tables.
 
 Elements are integers ``0 .. p^m - 1``: the base-p digits are the coefficients of a polynomial
-over GF(p) (digit i = coefficient of x^i) modulo a primitive polynomial of degree m, found by
-search (the fields used here have at most a few thousand elements). Addition is a table lookup,
-multiplication goes through log/antilog tables; every operation is vectorised.
+over GF(p) (digit i = coefficient of x^i) modulo a primitive polynomial of degree m, read from
+``gfpm_table.json`` (built once with `galois` by ``scripts/build_gfpm_table.py``; fields
+missing from it are searched at run time; fields here have at most a few thousand elements).
+Addition is a table lookup, multiplication goes through log/antilog tables; every operation is
+vectorised.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 
 import numpy as np
 
-__all__ = ["GFpm"]
+__all__ = ["GFpm", "shipped_primitive_poly"]
 
 #: Largest field built (the addition table has size^2 entries).
 MAX_FIELD_SIZE = 4096
@@ -43,6 +47,30 @@ def _power_table(p: int, m: int, poly: tuple[int, ...]) -> np.ndarray | None:
     if current[0] != 1 or current[1:].any():
         return None
     return table
+
+
+@cache
+def _shipped_table() -> dict:
+    text = resources.files("interplay.codes").joinpath("gfpm_table.json").read_text()
+    return json.loads(text)["fields"]
+
+
+def shipped_primitive_poly(p: int, m: int) -> tuple[int, ...] | None:
+    """``(c_0, ..., c_{m-1})`` of the shipped primitive ``x^m + sum c_i x^i`` over GF(p), or
+    None when ``gfpm_table.json`` (built by ``scripts/build_gfpm_table.py``) lacks it."""
+    tail = _shipped_table().get(str(p), {}).get(str(m))
+    return None if tail is None else tuple(int(c) for c in tail)
+
+
+def _search_primitive(p: int, m: int) -> np.ndarray:
+    """Power table of the first primitive polynomial, by trying every monic one in order."""
+    for tail in itertools.product(range(p), repeat=m):
+        if tail[0] == 0:
+            continue  # x divides the polynomial
+        table = _power_table(p, m, tail)
+        if table is not None:
+            return table
+    raise ValueError(f"no primitive polynomial of degree {m} over GF({p})")  # pragma: no cover
 
 
 @dataclass(frozen=True, eq=False)
@@ -79,17 +107,14 @@ class GFpm:
     @staticmethod
     @cache
     def build(p: int, m: int) -> GFpm:
-        """Tables of GF(p^m) over the first primitive polynomial found (lexicographic)."""
+        """Tables of GF(p^m) over the first primitive polynomial (lexicographic in
+        ``(c_0, ..., c_{m-1})``): from the shipped table, else found by search."""
         if p**m > MAX_FIELD_SIZE:
             raise ValueError(f"GF({p}^{m}) has more than {MAX_FIELD_SIZE} elements")
-        for tail in itertools.product(range(p), repeat=m):
-            if tail[0] == 0:
-                continue  # x divides the polynomial
-            table = _power_table(p, m, tail)
-            if table is not None:
-                break
-        else:  # pragma: no cover - a primitive polynomial always exists
-            raise ValueError(f"no primitive polynomial of degree {m} over GF({p})")
+        shipped = shipped_primitive_poly(p, m)
+        table = _power_table(p, m, shipped) if shipped is not None else None
+        if table is None:
+            table = _search_primitive(p, m)
         powers = p ** np.arange(m)
         exp_once = table @ powers
         order = p**m - 1

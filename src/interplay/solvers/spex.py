@@ -33,6 +33,8 @@ __all__ = ["SPEX", "SPEXDesign"]
 
 _MIN_LOG2_BINS = 3
 _DEFAULT_LOG2_BINS = 7
+#: The last unresolved bins are read with a Chase search this many bits deeper.
+_DEEPER = 3
 
 
 @dataclass(frozen=True)
@@ -88,8 +90,9 @@ class SPEX(Solver):
     The sparse-Fourier engine over Z_2 with BCH-coded delays: C random groups hash the
     spectrum into 2^b_c bins each, every bin is read at the zero delay and one delay per parity
     bit, singletons are decoded (soft Chase decoding of the signs), bins of two or three terms
-    by successive cancellation, and the recovered support is refit by least squares in the bin
-    domain. ``metadata`` holds the design (``b``, ``t``, ``n_delays``), ``peeling_rounds``,
+    by successive cancellation; terms too weak for one bin (noise) are read from sums of bins
+    of two or three groups, last with a Chase search 3 bits deeper; the recovered support is
+    refit by least squares in the bin domain. ``metadata`` holds the design (``b``, ``t``, ``n_delays``), ``peeling_rounds``,
     ``noise_sd_per_query``, ``unresolved_bins``, ``n_found``, ``sample_r2`` and timings; a
     ``UserWarning`` says when the result explains less than R² = 0.75 of its own samples.
 
@@ -109,7 +112,8 @@ class SPEX(Solver):
         ``n_groups`` groups, or a sequence with one b per group (groups of unequal size; its
         length is then the number of groups).
     chase_depth : int
-        Soft decoding flips the ``chase_depth`` least reliable parity bits (2^depth candidates).
+        Soft decoding flips the ``chase_depth`` least reliable parity bits (2^depth candidates);
+        the last unresolved bins are read with ``chase_depth + 3``.
     ridge : float
         Ridge penalty of the final least-squares refit (0 = plain least squares).
     dense_fallback : bool
@@ -196,6 +200,7 @@ class SPEX(Solver):
             samples, n, 2, groups=subsample_groups(n, design.b, 2, rng),
             delay_code=code,
             max_order=design.t, ridge=self.ridge,
+            deep_delay_code=BCHDelays(n, design.t, chase_depth=self.chase_depth + _DEEPER),
         )
         fallback = None
         if self.dense_fallback and fit.diagnostics["sample_r2"] < LOW_SAMPLE_R2:

@@ -9,6 +9,7 @@ SPEX (q = 2, BCH-coded delays) and q-SFT (any q, unit delays) are configurations
 - :mod:`.delays` — the :class:`DelayCode` protocol: unit (identity or random) and BCH delays;
 - :mod:`.layout` — where a frequency lands in the bins, its delay signature;
 - :mod:`.peeling` — the peeling decoder and its noise estimate;
+- :mod:`.joint` — weak terms read from sums of bins of several groups;
 - :mod:`.refit` — least squares of the support and its sample R², in the bin domain;
 - :mod:`.engine` — the sequence that ties them together.
 """

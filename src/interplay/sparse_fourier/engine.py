@@ -124,6 +124,7 @@ def sparse_fourier_transform(
     extra_frequencies: np.ndarray | None = None,
     refit_support: bool = True,
     ridge: float = 0.0,
+    deep_delay_code: DelayCode | None = None,
 ) -> SparseFourierFit:
     """Recover a sparse Fourier spectrum of a function on ``Z_q^n``.
 
@@ -158,6 +159,9 @@ def sparse_fourier_transform(
         Refit the support by least squares on every sample (else keep the peeled values).
     ridge : float
         Ridge penalty of the refit.
+    deep_delay_code : DelayCode, optional
+        A slower, stronger reader of the same delays, for the last unresolved bins
+        (:class:`.peeling.Peeler`).
     """
     points = DesignPoints(groups, delay_code.delays, q)
     values, n_queries, query_seconds = query_design(value_function, points)
@@ -178,7 +182,7 @@ def sparse_fourier_transform(
     layout = BinLayout(groups, delay_code.delays, q, real=real)
     peeled = Peeler(
         bins, layout, delay_code, max_order=max_order, noise_sd=noise_sd,
-        conjugate_pairs=pairs,
+        conjugate_pairs=pairs, deep_code=deep_delay_code,
     ).run(peeling_rounds)
     freq, coef = peeled.frequencies, peeled.coefficients
     if refit_support:

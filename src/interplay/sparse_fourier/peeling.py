@@ -15,6 +15,9 @@ bins of all groups:
   to three terms are resolved by successive cancellation (:meth:`Peeler._resolve_multitons`);
   failing that, a frequency whose term carries more than half of its bin's power is taken:
   subtracting it exposes the next.
+- When a round finds nothing in real bins (q = 2) and the code checks its reads, terms too
+  weak to be read from one bin are read from weighted sums of unresolved bins of two or three
+  groups (:mod:`.joint`, :meth:`Peeler._joint_round`), and peeling resumes.
 - Each found term (and for a real function on ``Z_q``, its conjugate ``-k``) is subtracted
   from its bin in every group; a term found in several groups is averaged.
 
@@ -34,10 +37,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from interplay.sparse_fourier.delays import DelayCode
+from interplay.sparse_fourier.joint import joint_reads
 from interplay.sparse_fourier.layout import BinLayout
 from interplay.spectral.subsets import canonical_spectrum
 
-__all__ = ["MultitonFit", "PeelResult", "Peeler"]
+__all__ = [
+    "DEEP_COMBINATIONS",
+    "JOINT_COMBINATIONS",
+    "JOINT_Z",
+    "JOINT_Z_ALONE",
+    "MultitonFit",
+    "PeelResult",
+    "Peeler",
+]
+
+#: Standard errors a joint read's coefficient needs when two of its bins hold it alone.
+JOINT_Z = 5.0
+#: Standard errors a joint read's coefficient needs when its bins hold other terms too.
+JOINT_Z_ALONE = 8.0
+#: Bin combinations read by the regular delay code, and by the deep one (see :class:`Peeler`).
+JOINT_COMBINATIONS, DEEP_COMBINATIONS = 2048, 256
 
 
 def _mean_power(x: np.ndarray) -> np.ndarray:
@@ -105,6 +124,10 @@ class Peeler:
         Known noise standard deviation of one query; estimated when None.
     conjugate_pairs : bool
         The function is real on ``Z_q`` (q > 2): F(-k) = conj(F(k)), found together.
+    deep_code : DelayCode, optional
+        A slower, stronger reader of the same delays (a deeper Chase search): when peeling and
+        the joint reads of ``code`` stall, it reads the sums of the strongest unresolved bins
+        (:data:`DEEP_COMBINATIONS` of them).
     """
 
     def __init__(
@@ -116,7 +139,11 @@ class Peeler:
         max_order: int,
         noise_sd: float | None = None,
         conjugate_pairs: bool = False,
+        deep_code: DelayCode | None = None,
     ) -> None:
+        if deep_code is not None and not np.array_equal(deep_code.delays, code.delays):
+            raise ValueError("deep_code must read the same delays as code")
+        self.deep_code = deep_code
         self.layout = layout
         self.code = code
         self.max_order = max_order
@@ -142,6 +169,8 @@ class Peeler:
         dof = n_delays if layout.real else 2 * n_delays
         self.quartile_ratio = (1.0 - 2.0 / (9 * dof) - 0.6745 * math.sqrt(2.0 / (9 * dof))) ** 3
         self.fallback = bool(getattr(code, "checks_reads", False))
+        # reads from sums of bins of several groups: real bins, codes that check their reads
+        self.joint = self.fallback and layout.real and layout.sizes.size >= 2
         self.probed_crowding = False
 
     def _estimate_noise(
@@ -319,12 +348,66 @@ class Peeler:
         self.energy[touched] = _mean_power(self.residual[touched])
         self.spread[touched] = self._spread(self.residual[touched])
 
+    def _joint_round(self, code: DelayCode, limit: int) -> tuple[np.ndarray, np.ndarray]:
+        """Terms read from sums of bins of different groups (:mod:`.joint`), when peeling
+        has stalled on real bins: ``code`` reads the sums of at most ``limit`` combinations.
+
+        Candidates: the bins of each group whose power exceeds 1.3 noise floors, strongest
+        first. A read is taken when its coefficient, estimated from its bin in every group
+        (weights ``B_c``), is at least :data:`JOINT_Z` standard errors and, once subtracted,
+        leaves at most the noise in two of its bins, or is at least :data:`JOINT_Z_ALONE`
+        standard errors (its bins may hold other unresolved terms). Reads compete for bins:
+        the strongest takes them.
+        """
+        layout = self.layout
+        n, n_delays = layout.delays_t.shape[0], self.residual.shape[1]
+        empty = np.zeros((0, n), dtype=np.int64), np.zeros(0, dtype=self.residual.dtype)
+        if not np.isfinite(self.noise_var):
+            return empty
+        excess = self.energy / (self.noise_var * self.row_scale + self.floor)
+        candidates = []
+        for c in range(layout.sizes.size):
+            rows = np.arange(layout.start[c], layout.start[c + 1])
+            rows = rows[excess[rows] > 1.3]
+            candidates.append(rows[np.argsort(-excess[rows], kind="stable")])
+        freq = joint_reads(
+            self.residual, layout, code, candidates, max_order=self.max_order,
+            max_combinations=limit,
+        )
+        if freq.shape[0] == 0:
+            return empty
+        rows = layout.rows(freq)  # (C, K)
+        signature = layout.signature(freq)  # (K, P)
+        weight = layout.sizes.astype(np.float64)
+        per_group = np.einsum("ckp,kp->ck", self.residual[rows], signature) / n_delays
+        coef = weight @ per_group / weight.sum()
+        z = np.abs(coef) / np.sqrt(self.noise_var / (n_delays * weight.sum()) + self.floor)
+        left = _mean_power(self.residual[rows] - coef[None, :, None] * signature[None])
+        clean = left <= self._threshold(rows)  # (C, K): the term alone in that bin
+        # a term shared with others lowers the power of each of its bins
+        alone = (z >= JOINT_Z_ALONE) & (left < self.energy[rows]).all(axis=0)
+        good = ((z >= JOINT_Z) & (clean.sum(axis=0) >= 2)) | alone
+        claims = clean | alone[None, :]
+        taken: set[int] = set()
+        keep = []
+        for k in np.flatnonzero(good)[np.argsort(-z[good], kind="stable")]:
+            mine = set(rows[claims[:, k], k].tolist())
+            if not mine & taken:
+                taken |= mine
+                keep.append(k)
+        keep = np.array(keep, dtype=np.int64)
+        return freq[keep], coef[keep]
+
     def run(self, max_rounds: int) -> PeelResult:
         """Peel until no new term is found or ``max_rounds`` rounds have run."""
         found_f, found_c = [], []
         rounds = 0
         for _ in range(max_rounds):
             freq, coef = self._round()
+            if freq.shape[0] == 0 and self.joint:
+                freq, coef = self._joint_round(self.code, JOINT_COMBINATIONS)
+                if freq.shape[0] == 0 and self.deep_code is not None:
+                    freq, coef = self._joint_round(self.deep_code, DEEP_COMBINATIONS)
             if freq.shape[0] == 0:
                 break
             rounds += 1
