@@ -73,8 +73,13 @@ def _oracle_score(model, examples, score="logprob") -> float:
                         torch.log_softmax(logits[pos], -1)[torch.arange(len(answer)), target].sum()
                     )
                 )
-            else:
+            elif score == "accuracy":
                 out.append(float((logits[pos].argmax(-1) == target).all()))
+            else:  # margin: the smallest (answer logit - best other logit) over answer tokens
+                rows = logits[pos]
+                answer_logit = rows[torch.arange(len(answer)), target]
+                rows[torch.arange(len(answer)), target] = -float("inf")
+                out.append(float((answer_logit - rows.max(-1).values).min()))
     return float(np.mean(out))
 
 
@@ -159,6 +164,29 @@ def test_accuracy_score(model):
         _zero_heads(model, [(0, j) for j in range(h)]), EXAMPLES, "accuracy"
     )
     assert set(np.round(got * 3).tolist()) <= {0.0, 1.0, 2.0, 3.0}
+
+
+def test_margin_score_and_example_scores(model):
+    value = AttentionHeadValue(model, EXAMPLES, score="margin")
+    h = model.config.num_attention_heads
+    masks = np.ones((2, value.n_features), dtype=bool)
+    masks[1, :h] = False
+    got = value(masks)
+    assert got[0] == pytest.approx(_oracle_score(model, EXAMPLES, "margin"), abs=1e-5)
+    zeroed = _zero_heads(model, [(0, j) for j in range(h)])
+    assert got[1] == pytest.approx(_oracle_score(zeroed, EXAMPLES, "margin"), abs=1e-5)
+    # per example: every score from the same forward; the value is the row mean of its score
+    per_example = value.example_scores(masks)
+    assert set(per_example) == {"logprob", "accuracy", "margin"}
+    assert all(a.shape == (2, len(EXAMPLES)) for a in per_example.values())
+    np.testing.assert_allclose(per_example["margin"].mean(axis=1), got)
+    np.testing.assert_array_equal(per_example["accuracy"], per_example["margin"] > 0)
+    for name in ("logprob", "accuracy"):
+        other = AttentionHeadValue(model, EXAMPLES, score=name)
+        np.testing.assert_allclose(per_example[name].mean(axis=1), other(masks), atol=1e-6)
+        assert per_example[name][0].mean() == pytest.approx(
+            _oracle_score(model, EXAMPLES, name), abs=1e-5
+        )
 
 
 def test_bad_input(model):
