@@ -36,8 +36,8 @@ from interplay.spectral.interactions import Interactions
 from interplay.values.base import check_masks
 
 __all__ = [
-    "AttentionHeadValue",
     "SCORES",
+    "AttentionHeadValue",
     "HeadSite",
     "find_attention_heads",
     "marginal_removal_order",
