@@ -44,8 +44,9 @@ from pathlib import Path
 import numpy as np
 
 import interplay
-from interplay.metrics import faithfulness, r2_score
+from interplay.metrics import faithfulness, r2_score, sample_masks
 from interplay.solvers import DEFAULT_METHOD, available_methods, get_solver
+from interplay.solvers.stacked import fit_candidates
 from interplay.values.heads import (
     SCORES,
     AttentionHeadValue,
@@ -146,6 +147,21 @@ class ExampleScoreCache:
         os.replace(partial, self.path)
 
 
+def value_noise(cache: ExampleScoreCache, masks: np.ndarray, examples, tokenizer) -> float:
+    """Largest |difference| of any per-prompt score when ``masks`` are evaluated again.
+
+    The second evaluation bypasses the cache, runs the masks in reverse order and three
+    masks per forward pass (another batch layout than the first).
+    """
+    first = cache.example_scores(masks)
+    value = cache.value
+    again = AttentionHeadValue(
+        value.model, examples, tokenizer=tokenizer, batch_size=3 * value.n_examples,
+        sites=value.sites,
+    ).example_scores(masks[::-1][:, cache.feature_heads])
+    return max(float(np.abs(again[name][::-1] - first[name]).max()) for name in SCORES)
+
+
 def banzhaf_by_regression(masks: np.ndarray, values: np.ndarray, alpha: float = 1e-3):
     """Linear model y ≈ b + Σ β_i m_i by (lightly) ridge-regularised least squares.
 
@@ -224,8 +240,47 @@ def r2_row(
         masks = asked if masks is None else masks
     beta, intercept = banzhaf_by_regression(masks, f(masks))
     row["banzhaf"] = r2_score(test_values, intercept + test_masks @ beta)
-    row["beta"] = beta
+    row["beta"], row["intercept"] = beta, intercept
     return row
+
+
+def pruning_regime(cache: ExampleScoreCache, uniform: dict, methods: Sequence[str], args):
+    """Surrogates fitted where pruning happens: masks with k ~ U{1..max_removed·n} removed.
+
+    The masks come from :func:`interplay.metrics.sample_masks` (``"few_removed"``), the
+    surrogate is the stack of :func:`interplay.solvers.stacked.fit_candidates` (linear,
+    hierarchical pairs, trees; no uniform design needed) and the marginal baseline a
+    Banzhaf-style regression on the same masks. R² is measured on fresh masks of the same
+    regime, for these and for the uniform-design surrogates ``uniform``.
+    """
+    n = cache.n_features
+    f = cache.value_function(args.score, args.prompts)
+    draw = sample_masks(n, args.regime_budget + args.test_regime, distribution="few_removed",
+                        max_removed=args.max_removed, random_state=20_000 + args.seed)
+    train, test = draw[: args.regime_budget], draw[args.regime_budget :]
+    queried = cache.n_model_queries
+    y, test_values = f(train), f(test)
+    tic = time.perf_counter()
+    stack, held_out = fit_candidates(train, y, candidates=("linear", "pairs", "trees"),
+                                     max_order=args.max_order, random_state=args.seed)
+    fit_s = time.perf_counter() - tic
+    beta, intercept = banzhaf_by_regression(train, y)
+    print(f"\npruning regime: {args.regime_budget} masks, 1..{int(args.max_removed * n)} of "
+          f"{n} removed ({cache.n_model_queries - queried} new model queries); R² on "
+          f"{test.shape[0]} fresh masks of the regime (test std {test_values.std():.3f})")
+    r2 = {f"regime stack ({stack.name})": faithfulness(
+              stack.expansion, None, masks=test, values=test_values).r2,
+          "regime banzhaf regression": r2_score(test_values, intercept + test @ beta)}
+    r2.update({f"uniform-design {m}": faithfulness(
+        uniform[m][3], None, masks=test, values=test_values).r2 for m in methods})
+    r2["uniform-design banzhaf regression"] = r2_score(
+        test_values, uniform["intercept"] + test @ uniform["beta"])
+    for name, value in r2.items():
+        print(f"  {name:>44}  R² {value:7.3f}")
+    print("  held-out R² of each candidate: "
+          + "  ".join(f"{k} {v:.3f}" for k, v in held_out.items())
+          + f"   ({len(stack.expansion)} terms, fit {fit_s:.0f} s)")
+    return {"stack": stack.expansion, "beta": beta}
 
 
 def print_r2_table(title: str, rows: dict[str, dict], methods: Sequence[str]) -> None:
@@ -258,6 +313,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="R² for every score and prompt count at --sweep-budget")
     parser.add_argument("--sweep-budget", type=int, default=1000)
+    parser.add_argument("--regime-budget", type=int, default=0,
+                        help="masks of the pruning-regime design (0: skip it)")
+    parser.add_argument("--test-regime", type=int, default=200,
+                        help="fresh pruning-regime masks for its R²")
+    parser.add_argument("--max-removed", type=float, default=0.5,
+                        help="pruning regime: k ~ U{1..max_removed·n} features removed")
     parser.add_argument("--points", type=int, default=18, help="pruning levels (+1)")
     parser.add_argument("--random", type=int, default=5, help="random removal orders")
     parser.add_argument("--max-order", type=int, default=4)
@@ -310,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     test_masks = np.random.default_rng(10_000 + args.seed).random((n_test, n)) < 0.5
     tic = time.perf_counter()
     cache.value_function(args.score, args.prompts)(test_masks)
+    noise = value_noise(cache, test_masks[:16], examples, tokenizer)
+    print(f"value noise: {noise:.2e} (largest change of any score of any prompt when 16 "
+          "test masks are evaluated again, in reverse order and another batch layout)")
     rows = {}
     for budget in budgets:
         queried = cache.n_model_queries
@@ -341,6 +405,11 @@ def main(argv: list[str] | None = None) -> int:
     orders = {f"{m} greedy": surrogate_removal_order(best[m][3], tie_break=beta)
               for m in methods}
     orders["banzhaf"] = marginal_removal_order(beta)
+    if args.regime_budget:
+        regime = pruning_regime(cache, best, methods, args)
+        orders["regime greedy"] = surrogate_removal_order(regime["stack"],
+                                                          tie_break=regime["beta"])
+        orders["regime banzhaf"] = marginal_removal_order(regime["beta"])
     rng = np.random.default_rng(args.seed)
     random_orders = [rng.permutation(n) for _ in range(args.random)]
     kept = np.unique(np.linspace(0, n, args.points + 1).round().astype(int))[::-1]
@@ -364,9 +433,12 @@ def main(argv: list[str] | None = None) -> int:
     inner = (kept > 0) & (kept < n)
     print(f"mean over the {int(inner.sum())} inner levels (higher is better): "
           + "  ".join(f"{name} {float(np.mean(c[inner])):.3f}" for name, c in curves.items()))
-    for m in methods:
-        above = int(np.sum(curves[f"{m} greedy"][inner] > curves["banzhaf"][inner]))
-        print(f"{m} greedy above banzhaf at {above} of {int(inner.sum())} inner levels")
+    pairs = [(f"{m} greedy", "banzhaf") for m in methods]
+    if args.regime_budget:
+        pairs += [("regime greedy", "regime banzhaf"), ("regime greedy", "banzhaf")]
+    for mine, theirs in pairs:
+        above = int(np.sum(curves[mine][inner] > curves[theirs][inner]))
+        print(f"{mine} above {theirs} at {above} of {int(inner.sum())} inner levels")
 
     if args.png:
         import matplotlib
