@@ -99,6 +99,7 @@ class ExampleScoreCache:
         self.rows: dict[bytes, int] = {}
         self.scores = {name: np.empty((0, value.n_examples)) for name in SCORES}
         self.n_model_queries = 0
+        self.model_seconds = 0.0
         if self.path is not None and self.path.exists():  # our own file: plain arrays only
             with np.load(self.path) as saved:
                 if str(saved["identity"]) == self.identity:
@@ -114,7 +115,9 @@ class ExampleScoreCache:
         for start in range(0, len(new), self.SAVE_EVERY):
             chunk = new[start : start + self.SAVE_EVERY]
             fresh = np.array([np.frombuffer(k, dtype=bool) for k in chunk])
+            tic = time.perf_counter()
             got = self.value.example_scores(fresh[:, self.feature_heads])
+            self.model_seconds += time.perf_counter() - tic
             self.n_model_queries += len(chunk)
             first = len(self.rows)
             self.rows.update({k: first + i for i, k in enumerate(chunk)})
@@ -162,17 +165,15 @@ def value_noise(cache: ExampleScoreCache, masks: np.ndarray, examples, tokenizer
     return max(float(np.abs(again[name][::-1] - first[name]).max()) for name in SCORES)
 
 
-def banzhaf_by_regression(masks: np.ndarray, values: np.ndarray, alpha: float = 1e-3):
-    """Linear model y ≈ b + Σ β_i m_i by (lightly) ridge-regularised least squares.
+def banzhaf_by_regression(masks: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, float]:
+    """Linear model y ≈ b + Σ β_i m_i, ridge strength by leave-one-out CV. Returns (β, b).
 
-    On uniform masks β_i estimates the Banzhaf value of feature i. Returns (β, b).
+    On uniform masks β_i estimates the Banzhaf value of feature i.
     """
-    x = masks.astype(np.float64)
-    xm, ym = x.mean(axis=0), values.mean()
-    xc = x - xm
-    lam = alpha * x.shape[0]
-    beta = np.linalg.solve(xc.T @ xc + lam * np.eye(x.shape[1]), xc.T @ (values - ym))
-    return beta, ym - xm @ beta
+    from sklearn.linear_model import RidgeCV
+
+    model = RidgeCV(alphas=np.logspace(-3, 4, 15)).fit(masks.astype(np.float64), values)
+    return model.coef_, float(model.intercept_)
 
 
 def load_model(name: str):
@@ -199,10 +200,11 @@ def load_model(name: str):
     return model, tokenizer, examples
 
 
-def fit(method: str, f, n: int, budget: int, args):
+def fit(method: str, cache: ExampleScoreCache, f, budget: int, args):
     """One method's surrogate of ``f`` at ``budget`` queries.
 
-    Returns the Interactions, the fitting time (s) and the (N, n) masks it queried.
+    Returns the Interactions, the fitting time (s, model time excluded) and the (N, n)
+    masks it queried.
     """
     options = {"exact_sparse": False} if method == "stacked" else {}
     solver = get_solver(method)(
@@ -214,9 +216,10 @@ def fit(method: str, f, n: int, budget: int, args):
         asked.append(np.asarray(masks, dtype=bool))
         return f(masks)
 
-    tic = time.perf_counter()
-    result = interplay.explain(recorded, n, method=solver)
-    return result, time.perf_counter() - tic, np.concatenate(asked)
+    tic, model_s = time.perf_counter(), cache.model_seconds
+    result = interplay.explain(recorded, cache.n_features, method=solver)
+    seconds = time.perf_counter() - tic - (cache.model_seconds - model_s)
+    return result, seconds, np.concatenate(asked)
 
 
 def r2_row(
@@ -234,7 +237,7 @@ def r2_row(
     row: dict[str, object] = {"test std": float(test_values.std())}
     masks = None
     for method in methods:
-        result, seconds, asked = fit(method, f, cache.n_features, budget, args)
+        result, seconds, asked = fit(method, cache, f, budget, args)
         check = faithfulness(result, None, masks=test_masks, values=test_values)
         row[method] = (check.r2, len(result), seconds, result)
         masks = asked if masks is None else masks
@@ -313,6 +316,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true",
                         help="R² for every score and prompt count at --sweep-budget")
     parser.add_argument("--sweep-budget", type=int, default=1000)
+    parser.add_argument("--sweep-methods", nargs="+", choices=available_methods(),
+                        default=["stacked"], help="surrogates of the sweep (default stacked)")
     parser.add_argument("--regime-budget", type=int, default=0,
                         help="masks of the pruning-regime design (0: skip it)")
     parser.add_argument("--test-regime", type=int, default=200,
@@ -394,10 +399,11 @@ def main(argv: list[str] | None = None) -> int:
             for k in sorted({3, 6, args.prompts, len(QA)} - {0}):
                 if k <= len(examples):
                     sweep[f"{score} ×{k}"] = r2_row(
-                        cache, methods, args.sweep_budget, score, k, test_masks, args
+                        cache, args.sweep_methods, args.sweep_budget, score, k, test_masks,
+                        args,
                     )
         print_r2_table(f"R² at budget {args.sweep_budget}, every score and prompt count",
-                       sweep, methods)
+                       sweep, args.sweep_methods)
 
     # ------------------------------------------------------------- pruning curves
     best = rows[f"budget {budgets[-1]}"]
