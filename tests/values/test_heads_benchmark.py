@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
+import runpy
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,12 +15,9 @@ pytest.importorskip("transformers")
 from interplay.values.heads import AttentionHeadValue
 
 
-def _load_benchmark():
+def _load_benchmark() -> SimpleNamespace:
     path = Path(__file__).resolve().parents[2] / "benchmarks" / "heads.py"
-    spec = importlib.util.spec_from_file_location("heads_benchmark", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return SimpleNamespace(**runpy.run_path(str(path)))
 
 
 def test_tiny_study_prints_r2_and_pruning_tables_and_reuses_its_queries(tmp_path, capsys):

@@ -385,18 +385,8 @@ class AttentionHeadValue:
 
     # ------------------------------------------------------------------- public
     def __call__(self, masks: Any) -> np.ndarray:
-        """Task score with only the kept heads on.
-
-        Parameters
-        ----------
-        masks : (N, n) bool array
-            True keeps a head.
-
-        Returns
-        -------
-        (N,) float array
-            The mean over examples of ``example_scores(masks)[self.score]``.
-        """
+        """Task score (N,) of (N, n) bool masks (True keeps a head): the mean over examples
+        of ``example_scores(masks)[self.score]``."""
         return self.example_scores(masks)[self.score].mean(axis=1)
 
     def example_scores(self, masks: Any) -> dict[str, np.ndarray]:
