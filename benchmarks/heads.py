@@ -19,15 +19,21 @@ below reuses one query set, and a rerun queries nothing it has already seen.
    :func:`interplay.metrics.faithfulness` on ``--test`` fresh uniform masks.
 2. ``--sweep``: the same R² at ``--sweep-budget`` for every score and prompt count (no new
    queries beyond the test masks).
-3. Removal orders from the largest budget: greedy backward elimination on each method's
+3. ``--regime-budget``: masks drawn where pruning happens (1..``--max-removed``·n features
+   removed), the ``stacked`` candidates and a Banzhaf regression fitted to them, R² on fresh
+   masks of that regime.
+4. Removal orders from the largest budget: greedy backward elimination on each method's
    surrogate (interactions used; ties, i.e. heads absent from a sparse surrogate, broken by
-   the Banzhaf values), the Banzhaf order, and ``--random`` random orders. Each order is
-   followed on the real model and the task score measured at ``--points`` + 1 numbers of
-   heads kept; the random orders give a median and a min–max band.
+   the Banzhaf values), the Banzhaf order, the same two from the regime fits, and
+   ``--random`` random orders. Each order is followed on the real model and the task score
+   measured at ``--points`` + 1 numbers of heads kept; the random orders give a median and
+   a min–max band.
 
 Run::
 
-    .venv/bin/python benchmarks/heads.py                   # SmolLM2, 270 heads
+    .venv/bin/python benchmarks/heads.py --regime-budget 1000 --sweep   # the docs' tables
+    .venv/bin/python benchmarks/heads.py --unit layer --budgets 250 500 --test 150 \
+        --regime-budget 400 --test-regime 100 --png docs/img/heads_pruning_layers.png
     .venv/bin/python benchmarks/heads.py --model tiny      # tiny random Llama, seconds
 """
 
