@@ -73,8 +73,13 @@ def _oracle_score(model, examples, score="logprob") -> float:
                         torch.log_softmax(logits[pos], -1)[torch.arange(len(answer)), target].sum()
                     )
                 )
-            else:
+            elif score == "accuracy":
                 out.append(float((logits[pos].argmax(-1) == target).all()))
+            else:  # margin: the smallest (answer logit - best other logit) over answer tokens
+                rows = logits[pos]
+                answer_logit = rows[torch.arange(len(answer)), target]
+                rows[torch.arange(len(answer)), target] = -float("inf")
+                out.append(float((answer_logit - rows.max(-1).values).min()))
     return float(np.mean(out))
 
 
@@ -148,17 +153,36 @@ def test_batched_masks_match_one_at_a_time(model):
     assert np.unique(np.round(together, 6)).size > 1
 
 
-def test_accuracy_score(model):
-    value = AttentionHeadValue(model, EXAMPLES, score="accuracy")
+@pytest.mark.parametrize("score", ["accuracy", "margin"])
+def test_other_scores_match_the_plain_model(model, score):
+    value = AttentionHeadValue(model, EXAMPLES, score=score)
     h = model.config.num_attention_heads
     masks = np.ones((2, value.n_features), dtype=bool)
     masks[1, :h] = False
     got = value(masks)
-    assert got[0] == _oracle_score(model, EXAMPLES, "accuracy")
-    assert got[1] == _oracle_score(
-        _zero_heads(model, [(0, j) for j in range(h)]), EXAMPLES, "accuracy"
-    )
-    assert set(np.round(got * 3).tolist()) <= {0.0, 1.0, 2.0, 3.0}
+    zeroed = _zero_heads(model, [(0, j) for j in range(h)])
+    assert got[0] == pytest.approx(_oracle_score(model, EXAMPLES, score), abs=1e-5)
+    assert got[1] == pytest.approx(_oracle_score(zeroed, EXAMPLES, score), abs=1e-5)
+    if score == "accuracy":
+        assert set(np.round(got * 3).tolist()) <= {0.0, 1.0, 2.0, 3.0}
+
+
+def test_example_scores_come_from_one_forward_and_average_to_the_value(model):
+    rng = np.random.default_rng(3)
+    value = AttentionHeadValue(model, EXAMPLES, score="margin")
+    masks = rng.random((4, value.n_features)) < 0.5
+    masks[0] = True
+    per_example = value.example_scores(masks)
+    assert set(per_example) == {"logprob", "accuracy", "margin"}
+    assert all(a.shape == (4, len(EXAMPLES)) for a in per_example.values())
+    np.testing.assert_allclose(per_example["margin"].mean(axis=1), value(masks))
+    np.testing.assert_array_equal(per_example["accuracy"], per_example["margin"] > 0)
+    for name in ("logprob", "accuracy"):
+        other = AttentionHeadValue(model, EXAMPLES, score=name)
+        np.testing.assert_allclose(per_example[name].mean(axis=1), other(masks), atol=1e-6)
+        assert per_example[name][0].mean() == pytest.approx(
+            _oracle_score(model, EXAMPLES, name), abs=1e-5
+        )
 
 
 def test_bad_input(model):

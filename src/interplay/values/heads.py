@@ -10,9 +10,12 @@ unchanged. Because the gate is per row, a batch of different masks runs in one f
 (the evaluation set is repeated once per mask).
 
 The value of a mask is a score over a small evaluation set of (prompt, answer) pairs:
-``"logprob"``, the mean over examples of log p(answer | prompt) (summed over answer tokens),
-or ``"accuracy"``, the fraction of examples whose every answer token is the model's greedy
-prediction (teacher forced).
+``"logprob"``, the mean over examples of log p(answer | prompt) (summed over answer tokens);
+``"accuracy"``, the fraction of examples whose every answer token is the model's greedy
+prediction (teacher forced); or ``"margin"``, the mean over examples of the smallest logit
+margin ``z_answer − max_{other} z`` among the answer tokens (positive exactly when the example
+is answered correctly). :meth:`AttentionHeadValue.example_scores` returns all three per
+example from the same forward passes.
 
 The module also provides the pruning study of the issue: removal orders from an interaction
 surrogate (:func:`surrogate_removal_order`) or from marginal scores
@@ -25,7 +28,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -33,6 +36,7 @@ from interplay.spectral.interactions import Interactions
 from interplay.values.base import check_masks
 
 __all__ = [
+    "SCORES",
     "AttentionHeadValue",
     "HeadSite",
     "find_attention_heads",
@@ -41,8 +45,9 @@ __all__ = [
     "surrogate_removal_order",
 ]
 
-Score = Literal["logprob", "accuracy"]
-_SCORES = ("logprob", "accuracy")
+Score = Literal["logprob", "accuracy", "margin"]
+#: Valid ``score=`` names.
+SCORES: tuple[str, ...] = get_args(Score)
 
 #: Attribute names tried, in order, for a layer's attention block and its output projection.
 _ATTENTION_NAMES = ("self_attn", "attn", "attention", "self_attention")
@@ -233,10 +238,11 @@ class AttentionHeadValue:
         Needed for text examples.
     layers : sequence of int, optional
         Layers whose heads are features (default: all layers).
-    score : {"logprob", "accuracy"}
+    score : {"logprob", "accuracy", "margin"}
         ``"logprob"``: mean over examples of the summed log-probabilities of the answer
         tokens. ``"accuracy"``: fraction of examples whose answer tokens are all greedy
-        predictions.
+        predictions. ``"margin"``: mean over examples of the smallest logit margin
+        ``z_answer − max_{other} z`` among the answer tokens.
     batch_size : int
         Sequences per forward pass (masks × examples).
     sites : list of HeadSite, optional
@@ -267,8 +273,8 @@ class AttentionHeadValue:
     ) -> None:
         import torch
 
-        if score not in _SCORES:
-            raise ValueError(f"score must be one of {_SCORES}, got {score!r}")
+        if score not in SCORES:
+            raise ValueError(f"score must be one of {SCORES}, got {score!r}")
         if int(batch_size) < 1:
             raise ValueError(f"batch_size must be positive, got {batch_size}")
         self.model = model.eval()
@@ -351,8 +357,11 @@ class AttentionHeadValue:
         logits = self.model(input_ids=ids, attention_mask=attention).logits
         return logits[rows, positions]
 
-    def _scores(self, n_masks: int) -> Any:
-        """Scores (n_masks,) of the evaluation set repeated n_masks times (gates already set)."""
+    def _example_scores(self, n_masks: int) -> dict[str, Any]:
+        """Every score, per example, of the evaluation set repeated n_masks times.
+
+        The gates are already set. Returns ``{score: (n_masks, n_examples) tensor}``.
+        """
         import torch
 
         n_ex = self.n_examples
@@ -363,20 +372,25 @@ class AttentionHeadValue:
         positions = self._pos_idx.repeat(n_masks)
         targets = self._targets.repeat(n_masks)
         logits = self._answer_logits(ids, attention, rows, positions).float()
-        if self.score == "logprob":
-            token_score = torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])[:, 0]
-            per_example = torch.zeros(n_masks * n_ex, device=self.device)
-            per_example.index_add_(0, rows, token_score)
-        else:
-            wrong = (logits.argmax(dim=-1) != targets).float()
-            errors = torch.zeros(n_masks * n_ex, device=self.device)
-            errors.index_add_(0, rows, wrong)
-            per_example = (errors == 0).float()
-        return per_example.view(n_masks, n_ex).mean(dim=1)
+        token_score = torch.log_softmax(logits, dim=-1).gather(1, targets[:, None])[:, 0]
+        logprob = torch.zeros(n_masks * n_ex, device=self.device)
+        logprob.index_add_(0, rows, token_score)
+        answer_logit = logits.gather(1, targets[:, None])[:, 0]
+        others = logits.scatter(1, targets[:, None], float("-inf"))
+        token_margin = answer_logit - others.max(dim=1).values
+        margin = torch.full((n_masks * n_ex,), float("inf"), device=self.device)
+        margin.scatter_reduce_(0, rows, token_margin, reduce="amin")
+        scores = {"logprob": logprob, "accuracy": (margin > 0).float(), "margin": margin}
+        return {name: value.view(n_masks, n_ex) for name, value in scores.items()}
 
     # ------------------------------------------------------------------- public
     def __call__(self, masks: Any) -> np.ndarray:
-        """Task score with only the kept heads on.
+        """Task score (N,) of (N, n) bool masks (True keeps a head): the mean over examples
+        of ``example_scores(masks)[self.score]``."""
+        return self.example_scores(masks)[self.score].mean(axis=1)
+
+    def example_scores(self, masks: Any) -> dict[str, np.ndarray]:
+        """Every score of every example with only the kept heads on (one forward per batch).
 
         Parameters
         ----------
@@ -385,14 +399,16 @@ class AttentionHeadValue:
 
         Returns
         -------
-        (N,) float array
+        dict of str to (N, n_examples) float array
+            ``"logprob"``, ``"accuracy"`` and ``"margin"`` (see the class docstring) of each
+            example; ``self(masks)`` is the row mean of the entry named by ``self.score``.
         """
         import torch
 
         masks = check_masks(masks, self.n_features)
         self.n_calls += 1
         self.n_rows += masks.shape[0]
-        out = np.empty(masks.shape[0])
+        out = {name: np.empty((masks.shape[0], self.n_examples)) for name in SCORES}
         per_chunk = max(1, self.batch_size // self.n_examples)
         gate_holder: list = [None]
         handles = self._hooks(gate_holder)
@@ -402,7 +418,9 @@ class AttentionHeadValue:
                     chunk = masks[start : start + per_chunk]
                     gate = torch.as_tensor(chunk, device=self.device, dtype=torch.float32)
                     gate_holder[0] = gate.repeat_interleave(self.n_examples, dim=0)
-                    out[start : start + chunk.shape[0]] = self._scores(chunk.shape[0]).cpu().numpy()
+                    scores = self._example_scores(chunk.shape[0])
+                    for name, value in scores.items():
+                        out[name][start : start + chunk.shape[0]] = value.cpu().numpy()
         finally:
             for handle in handles:
                 handle.remove()
@@ -413,7 +431,8 @@ class AttentionHeadValue:
         import torch
 
         with torch.inference_mode():
-            return float(self._scores(1)[0])
+            per_example = self._example_scores(1)[self.score].cpu().numpy()
+        return float(per_example.astype(np.float64).mean(axis=1)[0])
 
     def fingerprint(self) -> str:
         """Identity of this value function for query caches.
