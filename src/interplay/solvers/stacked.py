@@ -7,10 +7,12 @@ those held-out predictions weights them, at no extra query:
 
 ``linear``
     Sparse first order: LassoCV on the 0/1 masks (ContextCite's surrogate).
-``pairs``
-    A hierarchical Möbius Lasso: the first-order terms plus the products ``m_i m_j`` of the
-    features whose first-order coefficients are largest, then the triples whose pairs were
-    all kept, and so on (an interaction only where its parts matter), LassoCV each time.
+``hierarchical``
+    A relaxed hierarchical Lasso in the Fourier basis (:mod:`.hierarchical_lasso`): the
+    first-order terms, then the pairs of the strongest features that best explain the
+    residual, then the triples whose pairs were all kept, and so on while the
+    cross-validated R² improves (an interaction only where its parts matter); each order's
+    Lasso is refitted by least squares on its support.
 ``trees``
     Gradient-boosted trees (LightGBM) fitted to the residual of ``linear``, transformed
     exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients
@@ -43,6 +45,7 @@ from interplay.r2 import r2_score
 from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
+from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier
@@ -51,7 +54,7 @@ from interplay.spectral.interactions import Interactions
 __all__ = ["CANDIDATES", "Stacked", "SurrogateFit", "fit_candidates", "uniform_design"]
 
 #: Surrogates tried by default, cheapest first.
-CANDIDATES: tuple[str, ...] = ("linear", "pairs", "trees", "proxy")
+CANDIDATES: tuple[str, ...] = ("linear", "hierarchical", "trees", "proxy")
 MIN_BUDGET = 20
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
@@ -61,8 +64,6 @@ SPARSE_CHECK = ("linear", "proxy")
 #: Largest number of masks for which the candidates are scored out of fold (all masks
 #: predicted once, each by a fit to the others); beyond, one quarter is held out.
 OUT_OF_FOLD_MAX = 500
-#: Most interaction terms offered to the hierarchical Lasso at one order.
-MAX_OFFERED = 300
 FIRST_ROUND_SHARE = 16
 #: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
@@ -108,76 +109,6 @@ class SurrogateFit:
     name: str
     expansion: Interactions
     cv_r2: float
-
-
-def _products(x: np.ndarray, subsets: list[tuple[int, ...]]) -> np.ndarray:
-    """(N, len(subsets)) float matrix of the Möbius monomials Π_{i∈S} m_i."""
-    if not subsets:
-        return np.zeros((x.shape[0], 0))
-    return np.column_stack([x[:, list(t)].min(axis=1) for t in subsets])
-
-
-def _next_level(kept: set[tuple[int, ...]], size: int) -> list[tuple[int, ...]]:
-    """Sets of ``size + 1`` features all of whose subsets of ``size`` are in ``kept``."""
-    level = sorted(t for t in kept if len(t) == size)
-    features = sorted({i for t in level for i in t})
-    out = set()
-    for t in level:
-        for k in features:
-            if k > t[-1]:
-                s = (*t, k)
-                if all(s[:m] + s[m + 1:] in kept for m in range(len(s))):
-                    out.add(s)
-    return sorted(out)
-
-
-def _hierarchical_lasso(
-    x: np.ndarray, y: np.ndarray, first: np.ndarray, folds: list, seed: int, max_order: int
-) -> tuple[list[tuple[int, ...]], np.ndarray, float, float] | None:
-    """Möbius Lasso grown one order at a time, an interaction only where its parts matter.
-
-    Order 2 offers the pairs of the features with the largest first-order coefficients;
-    order k + 1 offers the sets whose every k-subset kept a non-zero coefficient. Growth
-    stops when the cross-validated R² stops improving (or at ``max_order``).
-
-    Returns
-    -------
-    (subsets, coef, intercept, cv_r2) or None
-        ``subsets`` are the interaction terms (the n first-order terms come first in
-        ``coef``, then one coefficient per subset).
-    """
-    n = x.shape[1]
-    top = _pair_features(first, y.size)
-    if top.size < 2:
-        return None
-    i, j = np.triu_indices(top.size, k=1)
-    strength = -np.abs(first[top[i]] * first[top[j]])  # strongest parts first
-    offered = [(int(min(top[a], top[b])), int(max(top[a], top[b])))
-               for a, b in zip(i[np.argsort(strength, kind="stable")],
-                               j[np.argsort(strength, kind="stable")], strict=True)]
-    kept_terms: list[tuple[int, ...]] = []
-    best = None
-    size = 2
-    while offered and size <= max_order:
-        terms = kept_terms + offered[: min(max(y.size // 2, 64), MAX_OFFERED)]
-        wide = np.concatenate([x, _products(x, terms)], axis=1)
-        coef, intercept, _, r2 = lasso_cv(wide, y, folds, seed)
-        if best is not None and r2 <= best[3]:
-            break
-        best = (terms, coef, intercept, r2)
-        kept = {t for t, c in zip(terms, coef[n:], strict=True) if c != 0.0}
-        kept |= {(int(k),) for k in np.flatnonzero(coef[:n])}
-        kept_terms = [t for t in terms if t in kept]
-        offered = _next_level(kept, size)
-        size += 1
-    return best
-
-
-def _pair_features(coef: np.ndarray, n_samples: int) -> np.ndarray:
-    """Features whose pairs are offered to the Lasso: the largest first-order coefficients,
-    at most about sqrt(2·N) of them (so the pairs number about N), largest first."""
-    size = int(min(np.count_nonzero(coef), max(2, np.sqrt(2.0 * n_samples)), 30))
-    return np.argsort(-np.abs(coef), kind="stable")[:size]
 
 
 def _fit_trees(x: np.ndarray, y: np.ndarray, init: np.ndarray | None, val: tuple | None,
@@ -285,11 +216,9 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
     coef, intercept, alpha, linear_r2 = lasso_cv(x, y, split, seed)
     singles = [(i,) for i in range(n)]
     out = {"linear": (mobius_expansion(singles, coef, intercept, n), linear_r2)}
-    if "pairs" in candidates and max_order >= 2:
-        found = _hierarchical_lasso(x, y, coef, split, seed, max_order)
-        if found is not None:
-            subsets, wide_coef, wide_intercept, r2 = found
-            out["pairs"] = (mobius_expansion(singles + subsets, wide_coef, wide_intercept, n), r2)
+    if "hierarchical" in candidates:
+        fit = hierarchical_fourier_lasso(masks, y, split, max_order=max_order)
+        out["hierarchical"] = (fit.expansion, fit.cv_r2)
     for name, base in (("trees", alpha), ("proxy", None)):
         if name in candidates and y.size >= 20:
             if name == "proxy" and stream is not None:
@@ -373,7 +302,7 @@ def fit_candidates(
     candidates : tuple of str
         Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it).
     max_order : int
-        Largest interaction kept (``pairs`` needs 2).
+        Largest interaction kept.
     folds : int
         Folds of the candidates' internal cross-validation.
     random_state : int
