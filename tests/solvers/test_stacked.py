@@ -86,7 +86,7 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "hierarchical", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "hierarchical", "trees", "proxy"}
     assert stack.cv_r2 > 0.99
     assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
 

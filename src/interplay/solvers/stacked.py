@@ -7,6 +7,10 @@ those held-out predictions weights them, at no extra query:
 
 ``linear``
     Sparse first order: LassoCV on the 0/1 masks (ContextCite's surrogate).
+``ridge``
+    Dense first order: ridge regression on the 0/1 masks, its strength chosen by generalised
+    cross-validation (better than the Lasso when there are fewer masks than features and
+    every feature matters a little, as words do).
 ``hierarchical``
     A relaxed hierarchical Lasso in the Fourier basis (:mod:`.hierarchical_lasso`): the
     first-order terms, then the pairs of the strongest features that best explain the
@@ -21,7 +25,7 @@ those held-out predictions weights them, at no extra query:
     ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks (they are a prefix of its design),
     the same trees as ``trees`` fitted to the values below.
 
-Exactly sparse functions without marginal signal (parities) defeat all four. When the budget
+Exactly sparse functions without marginal signal (parities) defeat them all. When the budget
 also covers a SPEX design, the masks are queried in two rounds: the first
 ``max(64, budget / 16)`` uniform masks are fitted and scored; if no surrogate reaches
 ``sparse_r2`` there, SPEX's design is run with the rest of the budget and kept when it
@@ -54,7 +58,7 @@ from interplay.spectral.interactions import Interactions
 __all__ = ["CANDIDATES", "Stacked", "SurrogateFit", "fit_candidates", "uniform_design"]
 
 #: Surrogates tried by default, cheapest first.
-CANDIDATES: tuple[str, ...] = ("linear", "hierarchical", "trees", "proxy")
+CANDIDATES: tuple[str, ...] = ("linear", "ridge", "hierarchical", "trees", "proxy")
 MIN_BUDGET = 20
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
@@ -65,6 +69,8 @@ SPARSE_CHECK = ("linear", "proxy")
 #: predicted once, each by a fit to the others); beyond, one quarter is held out.
 OUT_OF_FOLD_MAX = 500
 FIRST_ROUND_SHARE = 16
+#: Penalties (relative to the number of masks) tried by the ``ridge`` candidate.
+RIDGE_ALPHAS = np.logspace(-4, 2, 25)
 #: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
 
@@ -216,6 +222,11 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
     coef, intercept, alpha, linear_r2 = lasso_cv(x, y, split, seed)
     singles = [(i,) for i in range(n)]
     out = {"linear": (mobius_expansion(singles, coef, intercept, n), linear_r2)}
+    if "ridge" in candidates:
+        ridge_coef, ridge_intercept, _, gcv = ridge_cv(x, y, RIDGE_ALPHAS)
+        var = float(np.var(y))
+        out["ridge"] = (mobius_expansion(singles, ridge_coef, ridge_intercept, n),
+                        1.0 - gcv / var if var > 0 else 1.0)
     if "hierarchical" in candidates:
         fit = hierarchical_fourier_lasso(masks, y, split, max_order=max_order)
         out["hierarchical"] = (fit.expansion, fit.cv_r2)
