@@ -118,3 +118,12 @@ def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
     masks, _ = uniform_design(11, 300, 40)
     np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
     assert ours.n_queries == theirs.n_queries == 800
+
+
+def test_a_function_nothing_explains_gets_its_mean_not_noise():
+    # parities on 200 features, far too few masks for SPEX's design: no surrogate beats the mean
+    truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
+    assert result.metadata["chosen"] == "mean"
+    assert faithfulness(result, f, random_state=4).r2 > -0.02
