@@ -304,8 +304,8 @@ def fit_candidates(
     out quarter beyond. Non-negative weights of
     the candidates' held-out predictions (least squares) make the stack; the candidates
     with a positive weight are then refitted to all masks and summed with those weights.
-    A single candidate is returned as it is (weight 1). When even the stack predicts the
-    held-out masks worse than their mean does, the mean of the values is returned (``name``
+    A single candidate is returned as it is (weight 1). When no candidate predicts the
+    held-out masks better than their mean does, the mean of the values is returned (``name``
     "mean"): a surrogate that explains nothing should say so, not add noise.
 
     Parameters
@@ -347,7 +347,7 @@ def fit_candidates(
     if not np.any(weights > 0):
         weights = np.eye(len(names))[int(np.argmax([held_r2[k] for k in names]))]
     stack_r2 = r2_score(target, preds @ weights)
-    if stack_r2 <= 0.0:  # nothing predicts held-out masks better than their mean
+    if max(held_r2.values()) <= 0.0:  # nothing predicts held-out masks better than their mean
         mean = mobius_expansion([], np.zeros(0), float(y.mean()), n)
         return SurrogateFit("mean", mean, 0.0), held_r2
     chosen = {k: w for k, w in zip(names, weights, strict=True) if w > 0}
