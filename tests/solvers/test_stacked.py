@@ -127,3 +127,19 @@ def test_a_function_nothing_explains_gets_its_mean_not_noise():
     result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
     assert result.metadata["chosen"] == "mean"
     assert faithfulness(result, f, random_state=4).r2 > -0.02
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_dense_function_with_a_weak_first_order_part_skips_the_spex_round(seed):
+    # 75 features (a review's words), first order ~half the variance, the rest high-order
+    # parities: 136 first-round masks must show the smooth part, else SPEX's design is paid
+    rng = np.random.default_rng(seed)
+    linear = PlantedFunction(Interactions([(), *[(i,) for i in range(75)]],
+                                          [0.0, *(0.45 * rng.normal(size=75))],
+                                          n_features=75, basis="fourier"))
+    parities = PlantedFunction(random_sparse_fourier(75, 40, min_degree=3, max_degree=6,
+                                                     random_state=seed))
+    result = interplay.explain(lambda m: linear(m) + 0.6 * parities(m), 75, method="stacked",
+                               budget=1000, random_state=0)
+    assert result.metadata["spex"] is None
+    assert result.n_queries == 1000
