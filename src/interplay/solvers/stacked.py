@@ -71,9 +71,9 @@ OUT_OF_FOLD_MAX = 500
 FIRST_ROUND_SHARE = 16
 #: Penalties (relative to the number of masks) tried by the ``ridge`` candidate.
 RIDGE_ALPHAS = np.logspace(-4, 2, 25)
-#: (max_depth, learning_rate) of the boosted trees.
 #: Folds whose validation splits choose the trees' depth and number of rounds.
 TREE_FOLDS = 2
+#: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
 
 
