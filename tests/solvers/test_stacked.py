@@ -86,7 +86,7 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "pairs", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "hierarchical", "trees", "proxy"}
     assert stack.cv_r2 > 0.99
     assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
 
@@ -118,3 +118,28 @@ def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
     masks, _ = uniform_design(11, 300, 40)
     np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
     assert ours.n_queries == theirs.n_queries == 800
+
+
+def test_a_function_nothing_explains_gets_its_mean_not_noise():
+    # parities on 200 features, far too few masks for SPEX's design: no surrogate beats the mean
+    truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
+    assert result.metadata["chosen"] == "mean"
+    assert faithfulness(result, f, random_state=4).r2 > -0.02
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_dense_function_with_a_weak_first_order_part_skips_the_spex_round(seed):
+    # 75 features (a review's words), first order ~half the variance, the rest high-order
+    # parities: 136 first-round masks must show the smooth part, else SPEX's design is paid
+    rng = np.random.default_rng(seed)
+    linear = PlantedFunction(Interactions([(), *[(i,) for i in range(75)]],
+                                          [0.0, *(0.45 * rng.normal(size=75))],
+                                          n_features=75, basis="fourier"))
+    parities = PlantedFunction(random_sparse_fourier(75, 40, min_degree=3, max_degree=6,
+                                                     random_state=seed))
+    result = interplay.explain(lambda m: linear(m) + 0.6 * parities(m), 75, method="stacked",
+                               budget=1000, random_state=0)
+    assert result.metadata["spex"] is None
+    assert result.n_queries == 1000

@@ -125,9 +125,6 @@ class Solver(ABC):
         """
         check_parameters(self, self.parameter_constraints().items())
 
-    def _check_common(self) -> None:
-        self.check_parameters()
-
     def get_params(self) -> dict[str, Any]:
         """The constructor's parameters and their current values (as scikit-learn's)."""
         return {name: getattr(self, name) for name in _constructor_parameters(type(self))}

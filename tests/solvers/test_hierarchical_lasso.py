@@ -1,0 +1,56 @@
+"""The relaxed hierarchical Fourier Lasso: unshrunk coefficients, interactions where parts matter."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from interplay.metrics import faithfulness
+from interplay.solvers.first_order import first_order_lasso, kfold_splits
+from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso, relaxed_lasso_cv
+from interplay.solvers.stacked import uniform_design
+from interplay.spectral.interactions import Interactions
+from interplay.values.planted import PlantedFunction, random_hierarchical
+
+
+def test_the_relaxed_lasso_refits_its_support_without_shrinkage():
+    rng = np.random.default_rng(0)
+    x = rng.choice([-1.0, 1.0], size=(200, 40))
+    y = 3.0 * x[:, 0] - 2.0 * x[:, 5] + 0.5 * x[:, 9] + 1.0
+    coef, intercept, cv_r2 = relaxed_lasso_cv(x, y, kfold_splits(200, 4, 0))
+    expected = np.zeros(40)
+    expected[[0, 5, 9]] = [3.0, -2.0, 0.5]
+    np.testing.assert_allclose(coef, expected, atol=1e-8)
+    assert abs(intercept - 1.0) < 1e-8
+    assert cv_r2 > 1 - 1e-10
+
+
+def test_a_constant_is_returned_as_its_mean():
+    x = np.random.default_rng(1).choice([-1.0, 1.0], size=(50, 5))
+    coef, intercept, cv_r2 = relaxed_lasso_cv(x, np.full(50, 2.5), kfold_splits(50, 4, 0))
+    assert not coef.any()
+    assert intercept == 2.5
+    assert cv_r2 == 1.0
+
+
+def test_an_additive_function_gets_no_interaction():
+    truth = Interactions([(), (0,), (3,), (7,)], [0.2, 1.0, -0.7, 0.4], n_features=30,
+                         basis="mobius")
+    masks, seed = uniform_design(0, 150, 30)
+    fit = hierarchical_fourier_lasso(masks, PlantedFunction(truth)(masks),
+                                     kfold_splits(150, 4, seed))
+    assert fit.order == 1
+    assert fit.expansion.basis == "fourier"
+    np.testing.assert_allclose(fit.expansion.predict(masks), PlantedFunction(truth)(masks),
+                               atol=1e-8)
+
+
+def test_recovers_a_hierarchical_function_a_first_order_fit_cannot():
+    truth = random_hierarchical(200, 6, max_degree=3, random_state=3)
+    f = PlantedFunction(truth)
+    masks, seed = uniform_design(1, 400, 200)
+    fit = hierarchical_fourier_lasso(masks, f(masks), kfold_splits(400, 4, seed), max_order=3)
+    linear = first_order_lasso(masks, f(masks))
+    r2 = faithfulness(fit.expansion, f, random_state=2).r2
+    assert fit.order >= 2
+    assert r2 > 0.97
+    assert r2 > faithfulness(linear.expansion, f, random_state=2).r2 + 0.02
