@@ -178,7 +178,7 @@ class LeastSquaresFourier(Solver):
     name = "lsq_fourier_test"
 
     def fit(self, value_function: CheckedValueFunction, n: int) -> Interactions:
-        self._check_common()
+        self.check_parameters()
         rng = check_random_state(self.random_state)
         budget = 200 if self.budget is None else int(self.budget)
         masks = rng.random((budget, n)) < 0.5
