@@ -63,8 +63,6 @@ JOINT_COMBINATIONS, DEEP_COMBINATIONS = 2048, 256
 SEARCH_Z = 8.0
 #: Most tuples of bins (one per group) the search tries in a round.
 SEARCH_TUPLES = 16
-#: Pre-filter of the search: sign disagreements allowed out of 44 delays (scaled to P).
-SEARCH_DISTANCE = 15
 
 
 def _mean_power(x: np.ndarray) -> np.ndarray:
@@ -457,7 +455,7 @@ class Peeler:
                 return empty
         freq, _ = matched_search(
             self.residual, self.index, self._candidates(), max_tuples=SEARCH_TUPLES,
-            max_distance=SEARCH_DISTANCE * self.residual.shape[1] // 44,
+            noise_var=self.noise_var, min_z=SEARCH_Z,
         )
         if freq.shape[0] == 0:
             return empty

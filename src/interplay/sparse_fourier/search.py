@@ -55,10 +55,9 @@ class LowWeightIndex:
         if layout.q != 2 or layout.n_delays > 64 or sum(widths) > 62:
             raise ValueError("LowWeightIndex needs q = 2, at most 64 delays and 62 hash bits")
         self.layout = layout
-        eye = np.eye(n, dtype=np.int64)
         unit_hash = np.zeros(n, dtype=np.int64)
         for g, width in zip(layout.groups, widths, strict=True):
-            unit_hash = (unit_hash << width) | (eye @ (g % 2)) @ (1 << np.arange(width - 1, -1, -1))
+            unit_hash = (unit_hash << width) | (g % 2) @ (1 << np.arange(width - 1, -1, -1))
         parity = np.rint(layout.delays_t).astype(np.int64) % 2  # (n, P)
         unit_bits = (parity.astype(np.uint64) << np.arange(layout.n_delays, dtype=np.uint64)).sum(
             axis=1, dtype=np.uint64
@@ -94,7 +93,9 @@ class LowWeightIndex:
                 freq[has, feature[has]] ^= 1
         return freq
 
-    def best(self, observation: np.ndarray, target: int, max_distance: int) -> tuple[np.ndarray, float]:
+    def best(
+        self, observation: np.ndarray, target: int, min_correlation: float
+    ) -> tuple[np.ndarray, float]:
         """The frequency of weight <= 4 hashing to ``target`` that best correlates.
 
         Parameters
@@ -103,23 +104,35 @@ class LowWeightIndex:
             The weighted bin sum ``W``.
         target : int
             :meth:`tuple_hash` of the bins.
-        max_distance : int
-            Pairs whose parity bits differ from the signs of ``W`` (either polarity) in more
-            than this many delays are not scored.
+        min_correlation : float
+            Only frequencies with ``|<W, s(k)>|`` at least this are wanted. A signature that
+            disagrees with the signs of ``W`` in a set D of delays correlates
+            ``sum |W| - 2 sum_D |W_p|``: pairs with more disagreements than the weakest
+            delays allow are dropped unscored (a popcount), and a tuple whose ``sum |W|`` is
+            too small is not searched at all.
 
         Returns
         -------
-        freq : (n,) int64 array (zero when nothing passed the pre-filter)
+        freq : (n,) int64 array (zero when none reaches ``min_correlation``)
         correlation : float
             ``|<W, s(k)>|`` of the best frequency (0.0 when none).
         """
         n_delays = observation.size
+        n = self.layout.delays_t.shape[0]
+        slack = (np.abs(observation).sum() - min_correlation) / 2.0
+        max_distance = min(
+            int(np.searchsorted(np.cumsum(np.sort(np.abs(observation))), slack, side="right")),
+            n_delays // 3,
+        )
+        if slack < 0:
+            return np.zeros(n, dtype=np.int64), 0.0
         signs = (observation < 0).astype(np.uint64)
         hard = np.uint64((signs << np.arange(n_delays, dtype=np.uint64)).sum(dtype=np.uint64))
         partner = self.hash ^ target
         lo = np.searchsorted(self.hash, partner, side="left")
         hi = np.searchsorted(self.hash, partner, side="right")
-        counts = hi - lo
+        # each unordered pair once: u from the bucket of the smaller hash
+        counts = np.where(self.hash <= partner, hi - lo, 0)
         ends = np.cumsum(counts)
         best_u, best_v, best_corr = -1, -1, 0.0
         weights = 1 << np.arange(n_delays, dtype=np.uint64)
@@ -149,8 +162,7 @@ class LowWeightIndex:
                         best_u, best_v = int(u[keep][top]), int(v[keep][top])
                         best_corr = float(corr[top])
             start_u = stop_u
-        n = self.layout.delays_t.shape[0]
-        if best_u < 0:
+        if best_u < 0 or best_corr < min_correlation:
             return np.zeros(n, dtype=np.int64), 0.0
         return self.frequencies(np.array([best_u]), np.array([best_v]))[0], best_corr
 
@@ -161,9 +173,10 @@ def matched_search(
     candidates: Sequence[np.ndarray],
     *,
     max_tuples: int,
-    max_distance: int,
+    noise_var: float,
+    min_z: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The best-correlating frequency of weight <= 4 for each tuple of candidate bins.
+    """A frequency of weight <= 4 that correlates with a tuple of candidate bins.
 
     Parameters
     ----------
@@ -174,15 +187,19 @@ def matched_search(
         Stacked rows of each group worth trying, strongest first.
     max_tuples : int
         Most tuples (one bin of every group) tried; the weakest candidates are dropped first.
-    max_distance : int
-        Pre-filter of :meth:`LowWeightIndex.best`.
+    noise_var : float
+        Noise variance of one query.
+    min_z : float
+        Standard errors the pooled coefficient ``<W, s(k)> / (P sum_c B_c)`` must reach
+        (noise alone: standard error ``sqrt(noise_var / (P sum_c B_c))``).
 
     Returns
     -------
-    freq : (K, n) int64 array
-        One non-zero frequency per tuple that yielded one.
+    freq : (K, n) int64 array, K <= 1
+        The frequency of the first tuple (largest ``sum_p |W_p|`` first) whose best
+        candidate reaches ``min_z``; the search stops there.
     rows : (K, C) int64 array
-        The tuple each was found in.
+        The tuple it was found in.
     """
     layout = index.layout
     n = layout.delays_t.shape[0]
@@ -191,14 +208,14 @@ def matched_search(
         keep -= 1
     chosen = [c[:keep] for c in candidates]
     weight = layout.sizes.astype(np.float64)
-    freqs, tuples = [np.zeros((0, n), dtype=np.int64)], [np.zeros((0, len(chosen)), dtype=np.int64)]
+    min_correlation = min_z * np.sqrt(noise_var * layout.n_delays * weight.sum())
     if not all(c.size for c in chosen):
-        return freqs[0], tuples[0]
-    for rows in itertools.product(*chosen):
-        rows = np.array(rows, dtype=np.int64)
-        observation = weight @ residual[rows]
-        freq, corr = index.best(observation, index.tuple_hash(rows), max_distance)
+        return np.zeros((0, n), dtype=np.int64), np.zeros((0, len(chosen)), dtype=np.int64)
+    tuples = np.array(list(itertools.product(*chosen)), dtype=np.int64)  # (A, C)
+    observations = np.einsum("c,acp->ap", weight, residual[tuples])
+    # most promising first: the first tuple that yields a frequency ends the search
+    for a in np.argsort(-np.abs(observations).sum(axis=1), kind="stable"):
+        freq, corr = index.best(observations[a], index.tuple_hash(tuples[a]), min_correlation)
         if corr > 0 and freq.any():
-            freqs.append(freq[None])
-            tuples.append(rows[None])
-    return np.concatenate(freqs), np.concatenate(tuples)
+            return freq[None], tuples[a][None]
+    return np.zeros((0, n), dtype=np.int64), np.zeros((0, len(chosen)), dtype=np.int64)
