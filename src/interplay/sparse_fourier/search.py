@@ -75,6 +75,14 @@ class LowWeightIndex:
         self.bits = bits[order]
         self.widths = widths
 
+    @staticmethod
+    def cost(layout: BinLayout) -> tuple[int, float]:
+        """Entries N of the index for ``layout`` and the pairs (u, v) :meth:`best` enumerates
+        for one tuple on average, ``N^2 / 2^(bits + 1)``, without building it."""
+        n = layout.delays_t.shape[0]
+        size = 1 + n + n * (n - 1) // 2
+        return size, size**2 / 2.0 ** (sum(g.shape[1] for g in layout.groups) + 1)
+
     def tuple_hash(self, rows: np.ndarray) -> int:
         """The packed hash of one bin per group (stacked rows, group order)."""
         value = 0
