@@ -10,7 +10,7 @@ import pytest
 from interplay.sparse_fourier import BCHDelays, subsample_groups
 from interplay.sparse_fourier.joint import joint_reads
 from interplay.sparse_fourier.layout import BinLayout
-from interplay.sparse_fourier.search import LowWeightIndex, matched_search
+from interplay.sparse_fourier.search import LowWeightIndex, matched_search, popcount
 
 
 def _layout(n, t, sizes, rng):
@@ -98,3 +98,12 @@ def test_index_rejects_layouts_it_cannot_pack():
     _, layout = _layout(40, 2, [21, 21, 21], rng)
     with pytest.raises(ValueError, match="62 hash bits"):
         LowWeightIndex(layout)
+
+
+@pytest.mark.parametrize("numpy_has_bitwise_count", [True, False])
+def test_popcount_counts_the_set_bits_of_every_word(monkeypatch, numpy_has_bitwise_count):
+    if not numpy_has_bitwise_count:  # the byte-table path of numpy < 2
+        monkeypatch.delattr(np, "bitwise_count", raising=False)
+    words = np.random.default_rng(3).integers(0, 2**63, size=200, dtype=np.uint64)
+    expected = [int(w).bit_count() for w in words]
+    assert popcount(words).tolist() == expected

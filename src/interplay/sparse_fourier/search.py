@@ -25,10 +25,19 @@ import numpy as np
 
 from interplay.sparse_fourier.layout import BinLayout
 
-__all__ = ["LowWeightIndex", "matched_search"]
+__all__ = ["LowWeightIndex", "matched_search", "popcount"]
 
 #: Pairs (u, v) scored per chunk (bounds the memory of one search).
 _CHUNK_PAIRS = 2**21
+#: Set bits of every byte (popcount for numpy < 2, which lacks ``np.bitwise_count``).
+_BYTE_BITS = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).sum(axis=1)
+
+
+def popcount(words: np.ndarray) -> np.ndarray:
+    """(N,) set bits of (N,) uint64 words."""
+    if hasattr(np, "bitwise_count"):
+        return np.bitwise_count(words).astype(np.int64)
+    return _BYTE_BITS[words.view(np.uint8).reshape(-1, 8)].sum(axis=1, dtype=np.int64)
 
 
 class LowWeightIndex:
@@ -116,8 +125,8 @@ class LowWeightIndex:
             Only frequencies with ``|<W, s(k)>|`` at least this are wanted. A signature that
             disagrees with the signs of ``W`` in a set D of delays correlates
             ``sum |W| - 2 sum_D |W_p|``: pairs with more disagreements than the weakest
-            delays allow are dropped unscored (a popcount), and a tuple whose ``sum |W|`` is
-            too small is not searched at all.
+            delays allow, or than a third of the delays, are dropped unscored (a popcount),
+            and a tuple whose ``sum |W|`` is too small is not searched at all.
 
         Returns
         -------
@@ -157,7 +166,7 @@ class LowWeightIndex:
                 offset = np.arange(total) - np.repeat(np.cumsum(c) - c, c)
                 v = lo[u] + offset
                 word = self.bits[u] ^ self.bits[v] ^ hard
-                distance = np.bitwise_count(word).astype(np.int64)
+                distance = popcount(word)
                 keep = np.flatnonzero(
                     (distance <= max_distance) | (distance >= n_delays - max_distance)
                 )
