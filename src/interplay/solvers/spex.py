@@ -90,7 +90,9 @@ class SPEX(Solver):
     spectrum into 2^b_c bins each, every bin is read at the zero delay and one delay per parity
     bit, singletons are decoded (soft Chase decoding of the signs), bins of two or three terms
     by successive cancellation; terms too weak for one bin (noise) are read from sums of bins
-    of two or three groups, last with a Chase search 3 bits deeper; the recovered support is
+    of two or three groups, then with a Chase search 3 bits deeper, last (``max_order`` <= 4)
+    by a matched-filter search over every frequency of a tuple of unresolved bins; the
+    recovered support is
     refit by least squares in the bin domain. ``metadata`` holds the design (``b``, ``t``, ``n_delays``), ``peeling_rounds``,
     ``noise_sd_per_query``, ``unresolved_bins``, ``n_found``, ``sample_r2`` and timings; a
     ``UserWarning`` says when the result explains less than R² = 0.75 of its own samples.

@@ -10,6 +10,8 @@ SPEX (q = 2, BCH-coded delays) and q-SFT (any q, unit delays) are configurations
 - :mod:`.layout` — where a frequency lands in the bins, its delay signature;
 - :mod:`.peeling` — the peeling decoder and its noise estimate;
 - :mod:`.joint` — weak terms read from sums of bins of several groups;
+- :mod:`.search` — the last weak terms found by a matched-filter search over the
+  frequencies of a tuple of bins;
 - :mod:`.refit` — least squares of the support and its sample R², in the bin domain;
 - :mod:`.engine` — the sequence that ties them together.
 """
