@@ -289,7 +289,7 @@ def test_a_constant_function_is_fitted_without_warnings(method):
     masks = np.random.default_rng(0).random((100, n)) < 0.5
     np.testing.assert_allclose(result.predict(masks), 3.25, atol=1e-9)
     if "sample_r2" in result.metadata:
-        assert result.metadata["sample_r2"] == 1.0
+        assert result.metadata["diagnostics"]["sample_r2"] == 1.0
 
 
 def test_qsft_known_noise_level_is_read_in_the_values_units():

@@ -63,8 +63,8 @@ def test_no_refit_returns_the_truncated_proxy():
     truth = random_hierarchical(n, 4, random_state=4)
     solver = ProxySPEX(budget=400, random_state=0, refit=False, energy=1.0)
     result = solver.fit(as_value_function(PlantedFunction(truth), n), n)
-    assert result.metadata["ridge_alpha"] is None
-    assert result.metadata["kept_terms"] == len(result) - 1
+    assert result.metadata["diagnostics"]["ridge_alpha"] is None
+    assert result.metadata["diagnostics"]["kept_terms"] == len(result) - 1
 
 
 def test_parameter_errors():

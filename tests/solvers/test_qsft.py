@@ -44,7 +44,7 @@ def test_exact_recovery_noiseless(q, n):
     assert support(result) == support(truth)
     assert result.allclose(truth, atol=1e-8)
     assert result.n_queries == f.n_rows  # every distinct query counted once
-    assert result.n_queries <= result.metadata["design"]["max_queries"]
+    assert result.n_queries <= result.metadata["diagnostics"]["design"]["max_queries"]
     assert result.method == "qsft"
     assert result.is_real
 
@@ -59,7 +59,7 @@ def test_noisy_recovery_with_robust_delays():
     )
     assert support(result) == support(truth)
     assert spectrum_nmse(result, truth) <= 1e-3
-    assert result.metadata["noise_sd_per_query"] == pytest.approx(sd, rel=0.1)
+    assert result.metadata["diagnostics"]["noise_sd_per_query"] == pytest.approx(sd, rel=0.1)
 
 
 @pytest.mark.parametrize(("q", "n"), [(3, 60), (4, 40), (5, 30)])
@@ -72,7 +72,7 @@ def test_complex_valued_planted_function_is_recovered_exactly(q, n):
     assert not result.is_real and len(result) == len(truth)
     assert support(result) == support(truth)
     assert result.allclose(truth, atol=1e-8)
-    assert result.metadata["sample_r2"] == pytest.approx(1.0, abs=1e-9)
+    assert result.metadata["diagnostics"]["sample_r2"] == pytest.approx(1.0, abs=1e-9)
     states = np.random.default_rng(0).integers(0, q, size=(200, n))
     np.testing.assert_allclose(result.predict(states), f(states), atol=1e-8)
 
@@ -86,7 +86,7 @@ def test_complex_valued_function_under_noise_with_robust_delays():
                                solver_options={"delays": "robust", "sparsity": 10})
     assert support(result) == support(truth)
     assert spectrum_nmse(result, truth) <= 1e-2
-    assert 0.8 < result.metadata["sample_r2"] < 1.0
+    assert 0.8 < result.metadata["diagnostics"]["sample_r2"] < 1.0
 
 
 def test_identity_delays_are_worse_than_robust_under_noise():
@@ -158,7 +158,7 @@ def test_budget_is_respected_and_too_small_budget_refused():
     f = PlantedFunction(truth)
     result = interplay.explain(f, n, method="qsft", q=q, budget=5000, random_state=0)
     assert result.n_queries <= 5000
-    assert result.metadata["design"]["max_queries"] <= 5000
+    assert result.metadata["diagnostics"]["design"]["max_queries"] <= 5000
     with pytest.raises(BudgetError, match=r"smallest design needs .* 3\^15 = 14348907"):
         interplay.explain(f, n, method="qsft", q=q, budget=50)
 
@@ -241,6 +241,7 @@ def test_small_n_design_is_deduplicated_exactly():
     batch = np.concatenate(seen)
     assert len({r.tobytes() for r in batch}) == batch.shape[0]  # no state twice
     assert result.n_queries == batch.shape[0] <= 27
+    # fit_sampled is the method alone: its metadata is what fit files under "diagnostics"
     assert result.n_queries < result.metadata["design"]["max_queries"]
 
 
@@ -265,7 +266,7 @@ def test_sample_r2_is_reported_and_a_dense_function_warns():
     q, n = 4, 12
     truth = random_sparse_qary(n, q, 10, random_state=0)
     result = interplay.explain(PlantedFunction(truth), n, method="qsft", q=q, random_state=0)
-    assert result.metadata["sample_r2"] == pytest.approx(1.0, abs=1e-9)
+    assert result.metadata["diagnostics"]["sample_r2"] == pytest.approx(1.0, abs=1e-9)
     weights = np.random.default_rng(0).normal(size=(n, n))
 
     def dense(states):
@@ -275,7 +276,7 @@ def test_sample_r2_is_reported_and_a_dense_function_warns():
         result = interplay.explain(
             dense, n, method="qsft", q=q, random_state=0, solver_options={"b": 2}
         )
-    assert result.metadata["sample_r2"] < 0.5
+    assert result.metadata["diagnostics"]["sample_r2"] < 0.5
 
 
 def test_queries_arrive_in_bounded_batches():

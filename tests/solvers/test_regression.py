@@ -89,7 +89,7 @@ def test_kernelshap_below_every_mask_is_a_first_order_shapley_surrogate(game):
     f, _ = game
     result = interplay.explain(f, N_SMALL, method="kernelshap", budget=40, random_state=0)
     assert "exact" not in result.metadata
-    assert result.metadata["index"] == "shapley"
+    assert result.metadata["diagnostics"]["index"] == "shapley"
     assert result.degrees.max() == 1
 
 
@@ -120,7 +120,7 @@ def test_faith_shap_is_kernel_least_squares_with_exact_ends(game):
     got = _as_dict(result.index("FSII", 2))
     np.testing.assert_allclose([got.get(s, 0.0) for s in names], beta, atol=1e-6)
     sampled = interplay.explain(f, n, method="faith_shap", budget=40, random_state=0)
-    assert sampled.metadata["index"] == "FSII"
+    assert sampled.metadata["diagnostics"]["index"] == "FSII"
 
 
 def test_sampled_estimates_approach_the_truth():

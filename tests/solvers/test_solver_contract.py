@@ -69,6 +69,13 @@ def test_returns_interactions_within_budget_and_counts_queries(method, truth):
     assert 1 <= result.n_queries <= BUDGET
     assert result.n_queries == f.distinct(), "n_queries must be the distinct masks really sent"
     assert np.all(np.isfinite(result.coefficients))
+    # one metadata schema: the timings, the exact path's keys, the rest under "diagnostics"
+    from interplay.solvers.base import COMMON_METADATA
+
+    meta = result.metadata
+    assert set(meta) <= {*COMMON_METADATA, "query_seconds", "solver_seconds", "diagnostics"}
+    assert meta["query_seconds"] >= 0 and meta["solver_seconds"] > 0
+    assert isinstance(meta["diagnostics"], dict)
 
 
 @pytest.mark.parametrize("method", sorted(REGISTRY))

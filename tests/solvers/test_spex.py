@@ -110,7 +110,7 @@ def test_budget_is_respected_and_seed_reproducible():
     np.testing.assert_array_equal(runs[0].coefficients, runs[1].coefficients)
     other_seed = interplay.explain(PlantedFunction(truth), 300, method="spex", budget=5000,
                                    max_order=3, random_state=10)
-    assert other_seed.metadata["b"] == runs[0].metadata["b"]
+    assert other_seed.metadata["diagnostics"]["b"] == runs[0].metadata["diagnostics"]["b"]
 
 
 def test_bad_value_function_output_is_a_clear_error():
@@ -154,7 +154,7 @@ def test_groups_of_unequal_size_and_a_crowded_design_recover_exactly():
     f = PlantedFunction(truth)
     result = interplay.explain(f, 1000, method="spex", budget=1500, max_order=4,
                                random_state=3)
-    assert result.metadata["b"] == [4, 3, 3]
+    assert result.metadata["diagnostics"]["b"] == [4, 3, 3]
     assert result.n_queries <= 1500
     masks = _fresh_masks(1000, seed=4)
     assert r2_score(truth.predict(masks), result.predict(masks)) > 1 - 1e-10

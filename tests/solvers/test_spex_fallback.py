@@ -23,8 +23,8 @@ def test_a_dense_function_gets_the_first_order_fit():
     with pytest.warns(UserWarning, match="first-order fit of the same samples"):
         result = interplay.explain(f, n, method="spex", budget=1500, max_order=3,
                                    random_state=0)
-    assert result.metadata["fallback"]["surrogate"] == "first-order LassoCV"
-    assert result.metadata["fallback"]["cv_r2"] > result.metadata["sample_r2"]
+    assert result.metadata["diagnostics"]["fallback"]["surrogate"] == "first-order LassoCV"
+    assert result.metadata["diagnostics"]["fallback"]["cv_r2"] > result.metadata["diagnostics"]["sample_r2"]
     fresh = np.random.default_rng(1).random((2000, n)) < 0.5
     with_fallback = r2_score(f(fresh), result.predict(fresh))
     # without the fallback, the same queries explain much less

@@ -69,7 +69,7 @@ def test_exactly_sparse_parities_are_solved_by_the_spex_round():
     f = Recorder(PlantedFunction(truth))
     result = interplay.explain(f, 60, method="stacked", budget=2000, max_order=3,
                                random_state=0)
-    assert result.metadata["chosen"] == "spex"
+    assert result.metadata["diagnostics"]["chosen"] == "spex"
     assert result.n_queries <= 2000
     assert faithfulness(result, PlantedFunction(truth), random_state=3).r2 > 0.999
 
@@ -78,7 +78,7 @@ def test_a_dense_function_never_pays_for_the_spex_round():
     truth = random_hierarchical(60, 8, max_degree=2, random_state=6)
     result = interplay.explain(PlantedFunction(truth), 60, method="stacked", budget=1500,
                                max_order=2, random_state=0)
-    assert result.metadata["spex"] is None
+    assert result.metadata["diagnostics"]["spex"] is None
     assert result.n_queries == 1500
 
 
@@ -125,7 +125,7 @@ def test_a_function_nothing_explains_gets_its_mean_not_noise():
     truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
     f = PlantedFunction(truth)
     result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
-    assert result.metadata["chosen"] == "mean"
+    assert result.metadata["diagnostics"]["chosen"] == "mean"
     assert faithfulness(result, f, random_state=4).r2 > -0.02
 
 
@@ -141,5 +141,5 @@ def test_a_dense_function_with_a_weak_first_order_part_skips_the_spex_round(seed
                                                      random_state=seed))
     result = interplay.explain(lambda m: linear(m) + 0.6 * parities(m), 75, method="stacked",
                                budget=1000, random_state=0)
-    assert result.metadata["spex"] is None
+    assert result.metadata["diagnostics"]["spex"] is None
     assert result.n_queries == 1000

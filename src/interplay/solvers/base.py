@@ -80,8 +80,9 @@ class Solver(ABC):
     their design costs in :meth:`planned_queries` and run it in :meth:`fit_sampled`.
     :meth:`fit` (shared) checks every parameter, plans, queries, solves, and returns an
     :class:`~interplay.Interactions` whose ``n_queries`` is the number of distinct masks the
-    value function really received, with ``metadata["query_seconds"]`` and
-    ``metadata["solver_seconds"]`` measured in one place for every method.
+    value function really received, and whose ``metadata`` has one schema for every method:
+    ``query_seconds`` and ``solver_seconds`` (measured here), the exact path's keys
+    (``exact``, notes) and, under ``diagnostics``, whatever the method itself records.
     """
 
     #: The name used as ``method=`` in :func:`interplay.explain`.
@@ -215,9 +216,24 @@ class Solver(ABC):
         result = _rescaled(result, view.value_scale)
         result.queried_masks = view.queried
         result.n_queries = len(view.queried)
-        result.metadata["query_seconds"] = view.query_seconds
-        result.metadata["solver_seconds"] = time.perf_counter() - started - view.query_seconds
+        result.metadata = _schema(result.metadata, view.query_seconds,
+                                  time.perf_counter() - started - view.query_seconds)
         return result
+
+
+#: Metadata keys every result may carry at the top level (the exact path's among them);
+#: everything else a method records goes under ``metadata["diagnostics"]``.
+COMMON_METADATA = ("exact", "exact_note", "max_order_note", "terms_above_max_order")
+
+
+def _schema(metadata: dict[str, Any], query_seconds: float,
+            solver_seconds: float) -> dict[str, Any]:
+    """The one metadata schema: the common keys, the two timings, ``diagnostics``."""
+    out = {key: metadata[key] for key in COMMON_METADATA if key in metadata}
+    out["query_seconds"] = query_seconds
+    out["solver_seconds"] = solver_seconds
+    out["diagnostics"] = {k: v for k, v in metadata.items() if k not in COMMON_METADATA}
+    return out
 
 
 def _constructor_parameters(cls: type) -> list[str]:

@@ -303,7 +303,7 @@ class WeightedRegression(Solver):
         Returns
         -------
         Interactions
-            Basis ``"mobius"``, terms of degree <= order; ``metadata["index"]`` names the index
+            Basis ``"mobius"``, terms of degree <= order; ``metadata["diagnostics"]["index"]`` names the index
             the fit estimates (``"shapley"``, ``"banzhaf"``, ``"FSII"``, ``"FBII"`` or
             ``"lime"``).
         """

@@ -120,7 +120,7 @@ class SPEX(Solver):
     dense_fallback : bool
         When the sparse transform explains less than R² = 0.75 of its own samples (the
         function is denser than the budget resolves), fit a first-order LassoCV to the same
-        samples and return it (Möbius basis, ``metadata["fallback"]``) if its
+        samples and return it (Möbius basis, ``metadata["diagnostics"]["fallback"]``) if its
         cross-validated R² is higher: SPEX is then never worse than a first-order fit of its
         own queries.
     """
