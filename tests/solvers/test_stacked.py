@@ -8,7 +8,7 @@ import pytest
 import interplay
 from interplay.metrics import faithfulness
 from interplay.solvers import BudgetError
-from interplay.solvers.stacked import Stacked, fit_candidates, uniform_design
+from interplay.solvers.stacked import Stacked, fit_candidates, shrink_to_linear, uniform_design
 from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_hierarchical, random_sparse_fourier
 
@@ -86,7 +86,7 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "ridge", "hierarchical", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "pairs", "hierarchical", "trees", "proxy"}
     assert stack.cv_r2 > 0.99
     assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
 
@@ -143,3 +143,52 @@ def test_a_dense_function_with_a_weak_first_order_part_skips_the_spex_round(seed
                                budget=1000, random_state=0)
     assert result.metadata["spex"] is None
     assert result.n_queries == 1000
+
+
+def test_a_stack_no_better_than_the_lasso_on_held_out_masks_becomes_the_lasso():
+    rng = np.random.default_rng(0)
+    target = rng.normal(size=64)
+    lasso = target + rng.normal(scale=0.5, size=64)
+    other = target + rng.normal(scale=0.6, size=64)
+    weights = shrink_to_linear(np.column_stack([lasso, other]), target, np.array([0.0, 1.0]), 0)
+    np.testing.assert_allclose(weights, [1.0, 0.0])
+
+
+def test_a_gain_within_its_standard_error_moves_weight_to_the_lasso():
+    rng = np.random.default_rng(1)
+    target = rng.normal(size=64)
+    lasso = target + rng.normal(scale=0.5, size=64)
+    other = lasso + rng.normal(scale=0.05, size=64)
+    preds = np.column_stack([lasso, other])
+    gap = (lasso - target) ** 2 - (other - target) ** 2
+    if gap.mean() <= 0:  # make the stack slightly better on average
+        other, preds = lasso - 0.02 * (lasso - target), None
+        preds = np.column_stack([lasso, other])
+        gap = (lasso - target) ** 2 - (other - target) ** 2
+    share = min(1.0, (gap.std(ddof=1) / np.sqrt(64) / gap.mean()) ** 2)
+    weights = shrink_to_linear(preds, target, np.array([0.0, 1.0]), 0)
+    np.testing.assert_allclose(weights, [share, 1 - share])
+    assert share > 0.1
+
+
+def test_a_clear_gain_over_the_lasso_keeps_almost_all_its_weight():
+    rng = np.random.default_rng(2)
+    target = rng.normal(size=200)
+    lasso = target + rng.normal(scale=1.0, size=200)
+    other = target + rng.normal(scale=0.1, size=200)
+    weights = shrink_to_linear(np.column_stack([lasso, other]), target, np.array([0.0, 1.0]), 0)
+    assert weights[1] > 0.9
+
+
+def test_at_small_budgets_stacked_is_never_far_below_the_lasso():
+    # the benchmark's misses: at 64-250 masks the stack's held-out weights favoured candidates
+    # that generalised worse than the plain Lasso on a mostly first-order function
+    truth = random_hierarchical(300, 20, max_degree=3, random_state=11)
+    f = PlantedFunction(truth)
+    for budget in (64, 128):
+        ours = interplay.explain(f, 300, method="stacked", budget=budget, random_state=0)
+        lasso = Stacked(budget=budget, max_order=1, random_state=0, candidates=("linear",),
+                        exact_sparse=False).fit(interplay.as_value_function(f, 300), 300)
+        r2_ours = faithfulness(ours, f, random_state=5).r2
+        r2_lasso = faithfulness(lasso, f, random_state=5).r2
+        assert r2_ours >= r2_lasso - 0.01, (budget, r2_ours, r2_lasso)
