@@ -88,7 +88,8 @@ def test_held_out_scores_and_weights_are_reported():
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
     assert set(held_out_r2) == {"linear", "ridge", "pairs", "hierarchical", "trees", "proxy"}
     assert stack.cv_r2 > 0.99
-    assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
+    # at most a few per cent of the weight moves to the Lasso when the stack's gain is clear
+    assert np.allclose(stack.expansion.predict(masks), values, atol=0.05)
 
 
 @pytest.mark.parametrize(
@@ -164,7 +165,7 @@ def test_a_gain_within_its_standard_error_moves_weight_to_the_lasso():
     preds = target[:, None] + errors
     t = gap.mean() / (gap.std(ddof=1) / np.sqrt(64))
     weights = shrink_to_linear(preds, target, np.array([0.0, 1.0]), 0)
-    np.testing.assert_allclose(weights, [min(1.0, 1 / t**2), 1 - min(1.0, 1 / t**2)])
+    np.testing.assert_allclose(weights, [min(1.0, 1 / t), 1 - min(1.0, 1 / t)])
     assert weights[0] > 0.3
 
 
