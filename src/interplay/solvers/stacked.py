@@ -30,6 +30,11 @@ those held-out predictions weights them, at no extra query:
     ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks (they are a prefix of its design),
     the same trees as ``trees`` fitted to the values below.
 
+Up to :data:`OUT_OF_FOLD_MAX` masks the weights are shrunk toward ``linear`` by
+:func:`shrink_to_linear` (the fewer the masks, the noisier the weights), and when no
+candidate beats the mean out of fold, the ``pairs`` fit to all masks is kept if its
+leave-one-out R² is positive, else the mean.
+
 Exactly sparse functions without marginal signal (parities) defeat them all. When the budget
 also covers a SPEX design, the masks are queried in two rounds: the first
 ``max(64, budget / 16)`` uniform masks are fitted and scored; if no surrogate reaches
