@@ -8,7 +8,7 @@ import pytest
 import interplay
 from interplay.metrics import faithfulness
 from interplay.solvers import BudgetError
-from interplay.solvers.stacked import Stacked, fit_candidates, uniform_design
+from interplay.solvers.stacked import Stacked, fit_candidates, shrink_to_linear, uniform_design
 from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_hierarchical, random_sparse_fourier
 
@@ -86,9 +86,10 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "ridge", "hierarchical", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "pairs", "hierarchical", "trees", "proxy"}
     assert stack.cv_r2 > 0.99
-    assert np.allclose(stack.expansion.predict(masks), values, atol=1e-2)
+    # at most a few per cent of the weight moves to the Lasso when the stack's gain is clear
+    assert np.allclose(stack.expansion.predict(masks), values, atol=0.05)
 
 
 @pytest.mark.parametrize(
@@ -143,3 +144,48 @@ def test_a_dense_function_with_a_weak_first_order_part_skips_the_spex_round(seed
                                budget=1000, random_state=0)
     assert result.metadata["diagnostics"]["spex"] is None
     assert result.n_queries == 1000
+
+
+def two_fits(seed: int, size: int, lasso_noise: float, stack_noise: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Held-out predictions (size, 2) of a Lasso and a stack with the given noise, and target."""
+    rng = np.random.default_rng(seed)
+    target = rng.normal(size=size)
+    noise = rng.normal(size=(size, 2)) * [lasso_noise, stack_noise]
+    return target[:, None] + noise, target
+
+
+@pytest.mark.parametrize(("stack_noise", "lasso_weight"), [(0.6, 1.0), (0.05, 0.0)])
+def test_a_stack_worse_than_the_lasso_becomes_it_a_much_better_one_stays(stack_noise,
+                                                                         lasso_weight):
+    preds, target = two_fits(0, 200, 0.5, stack_noise)
+    weights = shrink_to_linear(preds, target, np.array([0.0, 1.0]), 0)
+    np.testing.assert_allclose(weights[0], lasso_weight, atol=0.15)
+
+
+def test_a_gain_within_its_standard_error_moves_weight_to_the_lasso():
+    rng = np.random.default_rng(1)
+    target = rng.normal(size=64)
+    errors = rng.normal(scale=0.5, size=(64, 2))  # two equally good fits, independent errors
+    gap = errors[:, 0] ** 2 - errors[:, 1] ** 2
+    if gap.mean() < 0:  # the stack (column 1) is the one that did better on these masks
+        errors, gap = errors[:, ::-1], -gap
+    preds = target[:, None] + errors
+    t = gap.mean() / (gap.std(ddof=1) / np.sqrt(64))
+    weights = shrink_to_linear(preds, target, np.array([0.0, 1.0]), 0)
+    np.testing.assert_allclose(weights, [min(1.0, 1 / t), 1 - min(1.0, 1 / t)])
+    assert weights[0] > 0.3
+
+
+def test_at_small_budgets_stacked_is_never_far_below_the_lasso():
+    # the benchmark's misses: at 64-250 masks the stack's held-out weights favoured candidates
+    # that generalised worse than the plain Lasso on a mostly first-order function
+    truth = random_hierarchical(300, 20, max_degree=3, random_state=11)
+    f = PlantedFunction(truth)
+    for budget in (64, 128):
+        ours = interplay.explain(f, 300, method="stacked", budget=budget, random_state=0)
+        lasso = Stacked(budget=budget, max_order=1, random_state=0, candidates=("linear",),
+                        exact_sparse=False).fit(interplay.as_value_function(f, 300), 300)
+        r2_ours = faithfulness(ours, f, random_state=5).r2
+        r2_lasso = faithfulness(lasso, f, random_state=5).r2
+        assert r2_ours >= r2_lasso - 0.01, (budget, r2_ours, r2_lasso)
