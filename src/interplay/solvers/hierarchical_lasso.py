@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from interplay.solvers.proxyspex import fourier_design
 from interplay.spectral.interactions import Interactions
+from interplay.spectral.subsets import from_lists
 
 __all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "relaxed_lasso_cv"]
 
@@ -110,13 +112,6 @@ def relaxed_lasso_cv(
     xc, yc = x - x_mean, y - y_mean
     coef = _relaxed(xc, yc, _lasso_path(xc, yc, alphas[: a + 1])[:, a], float(mix[k]))
     return coef, y_mean - float(x_mean @ coef), 1.0 - float(sq_err[a, k]) / y.size / var
-
-
-def _monomials(z: np.ndarray, subsets: list[tuple[int, ...]]) -> np.ndarray:
-    """(N, len(subsets)) Fourier monomials Π_{i∈S} z_i of ±1 columns z."""
-    if not subsets:
-        return np.zeros((z.shape[0], 0))
-    return np.column_stack([z[:, list(s)].prod(axis=1) for s in subsets])
 
 
 def _ranked_pairs(z: np.ndarray, residual: np.ndarray, features: np.ndarray
@@ -207,7 +202,8 @@ def hierarchical_fourier_lasso(
         # every kept term stays on offer; first-order terms of unkept features too at order 2
         base = [t for t in best[0] if t in kept or (size == 1 and len(t) == 1)]
         candidate = base + new
-        c, b, r2 = relaxed_lasso_cv(_monomials(z, candidate), y, folds)
+        c, b, r2 = relaxed_lasso_cv(fourier_design(masks, from_lists(candidate, n), n), y,
+                                    folds)
         if r2 <= best[3]:
             break
         best = (candidate, c, b, r2, size + 1)
