@@ -101,16 +101,15 @@ def pair_kernel_ridge(
     single = (z.T @ a) / n
     subsets: list[tuple[int, ...]] = [(i,) for i in range(n)]
     coef = [single]
+    fitted_mean = float(z.mean(axis=0) @ single)  # the non-constant part's mean on the masks
     if gamma > 0:
         i, j = np.triu_indices(n, k=1)
-        pair = ((z[:, i] * z[:, j]).T @ a) * gamma / (n * (n - 1) / 2)
+        products = z[:, i] * z[:, j]
+        pair = (products.T @ a) * gamma / (n * (n - 1) / 2)
         subsets += list(zip(i.tolist(), j.tolist(), strict=True))
         coef.append(pair)
-    coefficients = np.concatenate(coef)
-    expansion = Interactions([(), *subsets], np.concatenate([[0.0], coefficients]),
-                             n_features=n, basis="fourier")
-    intercept = y_mean - float(np.mean(expansion.predict(np.asarray(masks, dtype=bool))))
-    expansion = Interactions([(), *subsets], np.concatenate([[intercept], coefficients]),
+        fitted_mean += float(products.mean(axis=0) @ pair)
+    expansion = Interactions([(), *subsets], np.concatenate([[y_mean - fitted_mean], *coef]),
                              n_features=n, basis="fourier")
     cv_r2 = 1.0 - err / var if var > 0 else 1.0
     return KernelRidgeFit(expansion, float(cv_r2), float(gamma), float(lam))
