@@ -40,7 +40,7 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import sys
 import tempfile
 import time
@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 
 import interplay
+from interplay.atomic import write_bytes_atomic
 from interplay.metrics import faithfulness, r2_score, sample_masks
 from interplay.solvers import DEFAULT_METHOD, available_methods, get_solver
 from interplay.solvers.stacked import fit_candidates
@@ -148,12 +149,9 @@ class ExampleScoreCache:
         masks = np.zeros((len(self.rows), self.n_features), dtype=bool)
         for key, i in self.rows.items():
             masks[i] = np.frombuffer(key, dtype=bool)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(self.path.name + ".partial.npz")
-        np.savez(
-            partial, identity=self.identity, masks=np.packbits(masks, axis=1), **self.scores
-        )
-        os.replace(partial, self.path)
+        buffer = io.BytesIO()
+        np.savez(buffer, identity=self.identity, masks=np.packbits(masks, axis=1), **self.scores)
+        write_bytes_atomic(self.path, buffer.getvalue())
 
 
 def value_noise(cache: ExampleScoreCache, masks: np.ndarray, examples, tokenizer) -> float:

@@ -13,7 +13,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_text_atomic"]
+__all__ = ["write_bytes_atomic", "write_text_atomic"]
 
 
 def write_text_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -> Path:
@@ -39,9 +39,32 @@ def write_text_atomic(path: str | Path, text: str, *, encoding: str = "utf-8") -
         When the file cannot be written (the target is then unchanged and no temporary file
         is left behind).
     """
+    return write_bytes_atomic(path, text.encode(encoding))
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically; create missing parent directories.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to (over)write.
+    data : bytes
+        Its new content.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written (the target is then unchanged and no temporary file
+        is left behind).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode(encoding)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
