@@ -29,7 +29,7 @@ from interplay.solvers.proxyspex import fourier_design
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.subsets import from_lists
 
-__all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "relaxed_lasso_cv"]
+__all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "omp_cv", "relaxed_lasso_cv"]
 
 #: Weights of the Lasso's own coefficients in the relaxed fit (0: least squares on the
 #: Lasso's support, 1: the Lasso).
@@ -37,10 +37,12 @@ RELAX_MIX: tuple[float, ...] = (0.0, 0.25, 0.5, 1.0)
 #: Penalties tried, from the smallest that keeps nothing down to this fraction of it.
 PATH_DEPTH = 1e-2
 PATH_LENGTH = 20
-#: Features whose pairs are screened: about sqrt(PAIR_WIDTH · N) of the strongest.
+#: Features whose pairs are offered: about sqrt(PAIR_WIDTH · N) of the strongest first-order
+#: ones (at least MIN_PAIR_FEATURES), twice as many in the later rounds.
 PAIR_WIDTH = 4.0
-#: Interaction terms offered at each order: this share of the number of masks (at least 32).
-OFFER_SHARE = 0.5
+MIN_PAIR_FEATURES = 8
+#: Rounds of pairs: each offers the pairs of the features of the terms kept so far.
+PAIR_ROUNDS = 3
 #: Supports larger than this fraction of the training masks are not refitted by least squares.
 MAX_RELAXED_SHARE = 0.4
 
@@ -114,13 +116,76 @@ def relaxed_lasso_cv(
     return coef, y_mean - float(x_mean @ coef), 1.0 - float(sq_err[a, k]) / y.size / var
 
 
-def _ranked_pairs(z: np.ndarray, residual: np.ndarray, features: np.ndarray
-                  ) -> list[tuple[int, int]]:
-    """Pairs of ``features`` by |mean(residual · z_i z_j)|, largest first."""
-    gram = (z[:, features] * residual[:, None]).T @ z[:, features] / residual.size
+def omp_cv(
+    x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, float, float]:
+    """Orthogonal matching pursuit of ``y`` on the columns of ``x``, its length chosen over ``folds``.
+
+    Each step adds the column most correlated with the residual and refits all chosen
+    columns by least squares, so the kept coefficients are not shrunk. The number of steps
+    (at most :data:`MAX_RELAXED_SHARE` of the smallest training split) minimises the summed
+    validation error of the folds' paths; the path on all rows is then run that far.
+
+    Parameters
+    ----------
+    x : (N, p) float array
+    y : (N,) float array
+    folds : list of (train, validation) index arrays
+
+    Returns
+    -------
+    coef : (p,) float array
+    intercept : float
+    cv_r2 : float
+        1 − (cross-validated MSE at the chosen length) / var(y); 1 for a constant y.
+    """
+    var = float(np.var(y))
+    if var == 0.0:
+        return np.zeros(x.shape[1]), float(y.mean()), 1.0
+    steps = max(1, min(x.shape[1], int(MAX_RELAXED_SHARE * min(t.size for t, _ in folds))))
+    sq_err = np.zeros(steps)
+    for train, val in folds:
+        path, x_mean, y_mean = _omp_path(x[train], y[train], steps)
+        err = (((y[val] - y_mean)[:, None] - (x[val] - x_mean) @ path) ** 2).sum(axis=0)
+        sq_err += np.concatenate([err, np.full(steps - err.size, err[-1])])
+    k = int(np.argmin(sq_err)) + 1
+    path, x_mean, y_mean = _omp_path(x, y, k)
+    coef = path[:, -1]
+    return coef, y_mean - float(x_mean @ coef), 1.0 - float(sq_err[k - 1]) / y.size / var
+
+
+def _omp_path(x: np.ndarray, y: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(p, ≤ steps) coefficients of the centred OMP path (it ends early on an exact fit),
+    with the column means and the mean of y."""
+    from sklearn.linear_model import orthogonal_mp
+
+    x_mean, y_mean = x.mean(axis=0), float(y.mean())
+    xc = x - x_mean
+    norm = np.linalg.norm(xc, axis=0)
+    norm[norm == 0] = 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "ended prematurely": the residual reached zero
+        path = orthogonal_mp(xc / norm, y - y_mean, n_nonzero_coefs=steps, return_path=True)
+    return path.reshape(x.shape[1], -1) / norm[:, None], x_mean, y_mean
+
+
+def _pairs_of(features: np.ndarray) -> list[tuple[int, int]]:
+    """Every pair of ``features`` (sorted)."""
     i, j = np.triu_indices(features.size, k=1)
-    order = np.argsort(-np.abs(gram[i, j]), kind="stable")
-    return [(int(features[i[o]]), int(features[j[o]])) for o in order]
+    return list(zip(features[i].tolist(), features[j].tolist(), strict=True))
+
+
+def _strongest_features(terms: list[tuple[int, ...]], coef: np.ndarray, width: int
+                        ) -> np.ndarray:
+    """The ``width`` features with the largest |coefficient| of a kept term containing them,
+    sorted."""
+    strength: dict[int, float] = {}
+    for t, c in zip(terms, np.abs(coef), strict=True):
+        if c > 0:
+            for i in t:
+                strength[i] = max(strength.get(i, 0.0), float(c))
+    ranked = sorted(strength, key=lambda i: (-strength[i], i))[:width]
+    return np.array(sorted(ranked), dtype=np.int64)
 
 
 def _grown(kept: set[tuple[int, ...]], size: int) -> list[tuple[int, ...]]:
@@ -184,26 +249,26 @@ def hierarchical_fourier_lasso(
     coef, intercept, cv_r2 = relaxed_lasso_cv(z, y, folds)
     terms: list[tuple[int, ...]] = [(i,) for i in range(n)]
     best = (terms, coef, intercept, cv_r2, 1)
-    offered = max(32, int(OFFER_SHARE * n_samples))
-    size = 1
-    while size < max_order:
-        kept = {t for t, c in zip(best[0], best[1], strict=True) if c != 0.0}
-        singles = [t for t in best[0] if len(t) == 1 and t in kept]
-        if size == 1:
-            first = np.array([t[0] for t in singles], dtype=np.int64)
-            width = int(min(first.size, max(8, np.sqrt(PAIR_WIDTH * n_samples))))
-            strongest = np.sort(first[np.argsort(-np.abs(best[1][first]), kind="stable")[:width]])
-            residual = y - z @ best[1] - best[2]
-            new = _ranked_pairs(z, residual, strongest)[:offered]
-        else:
-            new = _grown(kept, size)[:offered]
+    width = int(max(MIN_PAIR_FEATURES, np.sqrt(PAIR_WIDTH * n_samples)))
+    for round_ in range(PAIR_ROUNDS if max_order > 1 else 0):
+        # round 1: pairs of the strongest first-order features; then of the kept terms' features
+        features = _strongest_features(best[0], best[1], width * (1 + (round_ > 0)))
+        offered = set(best[0])
+        new = [p for p in _pairs_of(features) if p not in offered]
         if not new:
             break
-        # every kept term stays on offer; first-order terms of unkept features too at order 2
-        base = [t for t in best[0] if t in kept or (size == 1 and len(t) == 1)]
-        candidate = base + new
-        c, b, r2 = relaxed_lasso_cv(fourier_design(masks, from_lists(candidate, n), n), y,
-                                    folds)
+        candidate = best[0] + new
+        c, b, r2 = omp_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
+        if r2 <= best[3]:
+            break
+        best = (candidate, c, b, r2, 2)
+    size = 2
+    while best[4] == size < max_order:
+        new = _grown({t for t, c in zip(best[0], best[1], strict=True) if c != 0.0}, size)
+        if not new:
+            break
+        candidate = best[0] + new
+        c, b, r2 = omp_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
         if r2 <= best[3]:
             break
         best = (candidate, c, b, r2, size + 1)
