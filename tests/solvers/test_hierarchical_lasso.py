@@ -5,8 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from interplay.metrics import faithfulness
+from interplay.solvers import hierarchical_lasso
 from interplay.solvers.first_order import first_order_lasso, kfold_splits
-from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso, relaxed_lasso_cv
+from interplay.solvers.hierarchical_lasso import (
+    hierarchical_fourier_lasso,
+    omp_cv,
+    relaxed_lasso_cv,
+)
 from interplay.solvers.stacked import uniform_design
 from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_hierarchical
@@ -54,3 +59,41 @@ def test_recovers_a_hierarchical_function_a_first_order_fit_cannot():
     assert fit.order >= 2
     assert r2 > 0.97
     assert r2 > faithfulness(linear.expansion, f, random_state=2).r2 + 0.02
+
+
+def test_matching_pursuit_finds_a_sparse_support_and_refits_it_without_shrinkage():
+    rng = np.random.default_rng(4)
+    x = rng.choice([-1.0, 1.0], size=(120, 300))
+    y = 2.0 * x[:, 3] - 1.5 * x[:, 70] + 0.25 * x[:, 200] - 0.5
+    coef, intercept, cv_r2 = omp_cv(x, y, kfold_splits(120, 4, 0))
+    support = [3, 70, 200]
+    oracle, *_ = np.linalg.lstsq(np.c_[np.ones(120), x[:, support]], y, rcond=None)
+    expected = np.zeros(300)
+    expected[support] = oracle[1:]
+    np.testing.assert_allclose(coef, expected, atol=1e-8)
+    assert abs(intercept - oracle[0]) < 1e-8
+    assert cv_r2 > 1 - 1e-10
+
+
+def test_matching_pursuit_of_a_constant_is_its_mean():
+    x = np.random.default_rng(1).choice([-1.0, 1.0], size=(40, 6))
+    coef, intercept, cv_r2 = omp_cv(x, np.full(40, -1.5), kfold_splits(40, 4, 0))
+    assert not coef.any()
+    assert intercept == -1.5
+    assert cv_r2 == 1.0
+
+
+def test_a_later_round_offers_the_pairs_of_weaker_features(monkeypatch):
+    # the first round offers the pairs of the 8 strongest features only (PAIR_WIDTH tiny),
+    # so the pair (10, 12) of the 11th and 13th strongest is offered only by a later round
+    monkeypatch.setattr(hierarchical_lasso, "PAIR_WIDTH", 0.01)
+    n, n_samples = 30, 300
+    terms = [(i,) for i in range(14)] + [(0, 1), (10, 12)]
+    coef = [0.3, *(2.0 * 0.85 ** np.arange(14)), 1.5, 0.8]
+    f = PlantedFunction(Interactions([(), *terms], coef, n_features=n, basis="fourier"))
+    masks, seed = uniform_design(2, n_samples, n)
+    fit = hierarchical_fourier_lasso(masks, f(masks), kfold_splits(n_samples, 4, seed),
+                                     max_order=2)
+    kept = {tuple(int(i) for i in np.flatnonzero(row)) for row in fit.expansion.support_matrix()}
+    assert {(0, 1), (10, 12)} <= kept
+    assert faithfulness(fit.expansion, f, random_state=3).r2 > 1 - 1e-8
