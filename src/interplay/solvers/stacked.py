@@ -17,11 +17,11 @@ those held-out predictions weights them, at no extra query:
     offered up to :data:`MAX_KERNEL_MASKS` masks and :data:`MAX_PAIR_TERMS` pairs (words of
     a review at 64 masks: every word and pair matters a little).
 ``hierarchical``
-    A relaxed hierarchical Lasso in the Fourier basis (:mod:`.hierarchical_lasso`): the
-    first-order terms, then the pairs of the strongest features that best explain the
-    residual, then the triples whose pairs were all kept, and so on while the
-    cross-validated R² improves (an interaction only where its parts matter); each order's
-    Lasso is refitted by least squares on its support.
+    A hierarchical sparse fit in the Fourier basis (:mod:`.hierarchical_lasso`): a relaxed
+    Lasso on the first-order terms, then the pairs of the strongest features, then the
+    triples whose pairs were all kept, and so on while the cross-validated R² improves (an
+    interaction only where its parts matter), each order chosen by a cross-validated
+    orthogonal matching pursuit (least squares on its support).
 ``trees``
     Gradient-boosted trees (LightGBM) fitted to the residual of ``linear``, transformed
     exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients
