@@ -36,7 +36,8 @@ from interplay.solvers.proxyspex import fourier_design
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.subsets import from_lists
 
-__all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "omp_cv", "relaxed_lasso_cv"]
+__all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "omp_cv", "relaxed_lasso_cv",
+           "sparse_fit_cv"]
 
 #: Weights of the Lasso's own coefficients in the relaxed fit (0: least squares on the
 #: Lasso's support, 1: the Lasso).
@@ -161,6 +162,30 @@ def omp_cv(
     return coef, y_mean - float(x_mean @ coef), 1.0 - float(sq_err[k - 1]) / y.size / var
 
 
+def sparse_fit_cv(
+    x: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, float, float]:
+    """:func:`omp_cv` or :func:`relaxed_lasso_cv`, whichever cross-validates better on ``folds``.
+
+    The pursuit finds the few strong terms of a sparse function among many candidates; the
+    Lasso does better where every candidate matters a little (words, digit pixels, a few
+    sentences and all their pairs). Both see the same candidates and folds.
+
+    Parameters
+    ----------
+    x : (N, p) float array
+    y : (N,) float array
+    folds : list of (train, validation) index arrays
+
+    Returns
+    -------
+    coef : (p,) float array
+    intercept : float
+    cv_r2 : float
+    """
+    return max(omp_cv(x, y, folds), relaxed_lasso_cv(x, y, folds), key=lambda fit: fit[2])
+
+
 def _omp_path(x: np.ndarray, y: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, float]:
     """(p, ≤ steps) coefficients of the centred OMP path (it ends early on an exact fit),
     with the column means and the mean of y."""
@@ -265,7 +290,7 @@ def hierarchical_fourier_lasso(
         if not new:
             break
         candidate = best[0] + new
-        c, b, r2 = omp_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
+        c, b, r2 = sparse_fit_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
         if r2 <= best[3]:
             break
         best = (candidate, c, b, r2, 2)
@@ -275,7 +300,7 @@ def hierarchical_fourier_lasso(
         if not new:
             break
         candidate = best[0] + new
-        c, b, r2 = omp_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
+        c, b, r2 = sparse_fit_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
         if r2 <= best[3]:
             break
         best = (candidate, c, b, r2, size + 1)
