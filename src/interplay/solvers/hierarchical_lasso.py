@@ -55,6 +55,11 @@ PAIR_ROUNDS = 3
 MAX_RELAXED_SHARE = 0.4
 
 
+def _constant_fit(y: np.ndarray, p: int) -> tuple[np.ndarray, float, float]:
+    """The fit of a constant ``y``: no coefficient, its mean, cv R² 1."""
+    return np.zeros(p), float(y.mean()), 1.0
+
+
 def _lasso_path(x: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     """(p, len(alphas)) coefficients of the centred Lasso path."""
     from sklearn.linear_model import lasso_path
@@ -96,7 +101,7 @@ def relaxed_lasso_cv(
     """
     var = float(np.var(y))
     if var == 0.0:
-        return np.zeros(x.shape[1]), float(y.mean()), 1.0
+        return _constant_fit(y, x.shape[1])
     x_mean, y_mean = x.mean(axis=0), float(y.mean())
     top = float(np.abs((x - x_mean).T @ (y - y_mean)).max()) / y.size
     alphas = max(top, 1e-12) * np.logspace(0, np.log10(PATH_DEPTH), PATH_LENGTH)
@@ -133,23 +138,11 @@ def omp_cv(
     columns by least squares, so the kept coefficients are not shrunk. The number of steps
     (at most :data:`MAX_RELAXED_SHARE` of the smallest training split) minimises the summed
     validation error of the folds' paths; the path on all rows is then run that far.
-
-    Parameters
-    ----------
-    x : (N, p) float array
-    y : (N,) float array
-    folds : list of (train, validation) index arrays
-
-    Returns
-    -------
-    coef : (p,) float array
-    intercept : float
-    cv_r2 : float
-        1 − (cross-validated MSE at the chosen length) / var(y); 1 for a constant y.
+    Parameters and returns as :func:`relaxed_lasso_cv` (``cv_r2`` at the chosen length).
     """
     var = float(np.var(y))
     if var == 0.0:
-        return np.zeros(x.shape[1]), float(y.mean()), 1.0
+        return _constant_fit(y, x.shape[1])
     steps = max(1, min(x.shape[1], int(MAX_RELAXED_SHARE * min(t.size for t, _ in folds))))
     sq_err = np.zeros(steps)
     for train, val in folds:
@@ -171,17 +164,7 @@ def sparse_fit_cv(
     Lasso does better where every candidate matters a little (words, digit pixels, a few
     sentences and all their pairs). Both see the same candidates and folds.
 
-    Parameters
-    ----------
-    x : (N, p) float array
-    y : (N,) float array
-    folds : list of (train, validation) index arrays
-
-    Returns
-    -------
-    coef : (p,) float array
-    intercept : float
-    cv_r2 : float
+    Parameters and returns as :func:`relaxed_lasso_cv`.
     """
     return max(omp_cv(x, y, folds), relaxed_lasso_cv(x, y, folds), key=lambda fit: fit[2])
 
@@ -199,6 +182,20 @@ def _omp_path(x: np.ndarray, y: np.ndarray, steps: int) -> tuple[np.ndarray, np.
         warnings.simplefilter("ignore")  # "ended prematurely": the residual reached zero
         path = orthogonal_mp(xc / norm, y - y_mean, n_nonzero_coefs=steps, return_path=True)
     return path.reshape(x.shape[1], -1) / norm[:, None], x_mean, y_mean
+
+
+def _extended(masks: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
+              best: tuple, new: list[tuple[int, ...]], order: int) -> tuple | None:
+    """The fit (terms, coef, intercept, cv R², order) on ``best``'s terms and ``new`` by
+    :func:`sparse_fit_cv`, or None when there is nothing new or it does not cross-validate
+    better than ``best``."""
+    if not new:
+        return None
+    candidate = best[0] + new
+    n = masks.shape[1]
+    coef, intercept, r2 = sparse_fit_cv(fourier_design(masks, from_lists(candidate, n), n), y,
+                                        folds)
+    return (candidate, coef, intercept, r2, order) if r2 > best[3] else None
 
 
 def _pairs_of(features: np.ndarray) -> list[tuple[int, int]]:
@@ -286,24 +283,18 @@ def hierarchical_fourier_lasso(
         # round 1: pairs of the strongest first-order features; then of the kept terms' features
         features = _strongest_features(best[0], best[1], width * (1 + (round_ > 0)))
         offered = set(best[0])
-        new = [p for p in _pairs_of(features) if p not in offered]
-        if not new:
+        grown = _extended(masks, y, folds, best, [p for p in _pairs_of(features)
+                                                  if p not in offered], 2)
+        if grown is None:
             break
-        candidate = best[0] + new
-        c, b, r2 = sparse_fit_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
-        if r2 <= best[3]:
-            break
-        best = (candidate, c, b, r2, 2)
+        best = grown
     size = 2
     while best[4] == size < max_order:
         new = _grown({t for t, c in zip(best[0], best[1], strict=True) if c != 0.0}, size)
-        if not new:
+        grown = _extended(masks, y, folds, best, new, size + 1)
+        if grown is None:
             break
-        candidate = best[0] + new
-        c, b, r2 = sparse_fit_cv(fourier_design(masks, from_lists(candidate, n), n), y, folds)
-        if r2 <= best[3]:
-            break
-        best = (candidate, c, b, r2, size + 1)
+        best = grown
         size += 1
     subsets, coef, intercept, cv_r2, order = best
     nonzero = [j for j, c in enumerate(coef) if c != 0.0]
