@@ -22,7 +22,7 @@ def test_no_method_runs_stacked_and_says_so(tiny_bert, tmp_path, capsys):
     result = Interactions.load(tmp_path / "interactions.json")
     assert result.method == "stacked" and result.n_queries == 64
     assert "chosen" in result.metadata["diagnostics"]
-    assert "stacked" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<b>method</b> stacked" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("budget", [1, 10, 19])
