@@ -12,8 +12,8 @@ Every mask is evaluated once: all three scores of all prompts are stored per mas
 ``.npz`` file (``--cache``), so every budget, score, prompt count, method and removal order
 below reuses one query set, and a rerun queries nothing it has already seen.
 
-1. Each method (``--methods``, default :data:`interplay.solvers.DEFAULT_METHOD` and
-   ``stacked``) is fitted at every budget of ``--budgets`` (uniform random masks; a smaller
+1. Each method (``--methods``, default :data:`METHODS`: ``proxyspex`` and ``stacked``, the
+   default of :func:`interplay.explain`) is fitted at every budget of ``--budgets`` (uniform random masks; a smaller
    budget's masks are a prefix of a larger one's, so the largest budget pays for all).
    Banzhaf values are a ridge regression on the same masks (a linear surrogate). R² is
    :func:`interplay.metrics.faithfulness` on ``--test`` fresh uniform masks.
@@ -52,7 +52,7 @@ import numpy as np
 import interplay
 from interplay.atomic import write_bytes_atomic
 from interplay.metrics import faithfulness, r2_score, sample_masks
-from interplay.solvers import DEFAULT_METHOD, available_methods, get_solver
+from interplay.solvers import available_methods, get_solver
 from interplay.solvers.stacked import fit_candidates
 from interplay.values.heads import (
     SCORES,
@@ -61,6 +61,9 @@ from interplay.values.heads import (
     pruning_curve,
     surrogate_removal_order,
 )
+
+#: Surrogates fitted when ``--methods`` is not given (the tables of docs/applications.md).
+METHODS = ("proxyspex", "stacked")
 
 #: Short factual prompts with one-token answers, each the greedy answer of the unmasked
 #: SmolLM2-135M-Instruct (``--prompts K`` uses the first K).
@@ -305,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", choices=["smollm2", "tiny"], default="smollm2")
     parser.add_argument("--methods", nargs="+", choices=available_methods(), default=None,
-                        help=f"surrogates (default: {DEFAULT_METHOD} and stacked)")
+                        help=f"surrogates (default: {' '.join(METHODS)})")
     parser.add_argument("--budgets", nargs="+", type=int, default=None,
                         help="queries per surrogate (default 250 500 1000 2000; tiny 100 200)")
     parser.add_argument("--test", type=int, default=None,
@@ -338,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="the .npz query cache (default benchmarks/out/heads-<settings>.npz)")
     parser.add_argument("--png", default="docs/img/heads_pruning.png", help="'' for none")
     args = parser.parse_args(argv)
-    methods = list(dict.fromkeys(args.methods or [DEFAULT_METHOD, "stacked"]))
+    methods = list(dict.fromkeys(args.methods or METHODS))
     tiny = args.model == "tiny"
     budgets = sorted(args.budgets or ([100, 200] if tiny else [250, 500, 1000, 2000]))
     n_test = args.test if args.test is not None else (60 if tiny else 300)

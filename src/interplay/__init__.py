@@ -3,7 +3,7 @@
 The public API::
 
     import interplay
-    result = interplay.explain(value_function, n)  # ProxySPEX, 800 queries by default
+    result = interplay.explain(value_function, n)  # stacked, 800 queries by default
     result.top(10)
 
     # text: the context's sentences, the query kept unmasked, the embedded SmolLM2

@@ -16,6 +16,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from interplay.solvers import DEFAULT_METHOD
+
 __all__ = ["PROMPT", "main"]
 
 PROMPT = (
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m interplay.demo_llm",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--budget", type=int, default=600, help="model queries (default 600)")
-    parser.add_argument("--method", default=None, help="default: proxyspex")
+    parser.add_argument("--method", default=None, help=f"default: {DEFAULT_METHOD}")
     parser.add_argument("--max-new-tokens", type=int, default=9)
     parser.add_argument("--out", default="interplay-demo", help="output directory")
     parser.add_argument("--cache", default=None, help="query cache directory (resumable)")

@@ -51,14 +51,14 @@ def explain(
     n : int
         Number of features.
     method : str or Solver
-        ``"proxyspex"`` (:data:`DEFAULT_METHOD`), ``"spex"``, ``"qsft"``, ``"stacked"``, or a
-        baseline: ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``,
+        ``"stacked"`` (:data:`DEFAULT_METHOD`), ``"proxyspex"``, ``"spex"``, ``"qsft"``, or
+        a baseline: ``"lime"``, ``"kernelshap"``, ``"banzhaf"``, ``"faith_banzhaf"``,
         ``"faith_shap"``; or a configured solver such as ``SPEX(budget=2000, n_groups=4)``,
         which holds its own budget, max_order, random_state and q: giving explain() a
         different value for one of them is a ValueError, and so is ``solver_options``.
     budget : int, optional
         Largest number of queries to spend. ``None``: the method's own default; for the
-        default method, ProxySPEX, that is :data:`DEFAULT_BUDGET` = 800 queries, as on the
+        default method, Stacked, that is :data:`DEFAULT_BUDGET` = 800 queries, as on the
         command line. When every mask fits (2^n <=
         budget, q^n for q-ary methods) or the method's design would cost as many, all masks
         are queried once and the exact expansion is returned (``metadata["exact"]``).
@@ -69,7 +69,9 @@ def explain(
     feature_names : sequence of str, optional
         Names of the n features.
     q : int, optional
-        Alphabet size for q-ary methods (``method="qsft"``).
+        Alphabet size for q-ary methods (``method="qsft"``). The other methods, the default
+        among them, are binary: they accept ``q=2`` and refuse a larger q (before any query)
+        with a ValueError that names ``method="qsft"``.
     solver_options : dict, optional
         Extra keyword parameters of the chosen solver (see its class docstring).
     engine : EngineOptions or dict, optional
@@ -138,10 +140,13 @@ def _built(method: str, shared: dict[str, Any], solver_options: dict | None) -> 
         raise ValueError(
             f"method {method!r} has no option {', '.join(unknown)}; valid: {', '.join(valid)}"
         )
-    if shared["q"] is not None:
-        if "q" not in accepted:
-            raise ValueError(f"method {method!r} works on binary features and takes no q")
+    if shared["q"] is not None and "q" in accepted:
         options["q"] = shared["q"]
+    elif shared["q"] is not None and not _same(shared["q"], 2):
+        raise ValueError(
+            f"method {method!r} works on binary features (q=2), got q={shared['q']!r}; for "
+            "features with q > 2 states use method='qsft'"
+        )
     max_order = DEFAULT_MAX_ORDER if shared["max_order"] is None else shared["max_order"]
     return solver_cls(
         budget=shared["budget"],

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from interplay.explain import explain
+from interplay.explain import DEFAULT_METHOD, explain
 from interplay.solvers import get_solver
 from interplay.values.text import TextFeatures, split_text
 
@@ -220,7 +220,7 @@ def explain_text(
     answer: str | None = None,
     target: int | str | None = None,
     budget: int | None = 800,
-    method: str = "proxyspex",
+    method: str = DEFAULT_METHOD,
     max_order: int = 4,
     random_state: int | np.random.Generator | None = 0,
     system_prompt: str | None = None,

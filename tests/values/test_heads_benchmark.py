@@ -22,7 +22,8 @@ def _load_benchmark() -> SimpleNamespace:
 
 def test_tiny_study_prints_r2_and_pruning_tables_and_reuses_its_queries(tmp_path, capsys):
     bench = _load_benchmark()
-    argv = ["--model", "tiny", "--budgets", "40", "--test", "16", "--random", "2",
+    argv = ["--model", "tiny", "--methods", "proxyspex", "stacked", "--budgets", "40",
+            "--test", "16", "--random", "2",
             "--points", "4", "--png", str(tmp_path / "curve.png"),
             "--cache", str(tmp_path / "queries.npz")]
     assert bench.main(argv) == 0

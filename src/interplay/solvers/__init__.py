@@ -24,12 +24,13 @@ REGISTRY: dict[str, str] = {
 }
 
 
-#: The method used when none is named (``explain()`` and ``interplay explain``): ProxySPEX
-#: needs the fewest queries for a faithful explanation of real models and degrades gracefully
-#: when the budget is short.
-DEFAULT_METHOD = "proxyspex"
-#: ProxySPEX's budget when none is given, and the command line's for every method (all 2^n
-#: masks, hence an exact answer, for n <= 9).
+#: The method used when none is named (``explain()``, ``explain_text()`` and ``interplay
+#: explain``): Stacked fits several surrogates to one set of uniform masks and keeps the
+#: weighted mix that best predicts held-out masks, the most faithful explanation of the real
+#: models measured (docs/faithfulness.md); it works on binary features (``qsft`` for q > 2).
+DEFAULT_METHOD = "stacked"
+#: The default method's budget when none is given, and the command line's for every method
+#: (all 2^n masks, hence an exact answer, for n <= 9).
 DEFAULT_BUDGET = 800
 
 
