@@ -11,6 +11,7 @@ from sklearn.linear_model import Ridge
 from interplay.solvers.exact import all_states
 from interplay.solvers.kernel_ridge import (
     fourier_term_count,
+    kernel_ridge,
     order_kernel_ridge,
     pair_kernel_ridge,
     symmetric_characters,
@@ -114,3 +115,15 @@ def test_order_kernel_fits_an_and_of_four_features_better_than_pairs():
     assert r2_orders > r2_pairs + 0.08
     assert orders.cv_r2 > 0.92
     assert orders.expansion.degrees.max() == 4
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, y: order_kernel_ridge(m, y, max_order=0),
+    lambda m, y: kernel_ridge(m, y, []),
+    lambda m, y: kernel_ridge(m, y, [(0.0, 0.0)]),
+    lambda m, y: kernel_ridge(m, y, [(1.0, -1.0)]),
+])
+def test_bad_orders_or_weights_are_refused_with_a_clear_error(call):
+    masks = np.random.default_rng(5).random((20, 4)) < 0.5
+    with pytest.raises(ValueError, match="max_order|order_weights"):
+        call(masks, masks.sum(axis=1).astype(float))

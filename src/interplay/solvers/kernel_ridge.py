@@ -152,6 +152,10 @@ def kernel_ridge(
     masks = np.asarray(masks, dtype=bool)
     y = np.asarray(values, dtype=np.float64)
     n_samples, n = masks.shape
+    if not order_weights or not all(len(w) and min(w) >= 0 and max(w) > 0
+                                    for w in order_weights):
+        raise ValueError("order_weights must be a non-empty list of non-empty, non-negative "
+                         f"weightings with a positive weight each, got {order_weights!r}")
     max_order = min(n, max(len(w) for w in order_weights))
     profiles = np.zeros((len(order_weights), max_order + 1))
     for row, weights in zip(profiles, order_weights, strict=True):
@@ -246,6 +250,8 @@ def order_kernel_ridge(
     -------
     KernelRidgeFit
     """
+    if int(max_order) < 1:
+        raise ValueError(f"max_order must be at least 1, got {max_order}")
     n = np.shape(masks)[1]
     orders = np.arange(1, min(int(max_order), n) + 1)
     return kernel_ridge(masks, values,
