@@ -86,7 +86,8 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "ridge", "pairs", "hierarchical", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "pairs", "orders", "hierarchical", "trees",
+                                "proxy"}
     assert stack.cv_r2 > 0.99
     # at most a few per cent of the weight moves to the Lasso when the stack's gain is clear
     assert np.allclose(stack.expansion.predict(masks), values, atol=0.05)
