@@ -86,7 +86,8 @@ def test_held_out_scores_and_weights_are_reported():
     masks, _ = uniform_design(0, 200, 20)
     values = masks[:, 0] * 2.0 + masks[:, 1] * masks[:, 2]
     stack, held_out_r2 = fit_candidates(masks, values.astype(float), max_order=2)
-    assert set(held_out_r2) == {"linear", "ridge", "pairs", "hierarchical", "trees", "proxy"}
+    assert set(held_out_r2) == {"linear", "ridge", "pairs", "orders", "hierarchical", "trees",
+                                "proxy"}
     assert stack.cv_r2 > 0.99
     # at most a few per cent of the weight moves to the Lasso when the stack's gain is clear
     assert np.allclose(stack.expansion.predict(masks), values, atol=0.05)
@@ -189,3 +190,17 @@ def test_at_small_budgets_stacked_is_never_far_below_the_lasso():
         r2_ours = faithfulness(ours, f, random_state=5).r2
         r2_lasso = faithfulness(lasso, f, random_state=5).r2
         assert r2_ours >= r2_lasso - 0.01, (budget, r2_ours, r2_lasso)
+
+
+def test_the_orders_candidate_is_fitted_only_where_its_terms_are_few():
+    rng = np.random.default_rng(8)
+    small = rng.random((120, 8)) < 0.5
+    large = rng.random((120, 40)) < 0.5
+
+    def f(m: np.ndarray) -> np.ndarray:
+        return 2.0 * m[:, :4].all(axis=1) + m[:, 4]
+
+    _, held_small = fit_candidates(small, f(small), candidates=("linear", "orders"), max_order=4)
+    _, held_large = fit_candidates(large, f(large), candidates=("linear", "orders"), max_order=4)
+    assert held_small["orders"] > held_small["linear"] + 0.1
+    assert "orders" not in held_large  # 101 270 terms up to order 4

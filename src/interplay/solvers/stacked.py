@@ -16,6 +16,12 @@ those held-out predictions weights them, at no extra query:
     (:mod:`.kernel_ridge`), the pairs' weight and the penalty chosen by leave-one-out error;
     offered up to :data:`MAX_KERNEL_MASKS` masks and :data:`MAX_PAIR_TERMS` pairs (words of
     a review at 64 masks: every word and pair matters a little).
+``orders``
+    Dense, every order up to ``max_order``: kernel ridge regression on every Fourier term, a
+    term of order k weighted ρ^(k−1) relative to a single one (:func:`.order_kernel_ridge`),
+    ρ and the penalty chosen by leave-one-out error; offered up to :data:`MAX_KERNEL_MASKS`
+    masks and :data:`MAX_ORDER_TERMS` terms (ten sentences of a prompt, whose effects
+    interact at every order).
 ``hierarchical``
     A hierarchical sparse fit in the Fourier basis (:mod:`.hierarchical_lasso`): a relaxed
     Lasso on the first-order terms, then the pairs of the strongest features, then the
@@ -60,7 +66,7 @@ from interplay.solvers import DEFAULT_BUDGET
 from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
 from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso
-from interplay.solvers.kernel_ridge import pair_kernel_ridge
+from interplay.solvers.kernel_ridge import fourier_term_count, order_kernel_ridge, pair_kernel_ridge
 from interplay.solvers.parameters import Constraint, boolean, integer, real, satisfies
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
@@ -71,11 +77,14 @@ __all__ = ["CANDIDATES", "Stacked", "SurrogateFit", "fit_candidates", "shrink_to
            "uniform_design"]
 
 #: Surrogates tried by default, cheapest first.
-CANDIDATES: tuple[str, ...] = ("linear", "ridge", "pairs", "hierarchical", "trees", "proxy")
+CANDIDATES: tuple[str, ...] = ("linear", "ridge", "pairs", "orders", "hierarchical", "trees",
+                               "proxy")
 #: Most masks, and most pairs n(n − 1)/2, for which the ``pairs`` candidate is fitted (its
 #: cost grows as the cube of the masks).
 MAX_KERNEL_MASKS = 500
 MAX_PAIR_TERMS = 20_000
+#: Most Fourier terms up to ``max_order`` for which the ``orders`` candidate is fitted.
+MAX_ORDER_TERMS = 1024
 MIN_BUDGET = 20
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
@@ -253,6 +262,10 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
     if "pairs" in candidates and y.size <= MAX_KERNEL_MASKS and n * (n - 1) // 2 <= MAX_PAIR_TERMS:
         kernel_fit = pair_kernel_ridge(masks, y)
         out["pairs"] = (kernel_fit.expansion, kernel_fit.cv_r2)
+    if ("orders" in candidates and y.size <= MAX_KERNEL_MASKS and max_order > 1
+            and fourier_term_count(n, max_order) <= MAX_ORDER_TERMS):
+        kernel_fit = order_kernel_ridge(masks, y, max_order=max_order)
+        out["orders"] = (kernel_fit.expansion, kernel_fit.cv_r2)
     if "hierarchical" in candidates:
         fit = hierarchical_fourier_lasso(masks, y, split, max_order=max_order)
         out["hierarchical"] = (fit.expansion, fit.cv_r2)
