@@ -45,6 +45,13 @@ the remaining uniform masks are queried and the surrogates refitted on all of th
 The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.ProxySPEX` draws
 them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
 so a query cache serves both methods and every budget.
+
+A share ``near_share`` of the budget is spent on masks near the full input, with 1 to 10 %
+of the features removed (:mod:`.near_full`, a stream of their own, so the uniform masks
+stay that prefix): uniform masks almost never remove only a few features, which is where
+the question "which r features move the output most when removed" lives. The candidates
+are fitted to both kinds together, each mask weighted alike, so the share is the weight of
+the near-full masks in every fit and in the held-out scores that weight the stack.
 """
 
 from __future__ import annotations
@@ -61,6 +68,7 @@ from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
 from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso
 from interplay.solvers.kernel_ridge import pair_kernel_ridge
+from interplay.solvers.near_full import mix_masks, near_full_design
 from interplay.solvers.parameters import Constraint, boolean, integer, real, satisfies
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
@@ -95,6 +103,8 @@ RIDGE_ALPHAS = np.logspace(-4, 2, 25)
 TREE_FOLDS = 2
 #: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
+#: Default share of the budget spent on near-full masks (see :mod:`.near_full`).
+NEAR_SHARE = 0.1
 
 
 def uniform_design(random_state: Any, budget: int, n: int) -> np.ndarray:
@@ -456,11 +466,16 @@ class Stacked(Solver):
         Held-out R² below which the first round counts as unexplained (default 0.02: a
         parity-like function scores at most about 0, while the first round of a dense
         function with fewer masks than features often scores only 0.05–0.3).
+    near_share : float in [0, 0.5]
+        Share of the budget spent on masks with 1 to 10 % of the features removed (default
+        :data:`NEAR_SHARE`), fitted together with the uniform ones; 0 queries uniform masks
+        only (see the module notes).
 
     Notes
     -----
     ``metadata`` records every candidate's cross-validated R² (``cv_r2``), the one chosen
-    (``chosen``), and whether SPEX's design was run (``spex``: None, or its held-out R²).
+    (``chosen``), whether SPEX's design was run (``spex``: None, or its held-out R²) and
+    the number of near-full masks queried (``near_full``).
     """
 
     name = "stacked"
@@ -472,6 +487,7 @@ class Stacked(Solver):
         "folds": integer(2),
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
+        "near_share": real(0, 0.5),
     }
 
     def __init__(
@@ -484,12 +500,14 @@ class Stacked(Solver):
         folds: int = 4,
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
+        near_share: float = NEAR_SHARE,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
         self.folds = folds
         self.exact_sparse = exact_sparse
         self.sparse_r2 = sparse_r2
+        self.near_share = near_share
 
     def _check(self) -> int:
         self.check_parameters()
@@ -518,7 +536,7 @@ class Stacked(Solver):
             return None
 
     def fit_sampled(self, value_function: Any, n: int) -> Interactions:
-        """Query uniform masks (and maybe SPEX's design), return the best surrogate.
+        """Query uniform and near-full masks (or SPEX's design), return the best surrogate.
 
         Parameters
         ----------
@@ -539,15 +557,18 @@ class Stacked(Solver):
         masks, seed = uniform_design(int(stream), budget, n)
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
-        values = value_function(masks[:first])
+        # the near-full masks take the place of the last uniform ones (never of the first round)
+        wanted = max(0, min(round(float(self.near_share) * masks.shape[0]),
+                            masks.shape[0] - (first if design else MIN_BUDGET)))
+        uniform = masks[:masks.shape[0] - wanted]
+        near = near_full_design(int(stream), wanted, n, exclude=uniform)
+        values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
         if design:  # a cheap first look: is there any smooth structure?
             chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
                 kwargs, stream=None,
                 candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
-        else:
-            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
         spex_r2 = None
         if design and max(held_r2.values()) < float(self.sparse_r2):
             from interplay.solvers.spex import SPEX
@@ -555,14 +576,23 @@ class Stacked(Solver):
             spex = SPEX(budget=design, max_order=max_order, random_state=seed)
             result = spex.fit_sampled(value_function, n)
             spex_r2 = r2_score(values, result.predict(masks[:first]))
+            near = near[:0]
             if spex_r2 > chosen.cv_r2:
                 chosen = SurrogateFit("spex", result, spex_r2)
-        elif design:
-            values = np.concatenate([values, value_function(masks[first:])])
-            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
+        else:
+            if uniform.shape[0] > first:
+                values = np.concatenate([values, value_function(uniform[first:])])
+            if near.shape[0]:  # both kinds spread over the rows; ProxySPEX's prefix is lost
+                order = mix_masks(uniform, near, seed)
+                pooled = np.vstack([uniform, near])[order]
+                pooled_values = np.concatenate([values, value_function(near)])[order]
+                chosen, held_r2 = fit_candidates(pooled, pooled_values,
+                                                 **dict(kwargs, stream=None))
+            else:
+                chosen, held_r2 = fit_candidates(uniform, values, **kwargs)
         expansion = chosen.expansion
         queried = getattr(value_function, "queried", None)
-        n_queries = masks.shape[0] if queried is None else len(queried)
+        n_queries = uniform.shape[0] + near.shape[0] if queried is None else len(queried)
         return Interactions(
             expansion.support_matrix(), expansion.coefficients, n_features=n,
             basis=expansion.basis, n_queries=n_queries, method=self.name,
@@ -572,5 +602,6 @@ class Stacked(Solver):
                 "stack_held_out_r2": chosen.cv_r2,
                 "spex": spex_r2,
                 "first_round": int(first),
+                "near_full": int(near.shape[0]),
             },
         ).truncate(max_order)
