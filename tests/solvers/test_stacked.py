@@ -45,7 +45,8 @@ def test_queries_the_same_masks_as_proxyspex_with_the_same_seed():
 def test_its_uniform_masks_are_a_prefix_of_proxyspexs_and_the_rest_are_near_full():
     truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
     f = Recorder(PlantedFunction(truth))
-    result = interplay.explain(f, 40, method="stacked", budget=200, random_state=3)
+    result = interplay.explain(f, 40, method=Stacked(budget=200, random_state=3,
+                                                    near_share=0.1))
     queried = np.unique(f.masks(), axis=0)
     assert queried.shape[0] == result.n_queries == 200
     near = queried[queried.sum(axis=1) >= 36]  # 1 to 4 of the 40 features removed
@@ -151,7 +152,8 @@ def test_on_a_function_uniform_masks_cannot_explain_the_near_full_fit_costs_litt
     # fit explains the near-full masks there, and must not add much noise on uniform ones
     truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
     f = PlantedFunction(truth)
-    result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
+    result = interplay.explain(f, 200, method=Stacked(budget=128, random_state=0,
+                                                     near_share=0.1))
     assert result.metadata["diagnostics"]["near_full"] == 13
     assert faithfulness(result, f, random_state=4).r2 > -0.02
 
