@@ -234,3 +234,13 @@ def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_
         changes[share] = top_removal(result, f, 1).true_change
     assert changes[0.0] == pytest.approx(-0.8)
     assert changes[0.2] == pytest.approx(-3.0)
+
+
+def test_by_default_near_full_masks_are_queried_from_500_queries_only():
+    f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
+    small = Stacked(budget=499, candidates=("linear",), random_state=0, exact_sparse=False)
+    large = Stacked(budget=500, candidates=("linear",), random_state=0, exact_sparse=False)
+    assert small.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
+        "near_full"] == 0
+    assert large.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
+        "near_full"] == 50

@@ -46,10 +46,11 @@ The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.Prox
 them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
 so a query cache serves both methods and every budget.
 
-A share ``near_share`` of the budget is spent on masks near the full input, with 1 to 10 %
-of the features removed (:mod:`.near_full`, a stream of their own, so the uniform masks
-stay that prefix): uniform masks almost never remove only a few features, which is where
-the question "which r features move the output most when removed" lives. The candidates
+A share ``near_share`` of the budget (by default a tenth from 500 queries) is spent on masks
+near the full input, with 1 to 10 % of the features removed (:mod:`.near_full`, a stream of
+their own, so the uniform masks stay that prefix): uniform masks almost never remove only a
+few features, which is where the question "which r features move the output most when
+removed" lives. The candidates
 are fitted to both kinds together, each mask weighted alike, so the share is the weight of
 the near-full masks in every fit and in the held-out scores that weight the stack.
 """
@@ -103,8 +104,11 @@ RIDGE_ALPHAS = np.logspace(-4, 2, 25)
 TREE_FOLDS = 2
 #: (max_depth, learning_rate) of the boosted trees.
 TREE_SETTINGS: tuple[tuple[int, float], ...] = ((3, 0.1), (5, 0.1))
-#: Default share of the budget spent on near-full masks (see :mod:`.near_full`).
+#: Default share of the budget spent on near-full masks (see :mod:`.near_full`), from
+#: :data:`NEAR_SHARE_MIN_BUDGET` queries: below, every mask is uniform (a tenth fewer
+#: uniform masks costs more uniform R² where it still rises steeply with the budget).
 NEAR_SHARE = 0.1
+NEAR_SHARE_MIN_BUDGET = 500
 
 
 def uniform_design(random_state: Any, budget: int, n: int) -> np.ndarray:
@@ -466,10 +470,11 @@ class Stacked(Solver):
         Held-out R² below which the first round counts as unexplained (default 0.02: a
         parity-like function scores at most about 0, while the first round of a dense
         function with fewer masks than features often scores only 0.05–0.3).
-    near_share : float in [0, 0.5]
-        Share of the budget spent on masks with 1 to 10 % of the features removed (default
-        :data:`NEAR_SHARE`), fitted together with the uniform ones; 0 queries uniform masks
-        only (see the module notes).
+    near_share : float in [0, 0.5], optional
+        Share of the budget spent on masks with 1 to 10 % of the features removed, fitted
+        together with the uniform ones; 0 queries uniform masks only (see the module
+        notes). Default: :data:`NEAR_SHARE` from :data:`NEAR_SHARE_MIN_BUDGET` queries,
+        0 below.
 
     Notes
     -----
@@ -487,7 +492,7 @@ class Stacked(Solver):
         "folds": integer(2),
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
-        "near_share": real(0, 0.5),
+        "near_share": real(0, 0.5, optional=True),
     }
 
     def __init__(
@@ -500,7 +505,7 @@ class Stacked(Solver):
         folds: int = 4,
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
-        near_share: float = NEAR_SHARE,
+        near_share: float | None = None,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
@@ -558,7 +563,10 @@ class Stacked(Solver):
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
         # the near-full masks take the place of the last uniform ones (never of the first round)
-        wanted = max(0, min(round(float(self.near_share) * masks.shape[0]),
+        share = self.near_share
+        if share is None:
+            share = NEAR_SHARE if budget >= NEAR_SHARE_MIN_BUDGET else 0.0
+        wanted = max(0, min(round(float(share) * masks.shape[0]),
                             masks.shape[0] - (first if design else MIN_BUDGET)))
         uniform = masks[:masks.shape[0] - wanted]
         near = near_full_design(int(stream), wanted, n, exclude=uniform)
