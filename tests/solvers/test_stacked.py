@@ -236,7 +236,7 @@ def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_
     assert changes[0.2] == pytest.approx(-3.0)
 
 
-def test_by_default_near_full_masks_are_queried_from_500_queries_only():
+def test_by_default_near_full_masks_are_queried_at_500_queries_only():
     f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
     small = Stacked(budget=499, candidates=("linear",), random_state=0, exact_sparse=False)
     large = Stacked(budget=500, candidates=("linear",), random_state=0, exact_sparse=False)
@@ -244,3 +244,6 @@ def test_by_default_near_full_masks_are_queried_from_500_queries_only():
         "near_full"] == 0
     assert large.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
         "near_full"] == 50
+    larger = Stacked(budget=501, candidates=("linear",), random_state=0, exact_sparse=False)
+    assert larger.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
+        "near_full"] == 0
