@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import interplay
-from interplay.metrics import faithfulness
+from interplay.metrics import faithfulness, top_removal
 from interplay.solvers import BudgetError
 from interplay.solvers.stacked import Stacked, fit_candidates, shrink_to_linear, uniform_design
 from interplay.spectral.interactions import Interactions
@@ -35,11 +35,25 @@ def test_a_smaller_budget_draws_a_prefix_of_a_larger_ones_masks():
 def test_queries_the_same_masks_as_proxyspex_with_the_same_seed():
     truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
     ours, theirs = Recorder(PlantedFunction(truth)), Recorder(PlantedFunction(truth))
-    interplay.explain(ours, 40, method="stacked", budget=200, random_state=3)
+    interplay.explain(ours, 40, method=Stacked(budget=200, random_state=3, near_share=0.0))
     interplay.explain(theirs, 40, method="proxyspex", budget=200, random_state=3)
     a = np.unique(ours.masks(), axis=0)
     b = np.unique(theirs.masks(), axis=0)
     np.testing.assert_array_equal(a, b)
+
+
+def test_its_uniform_masks_are_a_prefix_of_proxyspexs_and_the_rest_are_near_full():
+    truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
+    f = Recorder(PlantedFunction(truth))
+    result = interplay.explain(f, 40, method=Stacked(budget=200, random_state=3,
+                                                    near_share=0.1))
+    queried = np.unique(f.masks(), axis=0)
+    assert queried.shape[0] == result.n_queries == 200
+    near = queried[queried.sum(axis=1) >= 36]  # 1 to 4 of the 40 features removed
+    assert near.shape[0] == result.metadata["diagnostics"]["near_full"] == 20
+    uniform, _ = uniform_design(3, 200, 40)
+    np.testing.assert_array_equal(np.unique(queried[queried.sum(axis=1) < 36], axis=0),
+                                  np.unique(uniform[:180], axis=0))
 
 
 def test_recovers_an_additive_function_exactly():
@@ -96,7 +110,8 @@ def test_held_out_scores_and_weights_are_reported():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [({"candidates": ("linear", "magic")}, "candidates"), ({"folds": 1}, "folds"),
-     ({"budget": 10}, "at least 20")],
+     ({"budget": 10}, "at least 20"), ({"near_share": 0.6}, "near_share"),
+     ({"near_share": -0.1}, "near_share"), ({"near_share": "some"}, "near_share")],
 )
 def test_bad_parameters_fail_before_any_query(kwargs, match):
     f = Recorder(PlantedFunction(random_hierarchical(30, 3, random_state=0)))
@@ -114,7 +129,8 @@ def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
     truth = random_hierarchical(40, 6, max_degree=3, random_state=2)
     f = PlantedFunction(truth)
     ours = Stacked(budget=800, max_order=3, random_state=3, candidates=("proxy",),
-                   exact_sparse=False).fit(interplay.as_value_function(f, 40), 40)
+                   exact_sparse=False, near_share=0.0).fit(interplay.as_value_function(f, 40),
+                                                           40)
     theirs = interplay.explain(f, 40, method="proxyspex", budget=800, max_order=3,
                                random_state=3)
     masks, _ = uniform_design(11, 300, 40)
@@ -126,8 +142,20 @@ def test_a_function_nothing_explains_gets_its_mean_not_noise():
     # parities on 200 features, far too few masks for SPEX's design: no surrogate beats the mean
     truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
     f = PlantedFunction(truth)
-    result = interplay.explain(f, 200, method="stacked", budget=128, random_state=0)
+    result = interplay.explain(f, 200, method=Stacked(budget=128, random_state=0,
+                                                     near_share=0.0))
     assert result.metadata["diagnostics"]["chosen"] == "mean"
+    assert faithfulness(result, f, random_state=4).r2 > -0.02
+
+
+def test_on_a_function_uniform_masks_cannot_explain_the_near_full_fit_costs_little():
+    # near the full input, removing a feature flips the parities that hold it: a first-order
+    # fit explains the near-full masks there, and must not add much noise on uniform ones
+    truth = random_sparse_fourier(200, 10, min_degree=3, max_degree=4, random_state=7)
+    f = PlantedFunction(truth)
+    result = interplay.explain(f, 200, method=Stacked(budget=128, random_state=0,
+                                                     near_share=0.1))
+    assert result.metadata["diagnostics"]["near_full"] == 13
     assert faithfulness(result, f, random_state=4).r2 > -0.02
 
 
@@ -204,3 +232,30 @@ def test_the_orders_candidate_is_fitted_only_where_its_terms_are_few():
     _, held_large = fit_candidates(large, f(large), candidates=("linear", "orders"), max_order=4)
     assert held_small["orders"] > held_small["linear"] + 0.1
     assert "orders" not in held_large  # 101 270 terms up to order 4
+
+
+def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_cannot():
+    # six features matter only together (all six kept: +3), a seventh alone (+0.8): uniform
+    # masks keep all six once in 64, so a fit to them removes the seventh (-0.8); masks with
+    # a few features removed show that removing any one of the six costs 3
+    def f(masks):
+        masks = np.asarray(masks, dtype=bool)
+        return 0.8 * masks[:, 0] + 3.0 * masks[:, 1:7].all(axis=1) + 0.1 * masks[:, 7:].sum(1)
+
+    changes = {}
+    for share in (0.0, 0.2):
+        result = Stacked(budget=200, max_order=3, random_state=0, near_share=share).fit(
+            interplay.as_value_function(f, 30), 30)
+        changes[share] = top_removal(result, f, 1).true_change
+    assert changes[0.0] == pytest.approx(-0.8)
+    assert changes[0.2] == pytest.approx(-3.0)
+
+
+
+def test_by_default_no_near_full_masks_are_queried():
+    f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
+    for budget in (200, 500, 1000):
+        solver = Stacked(budget=budget, candidates=("linear",), random_state=0,
+                         exact_sparse=False)
+        assert solver.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
+            "near_full"] == 0

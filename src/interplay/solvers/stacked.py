@@ -51,6 +51,14 @@ the remaining uniform masks are queried and the surrogates refitted on all of th
 The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.ProxySPEX` draws
 them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
 so a query cache serves both methods and every budget.
+
+A share ``near_share`` of the budget (0 by default) can be spent on masks
+near the full input, with 1 to 10 % of the features removed (:mod:`.near_full`, a stream of
+their own, so the uniform masks stay that prefix): uniform masks almost never remove only a
+few features, which is where the question "which r features move the output most when
+removed" lives. The candidates
+are fitted to both kinds together, each mask weighted alike, so the share is the weight of
+the near-full masks in every fit and in the held-out scores that weight the stack.
 """
 
 from __future__ import annotations
@@ -67,6 +75,7 @@ from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
 from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso
 from interplay.solvers.kernel_ridge import fourier_term_count, order_kernel_ridge, pair_kernel_ridge
+from interplay.solvers.near_full import mix_masks, near_full_design
 from interplay.solvers.parameters import Constraint, boolean, integer, real, satisfies
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
 from interplay.solvers.regression import draw_distinct, uniform_masks
@@ -469,11 +478,18 @@ class Stacked(Solver):
         Held-out R² below which the first round counts as unexplained (default 0.02: a
         parity-like function scores at most about 0, while the first round of a dense
         function with fewer masks than features often scores only 0.05–0.3).
+    near_share : float in [0, 0.5]
+        Share of the budget spent on masks with 1 to 10 % of the features removed, fitted
+        together with the uniform ones; 0 queries uniform masks only (see the module
+        notes). Default 0: a tenth moves the near-full R² from below 0 to about 0.5–0.9 on
+        the review texts and the digits MLP at 500 queries for about 0.005 of uniform R²; above
+        500 queries the ``proxy`` candidate then loses ProxySPEX's masks.
 
     Notes
     -----
     ``metadata`` records every candidate's cross-validated R² (``cv_r2``), the one chosen
-    (``chosen``), and whether SPEX's design was run (``spex``: None, or its held-out R²).
+    (``chosen``), whether SPEX's design was run (``spex``: None, or its held-out R²) and
+    the number of near-full masks queried (``near_full``).
     """
 
     name = "stacked"
@@ -485,6 +501,7 @@ class Stacked(Solver):
         "folds": integer(2),
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
+        "near_share": real(0, 0.5),
     }
 
     def __init__(
@@ -497,12 +514,14 @@ class Stacked(Solver):
         folds: int = 4,
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
+        near_share: float = 0.0,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
         self.folds = folds
         self.exact_sparse = exact_sparse
         self.sparse_r2 = sparse_r2
+        self.near_share = near_share
 
     def _check(self) -> int:
         self.check_parameters()
@@ -531,7 +550,7 @@ class Stacked(Solver):
             return None
 
     def fit_sampled(self, value_function: Any, n: int) -> Interactions:
-        """Query uniform masks (and maybe SPEX's design), return the best surrogate.
+        """Query uniform and near-full masks (or SPEX's design), return the best surrogate.
 
         Parameters
         ----------
@@ -552,15 +571,19 @@ class Stacked(Solver):
         masks, seed = uniform_design(int(stream), budget, n)
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
-        values = value_function(masks[:first])
+        # the near-full masks take the place of the last uniform ones (never of the first round)
+        share = float(self.near_share)
+        wanted = max(0, min(round(float(share) * masks.shape[0]),
+                            masks.shape[0] - (first if design else MIN_BUDGET)))
+        uniform = masks[:masks.shape[0] - wanted]
+        near = near_full_design(int(stream), wanted, n, exclude=uniform)
+        values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
         if design:  # a cheap first look: is there any smooth structure?
             chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
                 kwargs, stream=None,
                 candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
-        else:
-            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
         spex_r2 = None
         if design and max(held_r2.values()) < float(self.sparse_r2):
             from interplay.solvers.spex import SPEX
@@ -568,14 +591,23 @@ class Stacked(Solver):
             spex = SPEX(budget=design, max_order=max_order, random_state=seed)
             result = spex.fit_sampled(value_function, n)
             spex_r2 = r2_score(values, result.predict(masks[:first]))
+            near = near[:0]
             if spex_r2 > chosen.cv_r2:
                 chosen = SurrogateFit("spex", result, spex_r2)
-        elif design:
-            values = np.concatenate([values, value_function(masks[first:])])
-            chosen, held_r2 = fit_candidates(masks, values, **kwargs)
+        else:
+            if uniform.shape[0] > first:
+                values = np.concatenate([values, value_function(uniform[first:])])
+            if near.shape[0]:  # both kinds spread over the rows; ProxySPEX's prefix is lost
+                order = mix_masks(uniform, near, seed)
+                pooled = np.vstack([uniform, near])[order]
+                pooled_values = np.concatenate([values, value_function(near)])[order]
+                chosen, held_r2 = fit_candidates(pooled, pooled_values,
+                                                 **dict(kwargs, stream=None))
+            else:
+                chosen, held_r2 = fit_candidates(uniform, values, **kwargs)
         expansion = chosen.expansion
         queried = getattr(value_function, "queried", None)
-        n_queries = masks.shape[0] if queried is None else len(queried)
+        n_queries = uniform.shape[0] + near.shape[0] if queried is None else len(queried)
         return Interactions(
             expansion.support_matrix(), expansion.coefficients, n_features=n,
             basis=expansion.basis, n_queries=n_queries, method=self.name,
@@ -585,5 +617,6 @@ class Stacked(Solver):
                 "stack_held_out_r2": chosen.cv_r2,
                 "spex": spex_r2,
                 "first_round": int(first),
+                "near_full": int(near.shape[0]),
             },
         ).truncate(max_order)
