@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from interplay.solvers.queried_masks import QueriedMasks
 from interplay.solvers.regression import draw_distinct
 
 __all__ = ["MAX_REMOVED", "mix_masks", "near_full_design", "near_full_masks"]
@@ -77,8 +78,9 @@ def near_full_design(seed: int, size: int, n: int, exclude: np.ndarray | None = 
     rng = np.random.default_rng([int(seed), NEAR_FULL_STREAM])
     masks, _ = draw_distinct(lambda k: near_full_masks(rng, k, n), int(size))
     if exclude is not None and exclude.shape[0]:
-        seen = {bytes(row) for row in np.packbits(exclude, axis=1)}
-        masks = masks[[bytes(row) not in seen for row in np.packbits(masks, axis=1)]]
+        seen = QueriedMasks(n)
+        seen.add(exclude)
+        masks = masks[~seen.contains(masks)]
     return masks
 
 
