@@ -572,11 +572,10 @@ class Stacked(Solver):
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
         # the near-full masks take the place of the last uniform ones (never of the first round)
-        share = float(self.near_share)
-        wanted = max(0, min(round(float(share) * masks.shape[0]),
+        wanted = max(0, min(round(float(self.near_share) * masks.shape[0]),
                             masks.shape[0] - (first if design else MIN_BUDGET)))
         uniform = masks[:masks.shape[0] - wanted]
-        near = near_full_design(int(stream), wanted, n, exclude=uniform)
+        near = masks[:0]  # drawn below, unless SPEX's design takes the rest of the budget
         values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
@@ -591,12 +590,12 @@ class Stacked(Solver):
             spex = SPEX(budget=design, max_order=max_order, random_state=seed)
             result = spex.fit_sampled(value_function, n)
             spex_r2 = r2_score(values, result.predict(masks[:first]))
-            near = near[:0]
             if spex_r2 > chosen.cv_r2:
                 chosen = SurrogateFit("spex", result, spex_r2)
         else:
             if uniform.shape[0] > first:
                 values = np.concatenate([values, value_function(uniform[first:])])
+            near = near_full_design(int(stream), wanted, n, exclude=uniform)
             if near.shape[0]:  # both kinds spread over the rows; ProxySPEX's prefix is lost
                 order = mix_masks(uniform, near, seed)
                 pooled = np.vstack([uniform, near])[order]
