@@ -34,6 +34,7 @@ from scipy.special import comb
 
 from interplay.solvers.proxyspex import fourier_design
 from interplay.spectral.interactions import Interactions
+from interplay.spectral.subsets import pad_to_width, sizes
 
 __all__ = ["ORDER_DECAYS", "PAIR_WEIGHTS", "KernelRidgeFit", "fourier_term_count",
            "kernel_ridge", "order_kernel_ridge", "pair_kernel_ridge", "symmetric_characters"]
@@ -107,7 +108,7 @@ def _subsets(n: int, max_order: int) -> np.ndarray:
     rows = [np.full((0, max_order), n, dtype=np.int64)]
     for k in range(1, min(max_order, n) + 1):
         members = np.array(list(combinations(range(n), k)), dtype=np.int64).reshape(-1, k)
-        rows.append(np.pad(members, ((0, 0), (0, max_order - k)), constant_values=n))
+        rows.append(pad_to_width(members, n, max_order))
     return np.vstack(rows)
 
 
@@ -163,7 +164,7 @@ def kernel_ridge(
     # per-term weight of each order: w_k / C(n, k)
     per_term = profiles / comb(n, np.arange(max_order + 1))
     idx = _subsets(n, int(max_order if per_term[:, -1].any() else max_order - 1))
-    orders = (idx < n).sum(axis=1)
+    orders = sizes(idx, n)
     characters = fourier_design(masks, idx, n)  # (N, T) ±1
     primal = idx.shape[0] < n_samples
     design = characters - characters.mean(axis=0)
