@@ -29,6 +29,7 @@ import numpy as np
 import interplay
 from interplay.cli.text_input import UsageError, parse_grid
 from interplay.metrics import Faithfulness
+from interplay.solvers import DEFAULT_METHOD
 from interplay.values.image import ImageClassifierValue
 from interplay.values.image_features import ImageFeatures
 
@@ -81,7 +82,7 @@ def explain_photo(
     *,
     grid: tuple[int, int] = (4, 6),
     budget: int = 300,
-    method: str = "proxyspex",
+    method: str = DEFAULT_METHOD,
     max_order: int = 2,
     baseline: str = "blur",
     n_heldout: int = 64,
@@ -140,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--grid", type=_grid, default=(4, 6), help="rows x cols (default 4x6)")
     parser.add_argument("--budget", type=int, default=300, help="model queries (default 300)")
     parser.add_argument("--max-order", type=int, default=2, help="largest interaction size")
-    parser.add_argument("--method", default="proxyspex")
+    parser.add_argument("--method", default=DEFAULT_METHOD,
+                        help=f"solver (default {DEFAULT_METHOD})")
     parser.add_argument("--baseline", default="blur", help="blur, mean or zeros")
     parser.add_argument("--heldout", type=int, default=64, help="masks for the R² check")
     parser.add_argument("--seed", type=int, default=0)

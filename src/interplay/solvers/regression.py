@@ -268,8 +268,8 @@ class WeightedRegression(Solver):
             raise ValueError(
                 f"{self.name} fits all {unknowns} interactions of order <= 2 at n = {n}: that "
                 f"needs at least {unknowns} queries and a dense {unknowns}-column design matrix; "
-                f"it is offered for n <= {MAX_N_ORDER2}. Use method='proxyspex' or 'spex' "
-                "for sparse interactions among many features"
+                f"it is offered for n <= {MAX_N_ORDER2}. Use method='stacked' (the default) "
+                "or 'spex' for sparse interactions among many features"
             )
         return order
 

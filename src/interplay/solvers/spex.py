@@ -209,7 +209,7 @@ class SPEX(Solver):
         advice = (
             "the function is less sparse than this budget can resolve (about "
             f"{sum(2**size for size in design.b) // 3} coefficients). Raise the budget, "
-            "or use method='proxyspex', which degrades gracefully."
+            "or use method='stacked' (the default), which degrades gracefully."
         )
         if fallback is not None:
             advice += (f" A first-order fit of the same samples explains R²={fallback.cv_r2:.2f}"
