@@ -52,6 +52,9 @@ PAIR_WIDTH = 4.0
 MIN_PAIR_FEATURES = 8
 #: Rounds of pairs: each offers the pairs of the features of the terms kept so far.
 PAIR_ROUNDS = 3
+#: Pairs offered in each later round by their correlation with the residual
+#: (:func:`screened_pairs`).
+SCREENED_PAIRS = 50
 #: Supports larger than this fraction of the training masks are not refitted by least squares.
 MAX_RELAXED_SHARE = 0.4
 
@@ -199,6 +202,12 @@ def _extended(masks: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np
     return (candidate, coef, intercept, r2, order) if r2 > best[3] else None
 
 
+def _predict(masks: np.ndarray, fit: tuple) -> np.ndarray:
+    """(N,) predictions of a fit (terms, coef, intercept, ...) at ``masks``."""
+    n = masks.shape[1]
+    return fourier_design(masks, from_lists(fit[0], n), n) @ fit[1] + fit[2]
+
+
 def _pairs_of(features: np.ndarray) -> list[tuple[int, int]]:
     """Every pair of ``features`` (sorted)."""
     i, j = np.triu_indices(features.size, k=1)
@@ -216,6 +225,46 @@ def _strongest_features(terms: list[tuple[int, ...]], coef: np.ndarray, width: i
                 strength[i] = max(strength.get(i, 0.0), float(c))
     ranked = sorted(strength, key=lambda i: (-strength[i], i))[:width]
     return np.array(sorted(ranked), dtype=np.int64)
+
+
+def screened_pairs(z: np.ndarray, residual: np.ndarray, features: np.ndarray, count: int,
+                   offered: set[tuple[int, ...]]) -> list[tuple[int, int]]:
+    """The ``count`` pairs {i, j}, i in ``features`` and j any other feature, whose Fourier
+    monomial ``z_i z_j`` is the most correlated with ``residual``, leaving out ``offered``.
+
+    A pair whose second feature has (almost) no first-order effect is never among the pairs
+    of the strongest features; its correlation with what the fit so far leaves unexplained
+    finds it at the cost of one (n × |features|) product.
+
+    Parameters
+    ----------
+    z : (N, n) float array
+        The first-order Fourier monomials ``1 − 2 m``.
+    residual : (N,) float array
+    features : (F,) int array
+    count : int
+    offered : set of tuple of int
+        Pairs (sorted) already candidates.
+
+    Returns
+    -------
+    list of (int, int)
+        Sorted pairs, the most correlated first.
+    """
+    if count <= 0 or features.size == 0:
+        return []
+    score = np.abs(z.T @ (z[:, features] * residual[:, None]))  # (n, F)
+    score[features, np.arange(features.size)] = -1.0  # z_i z_i is constant
+    out: list[tuple[int, int]] = []
+    for flat in np.argsort(-score, axis=None, kind="stable"):
+        j, k = divmod(int(flat), features.size)
+        pair = (min(j, int(features[k])), max(j, int(features[k])))
+        if score[j, k] < 0 or len(out) == count:
+            break
+        if pair not in offered:
+            offered = offered | {pair}
+            out.append(pair)
+    return out
 
 
 def _grown(kept: set[tuple[int, ...]], size: int) -> list[tuple[int, ...]]:
@@ -284,8 +333,12 @@ def hierarchical_fourier_lasso(
         # round 1: pairs of the strongest first-order features; then of the kept terms' features
         features = _strongest_features(best[0], best[1], width * (1 + (round_ > 0)))
         offered = set(best[0])
-        grown = _extended(masks, y, folds, best, [p for p in _pairs_of(features)
-                                                  if p not in offered], 2)
+        new = [p for p in _pairs_of(features) if p not in offered]
+        if round_ > 0 and SCREENED_PAIRS:
+            residual = y - _predict(masks, best)
+            new += screened_pairs(z, residual - residual.mean(), features,
+                                  SCREENED_PAIRS, offered | set(new))
+        grown = _extended(masks, y, folds, best, new, 2)
         if grown is None:
             break
         best = grown
