@@ -11,6 +11,7 @@ from interplay.solvers.hierarchical_lasso import (
     hierarchical_fourier_lasso,
     omp_cv,
     relaxed_lasso_cv,
+    screened_pairs,
 )
 from interplay.solvers.stacked import uniform_design
 from interplay.spectral.interactions import Interactions
@@ -96,4 +97,39 @@ def test_a_later_round_offers_the_pairs_of_weaker_features(monkeypatch):
                                      max_order=2)
     kept = {tuple(int(i) for i in np.flatnonzero(row)) for row in fit.expansion.support_matrix()}
     assert {(0, 1), (10, 12)} <= kept
+    assert faithfulness(fit.expansion, f, random_state=3).r2 > 1 - 1e-8
+
+
+def test_screened_pairs_are_the_most_correlated_pairs_not_yet_offered():
+    rng = np.random.default_rng(5)
+    z = rng.choice([-1.0, 1.0], size=(80, 9))
+    residual = rng.normal(size=80)
+    features = np.array([1, 4, 6])
+    offered = {(1, 4), (0, 6)}
+    got = screened_pairs(z, residual, features, 7, offered)
+    # brute force: every pair with a member in features, scored by |<z_i z_j, residual>|
+    score = {}
+    for i in features.tolist():
+        for j in range(9):
+            if j != i:
+                pair = (min(i, j), max(i, j))
+                score[pair] = abs(float((z[:, i] * z[:, j]) @ residual))
+    ranked = sorted((p for p in score if p not in offered), key=lambda p: -score[p])
+    assert got == ranked[:7]
+    assert screened_pairs(z, residual, features, 0, offered) == []
+    assert len(screened_pairs(z, residual, features, 100, offered)) == len(ranked)
+
+
+def test_a_pair_whose_second_feature_has_no_first_order_effect_is_found():
+    # (2, 40): feature 40 has no first-order term, so it is never among the strongest
+    # features; only its correlation with the residual of the first pair round finds it
+    n, n_samples = 60, 300
+    terms = [(i,) for i in range(10)] + [(0, 1), (2, 40)]
+    coef = [0.3, *(2.0 * 0.85 ** np.arange(10)), 1.5, 0.8]
+    f = PlantedFunction(Interactions([(), *terms], coef, n_features=n, basis="fourier"))
+    masks, seed = uniform_design(3, n_samples, n)
+    fit = hierarchical_fourier_lasso(masks, f(masks), kfold_splits(n_samples, 4, seed),
+                                     max_order=2)
+    kept = {tuple(int(i) for i in np.flatnonzero(row)) for row in fit.expansion.support_matrix()}
+    assert {(0, 1), (2, 40)} <= kept
     assert faithfulness(fit.expansion, f, random_state=3).r2 > 1 - 1e-8
