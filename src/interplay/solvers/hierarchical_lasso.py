@@ -14,7 +14,10 @@ order at a time:
    the two by cross-validation kept (:func:`sparse_fit_cv`); then, while the cross-validated R²
    improves (up to :data:`PAIR_ROUNDS` rounds), every pair of the twice as many strongest
    features of the terms kept so far (a single the pursuit found once pairs explained part
-   of the values gets its pairs offered);
+   of the values gets its pairs offered) and the :data:`SCREENED_PAIRS` pairs of a kept
+   feature with any other feature most correlated with the residual of the fit so far
+   (:func:`screened_pairs`: a feature whose first-order effect cancels, or is too weak for
+   the Lasso, still has its pairs found);
 3. the sets one larger whose every subset was kept, added to the candidates of the pursuit,
    and so on, while the cross-validated R² improves (up to ``max_order``).
 
@@ -24,6 +27,15 @@ most of the variance it found only at a penalty that also shrinks the large coef
 The pursuit's least-squares steps pick the many weak pairs of a hierarchical function better
 than a Lasso on screened pairs did (n = 1000, 20 planted interactions, 500 masks: held-out
 R² 0.950 against 0.909, mean of 15 function/seed cases).
+
+The screened pairs matter where many weak pairs hang on features the first-order fit
+misses: on ``random_hierarchical(1000, 20, max_degree=4)`` at 500 uniform masks the pairs of
+the strongest features alone leave 6–8 % of the variance (random_state=1: 6 of 48 features
+and 36–42 of 51 pairs missed), and the fit's held-out R² was 0.895 / 0.924 (seeds 0 / 1);
+with 50 screened pairs a round it is 0.996 / 0.999. Over random_state 1–6 at n = 1000 and
+2–3 at n = 500 (16 function/seed cases) the mean rose from 0.961 to 0.991 and the worst
+case from 0.895 to 0.938; 25 or 100 screened pairs did worse (worst 0.922 and 0.901: fewer
+find less, more give the pursuit more chances to pick noise).
 """
 
 from __future__ import annotations
