@@ -133,3 +133,18 @@ def test_a_pair_whose_second_feature_has_no_first_order_effect_is_found():
     kept = {tuple(int(i) for i in np.flatnonzero(row)) for row in fit.expansion.support_matrix()}
     assert {(0, 1), (2, 40)} <= kept
     assert faithfulness(fit.expansion, f, random_state=3).r2 > 1 - 1e-8
+
+
+def test_pairs_are_not_screened_below_the_fewest_masks(monkeypatch):
+    # the function of the test above, one mask short of the screening threshold
+    monkeypatch.setattr(hierarchical_lasso, "MIN_SCREENED_MASKS", 301)
+    n, n_samples = 60, 300
+    terms = [(i,) for i in range(10)] + [(0, 1), (2, 40)]
+    coef = [0.3, *(2.0 * 0.85 ** np.arange(10)), 1.5, 0.8]
+    f = PlantedFunction(Interactions([(), *terms], coef, n_features=n, basis="fourier"))
+    masks, seed = uniform_design(3, n_samples, n)
+    fit = hierarchical_fourier_lasso(masks, f(masks), kfold_splits(n_samples, 4, seed),
+                                     max_order=2)
+    kept = {tuple(int(i) for i in np.flatnonzero(row)) for row in fit.expansion.support_matrix()}
+    assert (0, 1) in kept
+    assert (2, 40) not in kept

@@ -16,8 +16,8 @@ order at a time:
    features of the terms kept so far (a single the pursuit found once pairs explained part
    of the values gets its pairs offered) and the :data:`SCREENED_PAIRS` pairs of a kept
    feature with any other feature most correlated with the residual of the fit so far
-   (:func:`screened_pairs`: a feature whose first-order effect cancels, or is too weak for
-   the Lasso, still has its pairs found);
+   (:func:`screened_pairs`, from :data:`MIN_SCREENED_MASKS` masks: a feature whose
+   first-order effect cancels, or is too weak for the Lasso, still has its pairs found);
 3. the sets one larger whose every subset was kept, added to the candidates of the pursuit,
    and so on, while the cross-validated R² improves (up to ``max_order``).
 
@@ -67,6 +67,10 @@ PAIR_ROUNDS = 3
 #: Pairs offered in each later round by their correlation with the residual
 #: (:func:`screened_pairs`).
 SCREENED_PAIRS = 50
+#: Fewest masks for which pairs are screened: the screening sees every mask, so the
+#: cross-validation that accepts its pairs is optimistic, and below this the bias wins
+#: (n = 1000, 128 masks: held-out R² 0.118 without screening, 0.062 with 6 screened pairs).
+MIN_SCREENED_MASKS = 300
 #: Supports larger than this fraction of the training masks are not refitted by least squares.
 MAX_RELAXED_SHARE = 0.4
 
@@ -346,7 +350,7 @@ def hierarchical_fourier_lasso(
         features = _strongest_features(best[0], best[1], width * (1 + (round_ > 0)))
         offered = set(best[0])
         new = [p for p in _pairs_of(features) if p not in offered]
-        if round_ > 0 and SCREENED_PAIRS:
+        if round_ > 0 and n_samples >= MIN_SCREENED_MASKS:
             residual = y - _predict(masks, best)
             new += screened_pairs(z, residual - residual.mean(), features,
                                   SCREENED_PAIRS, offered | set(new))
