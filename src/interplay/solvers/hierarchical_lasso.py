@@ -30,7 +30,7 @@ R² 0.950 against 0.909, mean of 15 function/seed cases).
 
 The screened pairs matter where many weak pairs hang on features the first-order fit
 misses: on ``random_hierarchical(1000, 20, max_degree=4)`` at 500 uniform masks the pairs of
-the strongest features alone leave 6–8 % of the variance (random_state=1: 6 of 48 features
+the strongest features alone leave 6–8 % of the variance (random_state=1: 6–7 of 48 features
 and 36–42 of 51 pairs missed), and the fit's held-out R² was 0.895 / 0.924 (seeds 0 / 1);
 with 50 screened pairs a round it is 0.996 / 0.999. Over random_state 1–6 at n = 1000 and
 2–3 at n = 500 (16 function/seed cases) the mean rose from 0.961 to 0.991 and the worst
