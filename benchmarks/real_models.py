@@ -24,6 +24,10 @@ Metrics
 - ``r2_near``: R² on masks with 1 to 10 % of the features removed.
 - ``drop_r`` (r = 1, 2, 4, 8): |f(full) − f(full without the r features the explanation
   chooses greedily)|, relative to the same quantity for the first-order LassoCV baseline.
+- ``--ceiling``: for the tasks of at most :data:`CEILING_MAX_N` features (the multi-fact
+  prompts), every mask is queried (through the cache) and the exact Fourier expansion,
+  truncated at each order, is scored on the same test masks: the best uniform-measure fit
+  any surrogate of that order can reach, whatever masks it queries.
 
 Shared queries
 --------------
@@ -78,6 +82,9 @@ BASELINE = "lasso"
 #: shared, and the models answer 1–30 queries a second on two CPU cores).
 COSTLY_TASKS = 1
 OURS = "stacked"
+#: Largest number of features for which ``--ceiling`` queries every mask.
+CEILING_MAX_N = 12
+CEILING_ORDERS = (2, 3, 4, 5, 6)
 
 
 @dataclass
@@ -249,6 +256,32 @@ def run(tasks: list[Task], methods: list[str]) -> dict[tuple, dict]:
         if close:
             close()
     return done
+
+
+def ceiling_table(tasks: list[Task], rows: list[dict]) -> str:
+    """R² on each small task's test masks of its exact Fourier expansion truncated at each
+    order in :data:`CEILING_ORDERS`, beside ``stacked`` at the task's largest budget."""
+    import interplay
+    from interplay.metrics import faithfulness
+
+    small = [t for t in tasks if t.n <= CEILING_MAX_N]
+    header = ["task", "n", *[f"order ≤ {k}" for k in CEILING_ORDERS], f"{OURS} (budget)"]
+    body = []
+    for task in small:
+        f = task.build()
+        masks, values = test_sets(task, f)["r2"]
+        exact = interplay.explain(f, task.n, method=OURS, budget=2**task.n).to_fourier()
+        cells = [f"{faithfulness(exact.truncate(k), None, masks=masks, values=values).r2:.3f}"
+                 for k in CEILING_ORDERS]
+        ours = [r for r in rows if r["task"] == task.name and r["method"] == OURS and "r2" in r]
+        best = max(ours, key=lambda r: r["budget"], default=None)
+        cells.append(f"{best['r2']:.3f} ({best['budget']})" if best else "")
+        body.append([task.name, str(task.n), *cells])
+        close = getattr(f, "close", None)
+        if close:
+            close()
+    return "\n".join(_markdown("ceiling: R² of the exact expansion truncated at each order "
+                               "(every mask queried)", header, body, 2))
 
 
 # ----------------------------------------------------------------------------- reporting
@@ -465,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lm-budgets", default="64,128,250",
                         help="budgets on SmolLM2 (about one query a second on 2 CPU cores)")
     parser.add_argument("--seeds", default="0,1", help="seeds of the synthetic functions")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="the best R² of each order on the tasks of at most "
+                             f"{CEILING_MAX_N} features (queries every mask)")
     parser.add_argument("--spex-fallback", action="store_true",
                         help="only compare SPEX with a LassoCV on SPEX's own samples")
     args = parser.parse_args(argv)
@@ -492,6 +528,9 @@ def main(argv: list[str] | None = None) -> int:
                               if f in ("digits", "hier1000", "parity250")], seeds, budgets)
     if args.spex_fallback:
         print(spex_fallback(["digits64", "hier1000", "parity250"], [1000, 2000, 4000]))
+        return 0
+    if args.ceiling:
+        print(ceiling_table(tasks, list(load_results().values())))
         return 0
     methods = args.methods.split(",")
     rows = load_results() if args.table_only else run(tasks, methods)
