@@ -75,9 +75,10 @@ from interplay.solvers.base import BudgetError, Solver, check_random_state
 from interplay.solvers.first_order import kfold_splits, lasso_cv, mobius_expansion
 from interplay.solvers.hierarchical_lasso import hierarchical_fourier_lasso
 from interplay.solvers.kernel_ridge import fourier_term_count, order_kernel_ridge, pair_kernel_ridge
-from interplay.solvers.near_full import mix_masks, near_full_design
+from interplay.solvers.near_full import mix_masks, near_full_design, path_design, removal_path
 from interplay.solvers.parameters import Constraint, boolean, integer, real, satisfies
 from interplay.solvers.proxyspex import fourier_design, ridge_cv, select_energy
+from interplay.solvers.queried_masks import QueriedMasks
 from interplay.solvers.regression import draw_distinct, uniform_masks
 from interplay.solvers.tree_fourier import ensemble_fourier
 from interplay.spectral.interactions import Interactions
@@ -95,6 +96,9 @@ MAX_PAIR_TERMS = 20_000
 #: Most Fourier terms up to ``max_order`` for which the ``orders`` candidate is fitted.
 MAX_ORDER_TERMS = 1024
 MIN_BUDGET = 20
+#: Features of the removal path around which the second round's masks are drawn (at most a
+#: quarter of them): twice the largest removal the benchmark asks about.
+PATH_LENGTH = 16
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
 MIN_FIRST_ROUND = 64
@@ -236,17 +240,29 @@ def _tree_candidate(masks: np.ndarray, y: np.ndarray, folds: list, alpha: float 
     return expansion, 1.0 - err / var if var > 0 else 1.0
 
 
-def _proxyspex(masks: np.ndarray, y: np.ndarray, max_order: int, stream: int) -> Interactions:
-    """ProxySPEX's own pipeline on masks that are the first N of its design (no query)."""
+def _proxyspex(masks: np.ndarray, y: np.ndarray, max_order: int, stream: int
+               ) -> Interactions | None:
+    """ProxySPEX's own pipeline on the longest prefix of its design (seed ``stream``) found
+    among the masks (no query; other masks, such as near-full ones, are left out); None
+    when that prefix is below ProxySPEX's minimum budget."""
     from interplay.solvers.proxyspex import ProxySPEX
 
+    n = masks.shape[1]
+    design, _ = uniform_design(stream, masks.shape[0], n)
+    queried = QueriedMasks(n)
+    queried.add(masks)
+    present = queried.contains(design)
+    prefix = int(present.size if present.all() else np.argmin(present))
     table = dict(zip(map(bytes, np.packbits(masks, axis=1)), y, strict=True))
 
     def lookup(asked: np.ndarray) -> np.ndarray:
         return np.array([table[bytes(row)] for row in np.packbits(asked, axis=1)])
 
-    solver = ProxySPEX(budget=y.size, max_order=max_order, random_state=stream)
-    return solver.fit_sampled(lookup, masks.shape[1])
+    solver = ProxySPEX(budget=prefix, max_order=max_order, random_state=stream)
+    try:
+        return solver.fit_sampled(lookup, n)
+    except BudgetError:
+        return None
 
 
 def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max_order: int,
@@ -254,8 +270,8 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
               ) -> dict[str, tuple[Interactions, float]]:
     """Every candidate fitted to (masks, y), with its own tuning: name -> (expansion, R²).
 
-    With ``stream`` (the masks are then the first N of :func:`uniform_design` with that
-    seed), ``proxy`` is ProxySPEX itself, run on them.
+    With ``stream`` (the masks then hold a prefix of :func:`uniform_design` with that seed,
+    and maybe near-full masks), ``proxy`` is ProxySPEX itself, run on that prefix alone.
     """
     n = masks.shape[1]
     x = masks.astype(np.float64)
@@ -280,8 +296,10 @@ def _fit_each(masks: np.ndarray, y: np.ndarray, candidates: tuple[str, ...], max
         out["hierarchical"] = (fit.expansion, fit.cv_r2)
     for name, base in (("trees", alpha), ("proxy", None)):
         if name in candidates and y.size >= 20:
-            if name == "proxy" and stream is not None:
-                out[name] = (_proxyspex(masks, y, max_order, stream), np.nan)
+            own = (_proxyspex(masks, y, max_order, stream)
+                   if name == "proxy" and stream is not None else None)
+            if own is not None:
+                out[name] = (own, np.nan)
             else:
                 out[name] = _tree_candidate(masks, y, split, base, max_order, seed)
     return {name: out[name] for name in candidates if name in out}
@@ -417,8 +435,10 @@ def fit_candidates(
     random_state : int
         Seed of the splits and of LightGBM.
     stream : int, optional
-        When the masks are :func:`uniform_design` (``stream``, N, n): ``proxy`` is then
-        ProxySPEX's own pipeline (above :data:`OUT_OF_FOLD_MAX` masks).
+        When the masks hold :func:`uniform_design` (``stream``, U, n), every prefix of the
+        rows holding a prefix of it (other masks may come between): ``proxy`` is then
+        ProxySPEX's own pipeline on those uniform masks alone (above
+        :data:`OUT_OF_FOLD_MAX` masks).
 
     Returns
     -------
@@ -455,6 +475,16 @@ def fit_candidates(
     label = "+".join(f"{w:.2f}·{k}" for k, w in zip(used, w_used, strict=True))
     expansion = _weighted_sum([full[k][0] for k in used], w_used, n)
     return SurrogateFit(label, expansion, stack_r2), held_r2
+
+
+def _mixed(masks: np.ndarray, values: np.ndarray, extra: np.ndarray, value_function: Any,
+           seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Query ``extra`` and spread its rows among those of ``masks`` (each kept in order)."""
+    if not extra.shape[0]:
+        return masks, values
+    order = mix_masks(masks, extra, seed)
+    return (np.vstack([masks, extra])[order],
+            np.concatenate([values, value_function(extra)])[order])
 
 
 class Stacked(Solver):
@@ -502,6 +532,7 @@ class Stacked(Solver):
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
         "near_share": real(0, 0.5),
+        "path_share": real(0, 0.5),
     }
 
     def __init__(
@@ -515,6 +546,7 @@ class Stacked(Solver):
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
         near_share: float = 0.0,
+        path_share: float = 0.0,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
@@ -522,9 +554,14 @@ class Stacked(Solver):
         self.exact_sparse = exact_sparse
         self.sparse_r2 = sparse_r2
         self.near_share = near_share
+        self.path_share = path_share
 
     def _check(self) -> int:
         self.check_parameters()
+        if float(self.near_share) + float(self.path_share) > 0.5:
+            raise ValueError(
+                f"near_share + path_share must be at most 0.5 (at least half the budget is "
+                f"spent on uniform masks), got {self.near_share} + {self.path_share}")
         budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
         if budget < MIN_BUDGET:
             raise BudgetError(
@@ -571,11 +608,13 @@ class Stacked(Solver):
         masks, seed = uniform_design(int(stream), budget, n)
         design = self._spex_budget(n, masks.shape[0])
         first = masks.shape[0] - design if design else masks.shape[0]
-        # the near-full masks take the place of the last uniform ones (never of the first round)
-        wanted = max(0, min(round(float(self.near_share) * masks.shape[0]),
+        # the near-full and path masks take the place of the last uniform ones (never of the
+        # first round)
+        wanted = max(0, min(round(float(self.near_share + self.path_share) * masks.shape[0]),
                             masks.shape[0] - (first if design else MIN_BUDGET)))
+        wanted_path = min(wanted, round(float(self.path_share) * masks.shape[0]))
         uniform = masks[:masks.shape[0] - wanted]
-        near = masks[:0]  # drawn below, unless SPEX's design takes the rest of the budget
+        near = around = masks[:0]  # drawn below, unless SPEX's design takes the rest
         values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
@@ -595,18 +634,20 @@ class Stacked(Solver):
         else:
             if uniform.shape[0] > first:
                 values = np.concatenate([values, value_function(uniform[first:])])
-            near = near_full_design(int(stream), wanted, n, exclude=uniform)
-            if near.shape[0]:  # both kinds spread over the rows; ProxySPEX's prefix is lost
-                order = mix_masks(uniform, near, seed)
-                pooled = np.vstack([uniform, near])[order]
-                pooled_values = np.concatenate([values, value_function(near)])[order]
-                chosen, held_r2 = fit_candidates(pooled, pooled_values,
-                                                 **dict(kwargs, stream=None))
-            else:
-                chosen, held_r2 = fit_candidates(uniform, values, **kwargs)
+            near = near_full_design(int(stream), wanted - wanted_path, n, exclude=uniform)
+            # both kinds spread over the rows, the uniform ones in order
+            pooled, pooled_values = _mixed(uniform, values, near, value_function, seed)
+            chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
+            if wanted_path:  # a second round around the first fit's removal path
+                path = removal_path(chosen.expansion, min(PATH_LENGTH, max(1, n // 4)))
+                around = path_design(int(stream), wanted_path, n, path, exclude=pooled)
+                pooled, pooled_values = _mixed(pooled, pooled_values, around, value_function,
+                                               seed + 1)
+                chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
         expansion = chosen.expansion
         queried = getattr(value_function, "queried", None)
-        n_queries = uniform.shape[0] + near.shape[0] if queried is None else len(queried)
+        n_queries = (uniform.shape[0] + near.shape[0] + around.shape[0] if queried is None
+                     else len(queried))
         return Interactions(
             expansion.support_matrix(), expansion.coefficients, n_features=n,
             basis=expansion.basis, n_queries=n_queries, method=self.name,
@@ -617,5 +658,6 @@ class Stacked(Solver):
                 "spex": spex_r2,
                 "first_round": int(first),
                 "near_full": int(near.shape[0]),
+                "path": int(around.shape[0]),
             },
         ).truncate(max_order)
