@@ -117,11 +117,16 @@ def test_path_masks_remove_one_to_all_of_the_path_and_nothing_else():
     assert removed.min() == 1 and removed.max() == 4
 
 
-def test_path_masks_are_reproducible_leave_out_those_queried_and_grow_by_prefix():
+def test_path_masks_are_reproducible_replace_those_queried_and_grow_by_prefix():
     path = np.arange(0, 60, 4)
-    small, large = path_design(3, 30, 60, path), path_design(3, 90, 60, path)
+    small, large = path_design(3, 30, 60, path), path_design(3, 100, 60, path)
     np.testing.assert_array_equal(small, large[:30])
     assert not np.array_equal(small, path_design(4, 30, 60, path))
-    fewer = path_design(3, 90, 60, path, exclude=small[:10])
-    assert fewer.shape == (80, 60)
-    np.testing.assert_array_equal(fewer, large[10:])
+    others = path_design(3, 90, 60, path, exclude=small[:10])  # the next ten replace them
+    np.testing.assert_array_equal(others, large[10:100])
+
+
+def test_near_full_masks_already_queried_are_replaced_by_the_next_ones():
+    large = near_full_design(2, 60, 50)
+    np.testing.assert_array_equal(near_full_design(2, 40, 50, exclude=large[5:15]),
+                                  np.vstack([large[:5], large[15:50]]))

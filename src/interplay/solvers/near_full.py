@@ -76,7 +76,8 @@ def near_full_design(seed: int, size: int, n: int, exclude: np.ndarray | None = 
     n : int
         Number of features.
     exclude : (M, n) bool array, optional
-        Masks already queried (the uniform ones); those drawn again are left out.
+        Masks already queried (the uniform ones); those drawn again are replaced by the
+        next ones of the stream.
 
     Returns
     -------
@@ -87,15 +88,16 @@ def near_full_design(seed: int, size: int, n: int, exclude: np.ndarray | None = 
 
 
 def _distinct(draw: Any, size: int, n: int, exclude: np.ndarray | None) -> np.ndarray:
-    """Up to ``size`` distinct masks of ``draw``, less those among ``exclude``."""
+    """The first ``size`` distinct masks of ``draw`` not among ``exclude`` (fewer only when
+    fewer exist); a smaller size gives a prefix."""
     if int(size) < 1:
         return np.zeros((0, int(n)), dtype=bool)
-    masks, _ = draw_distinct(draw, int(size))
-    if exclude is not None and exclude.shape[0]:
-        seen = QueriedMasks(n)
-        seen.add(exclude)
-        masks = masks[~seen.contains(masks)]
-    return masks
+    if exclude is None or not exclude.shape[0]:
+        return draw_distinct(draw, int(size))[0]
+    masks, _ = draw_distinct(draw, int(size) + exclude.shape[0])
+    seen = QueriedMasks(n)
+    seen.add(exclude)
+    return masks[~seen.contains(masks)][:int(size)]
 
 
 def removal_path(expansion: Any, length: int) -> np.ndarray:
@@ -149,7 +151,7 @@ def path_design(seed: int, size: int, n: int, path: np.ndarray,
     path : (L,) int array
         Distinct features, L >= 1.
     exclude : (M, n) bool array, optional
-        Masks already queried; those drawn again are left out.
+        Masks already queried; those drawn again are replaced by the next ones.
 
     Returns
     -------
