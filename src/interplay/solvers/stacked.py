@@ -33,8 +33,8 @@ those held-out predictions weights them, at no extra query:
     exactly into the Fourier basis (:mod:`.tree_fourier`), their largest coefficients
     refitted by ridge regression, plus the first-order terms.
 ``proxy``
-    ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks (they are a prefix of its design),
-    the same trees as ``trees`` fitted to the values below.
+    ProxySPEX itself above :data:`OUT_OF_FOLD_MAX` masks, on the uniform masks among them
+    (a prefix of its design), the same trees as ``trees`` fitted to the values below.
 
 Up to :data:`OUT_OF_FOLD_MAX` masks the weights are shrunk toward ``linear`` by
 :func:`shrink_to_linear` (the fewer the masks, the noisier the weights), and when no
@@ -52,13 +52,17 @@ The uniform masks are drawn exactly as :class:`~interplay.solvers.proxyspex.Prox
 them with the same integer seed, and a smaller budget draws a prefix of a larger one's masks,
 so a query cache serves both methods and every budget.
 
-A share ``near_share`` of the budget (0 by default) can be spent on masks
-near the full input, with 1 to 10 % of the features removed (:mod:`.near_full`, a stream of
-their own, so the uniform masks stay that prefix): uniform masks almost never remove only a
-few features, which is where the question "which r features move the output most when
-removed" lives. The candidates
-are fitted to both kinds together, each mask weighted alike, so the share is the weight of
-the near-full masks in every fit and in the held-out scores that weight the stack.
+A share ``near_share`` of the budget (0 by default) can be spent on masks near the full
+input, with 1 to max(10 %, min(16, n / 4)) of the features removed (:mod:`.near_full`, a
+stream of their own, so the uniform masks stay that prefix): uniform masks almost never
+remove only a few features, which is where the question "which r features move the output
+most when removed" lives. A share ``path_share`` (0 by default) is spent on a second round:
+the first fit's greedy removal path (its :data:`PATH_LENGTH` features whose removal moves its
+prediction most, chosen as ``interplay.metrics.top_removal`` chooses) is queried with random
+subsets of it removed, and the candidates are refitted, so the surrogate is checked exactly
+where greedy removal evaluates it. The candidates are fitted to all kinds together, each
+mask weighted alike; each kind keeps its own order among the rows, so the ``proxy``
+candidate still runs ProxySPEX's own pipeline on the uniform prefix alone.
 """
 
 from __future__ import annotations
@@ -509,17 +513,18 @@ class Stacked(Solver):
         parity-like function scores at most about 0, while the first round of a dense
         function with fewer masks than features often scores only 0.05–0.3).
     near_share : float in [0, 0.5]
-        Share of the budget spent on masks with 1 to 10 % of the features removed, fitted
-        together with the uniform ones; 0 queries uniform masks only (see the module
-        notes). Default 0: a tenth moves the near-full R² from below 0 to about 0.5–0.9 on
-        the review texts and the digits MLP at 500 queries for about 0.005 of uniform R²; above
-        500 queries the ``proxy`` candidate then loses ProxySPEX's masks.
+        Share of the budget spent on masks with 1 to max(10 %, min(16, n / 4)) of the
+        features removed, fitted together with the uniform ones; 0 queries uniform masks
+        only (see the module notes).
+    path_share : float in [0, 0.5]
+        Share of the budget spent on a second round of masks around the first fit's greedy
+        removal path (see the module notes); ``near_share + path_share <= 0.5``.
 
     Notes
     -----
     ``metadata`` records every candidate's cross-validated R² (``cv_r2``), the one chosen
     (``chosen``), whether SPEX's design was run (``spex``: None, or its held-out R²) and
-    the number of near-full masks queried (``near_full``).
+    the numbers of near-full and removal-path masks queried (``near_full``, ``path``).
     """
 
     name = "stacked"
