@@ -128,17 +128,21 @@ def test_budget_error_is_a_budget_error():
         Stacked(budget=5).planned_queries(30)
 
 
-def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
+@pytest.mark.parametrize(("near", "path", "uniform"), [(0.0, 0.0, 800), (0.25, 0.0, 600),
+                                                      (0.1, 0.1, 640)])
+def test_above_500_masks_the_proxy_candidate_is_proxyspex_alone_on_the_uniform_masks(
+        near, path, uniform):
+    # the near-full and path masks pooled with the uniform ones must not take its design away
     truth = random_hierarchical(40, 6, max_degree=3, random_state=2)
     f = PlantedFunction(truth)
     ours = Stacked(budget=800, max_order=3, random_state=3, candidates=("proxy",),
-                   exact_sparse=False, near_share=0.0).fit(interplay.as_value_function(f, 40),
-                                                           40)
-    theirs = interplay.explain(f, 40, method="proxyspex", budget=800, max_order=3,
+                   exact_sparse=False, near_share=near, path_share=path).fit(
+        interplay.as_value_function(f, 40), 40)
+    assert ours.n_queries == 800
+    theirs = interplay.explain(f, 40, method="proxyspex", budget=uniform, max_order=3,
                                random_state=3)
     masks, _ = uniform_design(11, 300, 40)
     np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
-    assert ours.n_queries == theirs.n_queries == 800
 
 
 def test_a_function_nothing_explains_gets_its_mean_not_noise():
@@ -264,21 +268,6 @@ def test_by_default_no_near_full_masks_are_queried():
             "near_full"] == 0
 
 
-def test_the_proxy_candidate_is_proxyspex_alone_on_the_uniform_masks_among_near_full_ones():
-    # above 500 masks `proxy` is ProxySPEX's own pipeline: the near-full masks pooled with
-    # the uniform ones must not take its design away
-    truth = random_hierarchical(30, 6, max_degree=2, random_state=1)
-    f = PlantedFunction(truth)
-    ours = Stacked(budget=800, max_order=2, random_state=5, candidates=("proxy",),
-                   exact_sparse=False, near_share=0.25).fit(interplay.as_value_function(f, 30),
-                                                            30)
-    assert ours.metadata["diagnostics"]["near_full"] == 200
-    theirs = interplay.explain(f, 30, method="proxyspex", budget=600, max_order=2,
-                               random_state=5)
-    test = np.random.default_rng(0).random((300, 30)) < 0.5
-    np.testing.assert_allclose(ours.predict(test), theirs.predict(test), atol=1e-9)
-
-
 def test_path_masks_spend_the_budget_exactly_reproducibly_and_remove_path_features_only():
     truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
     results, queried = [], []
@@ -310,3 +299,16 @@ def test_shares_over_half_the_budget_are_refused_before_any_query(near, path):
         solver.fit(interplay.as_value_function(lambda m: calls.append(1) or np.zeros(len(m)),
                                                20), 20)
     assert not calls
+
+
+@pytest.mark.parametrize(("n", "budget", "path"),
+                         [(80, 500, 0), (80, 1000, 100), (30, 1000, 64), (12, 1500, 2)])
+def test_by_default_the_removal_path_round_takes_a_tenth_from_1000_queries(n, budget, path):
+    # n = 30 (12): a path of 30 // 4 = 7 (3) features has 127 (7) non-empty subsets; at most
+    # half are asked for (n = 12: 2 of those 3 not already among the 1 496 uniform masks),
+    # and the rest of the budget stays with the uniform masks
+    f = PlantedFunction(random_hierarchical(n, 3, random_state=0))
+    result = Stacked(budget=budget, candidates=("linear",), random_state=0,
+                     exact_sparse=False).fit(interplay.as_value_function(f, n), n)
+    assert result.metadata["diagnostics"]["path"] == path
+    assert result.n_queries == budget

@@ -103,6 +103,11 @@ MIN_BUDGET = 20
 #: Features of the removal path around which the second round's masks are drawn (at most a
 #: quarter of them): twice the largest removal the benchmark asks about.
 PATH_LENGTH = 16
+#: Share of the budget spent on that second round when ``path_share`` is None, from
+#: :data:`PATH_MIN_BUDGET` queries on (below, a tenth fewer uniform masks costs uniform R²
+#: where it still rises steeply: 0.005 on the review texts at 500).
+DEFAULT_PATH_SHARE = 0.1
+PATH_MIN_BUDGET = 1000
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
 MIN_FIRST_ROUND = 64
@@ -516,9 +521,10 @@ class Stacked(Solver):
         Share of the budget spent on masks with 1 to max(10 %, min(16, n / 4)) of the
         features removed, fitted together with the uniform ones; 0 queries uniform masks
         only (see the module notes).
-    path_share : float in [0, 0.5]
+    path_share : float in [0, 0.5], optional
         Share of the budget spent on a second round of masks around the first fit's greedy
-        removal path (see the module notes); ``near_share + path_share <= 0.5``.
+        removal path (see the module notes); ``near_share + path_share <= 0.5``. Default
+        (None): :data:`DEFAULT_PATH_SHARE` from :data:`PATH_MIN_BUDGET` queries, else 0.
 
     Notes
     -----
@@ -537,7 +543,7 @@ class Stacked(Solver):
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
         "near_share": real(0, 0.5),
-        "path_share": real(0, 0.5),
+        "path_share": real(0, 0.5, optional=True),
     }
 
     def __init__(
@@ -551,7 +557,7 @@ class Stacked(Solver):
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
         near_share: float = 0.0,
-        path_share: float = 0.0,
+        path_share: float | None = None,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
@@ -563,7 +569,7 @@ class Stacked(Solver):
 
     def _check(self) -> int:
         self.check_parameters()
-        if float(self.near_share) + float(self.path_share) > 0.5:
+        if float(self.near_share) + float(self.path_share or 0.0) > 0.5:
             raise ValueError(
                 f"near_share + path_share must be at most 0.5 (at least half the budget is "
                 f"spent on uniform masks), got {self.near_share} + {self.path_share}")
@@ -578,6 +584,14 @@ class Stacked(Solver):
     def planned_queries(self, n: int) -> int:
         """The budget (default 800)."""
         return self._check()
+
+    def _path_share(self, budget: int) -> float:
+        """``path_share``, or its default for this budget when None."""
+        if self.path_share is not None:
+            return float(self.path_share)
+        if budget < PATH_MIN_BUDGET:
+            return 0.0
+        return min(DEFAULT_PATH_SHARE, 0.5 - float(self.near_share))
 
     def _spex_budget(self, n: int, budget: int) -> int | None:
         """Budget left to SPEX after the first round, when its design fits there, else None."""
@@ -615,11 +629,15 @@ class Stacked(Solver):
         first = masks.shape[0] - design if design else masks.shape[0]
         # the near-full and path masks take the place of the last uniform ones (never of the
         # first round)
-        wanted = max(0, min(round(float(self.near_share + self.path_share) * masks.shape[0]),
+        # the path masks: at most half the 2^L - 1 that exist (few features: a short path)
+        length = min(PATH_LENGTH, max(1, n // 4))
+        wanted_path = min(round(self._path_share(budget) * masks.shape[0]), 2**length // 2)
+        wanted = max(0, min(round(float(self.near_share) * masks.shape[0]) + wanted_path,
                             masks.shape[0] - (first if design else MIN_BUDGET)))
-        wanted_path = min(wanted, round(float(self.path_share) * masks.shape[0]))
+        wanted_path = min(wanted, wanted_path)
         uniform = masks[:masks.shape[0] - wanted]
         near = around = masks[:0]  # drawn below, unless SPEX's design takes the rest
+        n_path = 0
         values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
@@ -644,8 +662,16 @@ class Stacked(Solver):
             pooled, pooled_values = _mixed(uniform, values, near, value_function, seed)
             chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
             if wanted_path:  # a second round around the first fit's removal path
-                path = removal_path(chosen.expansion, min(PATH_LENGTH, max(1, n // 4)))
+                path = removal_path(chosen.expansion, length)
                 around = path_design(int(stream), wanted_path, n, path, exclude=pooled)
+                n_path = around.shape[0]
+                if n_path < wanted_path:  # few features: the next uniform masks make it up
+                    spare = masks[uniform.shape[0]:]
+                    queried_masks = QueriedMasks(n)
+                    queried_masks.add(pooled)
+                    queried_masks.add(around)
+                    around = np.vstack([around, spare[~queried_masks.contains(spare)][
+                        :wanted_path - n_path]])
                 pooled, pooled_values = _mixed(pooled, pooled_values, around, value_function,
                                                seed + 1)
                 chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
@@ -663,6 +689,6 @@ class Stacked(Solver):
                 "spex": spex_r2,
                 "first_round": int(first),
                 "near_full": int(near.shape[0]),
-                "path": int(around.shape[0]),
+                "path": int(n_path),
             },
         ).truncate(max_order)
