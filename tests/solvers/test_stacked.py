@@ -259,13 +259,14 @@ def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_
 
 
 
-def test_by_default_no_near_full_masks_are_queried():
+def test_by_default_no_near_full_or_path_masks_are_queried():
     f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
     for budget in (200, 500, 1000):
         solver = Stacked(budget=budget, candidates=("linear",), random_state=0,
                          exact_sparse=False)
-        assert solver.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
-            "near_full"] == 0
+        diagnostics = solver.fit(interplay.as_value_function(f, 30), 30).metadata[
+            "diagnostics"]
+        assert diagnostics["near_full"] == diagnostics["path"] == 0
 
 
 def test_path_masks_spend_the_budget_exactly_reproducibly_and_remove_path_features_only():
@@ -302,13 +303,14 @@ def test_shares_over_half_the_budget_are_refused_before_any_query(near, path):
 
 
 @pytest.mark.parametrize(("n", "budget", "path"),
-                         [(80, 500, 0), (80, 1000, 100), (30, 1000, 64), (12, 1500, 2)])
-def test_by_default_the_removal_path_round_takes_a_tenth_from_1000_queries(n, budget, path):
+                         [(80, 500, 50), (80, 1000, 100), (30, 1000, 64), (12, 1500, 2)])
+def test_a_tenth_on_the_removal_path_is_spent_exactly_even_when_few_path_masks_exist(
+        n, budget, path):
     # n = 30 (12): a path of 30 // 4 = 7 (3) features has 127 (7) non-empty subsets; at most
     # half are asked for (n = 12: 2 of those 3 not already among the 1 496 uniform masks),
     # and the rest of the budget stays with the uniform masks
     f = PlantedFunction(random_hierarchical(n, 3, random_state=0))
-    result = Stacked(budget=budget, candidates=("linear",), random_state=0,
+    result = Stacked(budget=budget, candidates=("linear",), random_state=0, path_share=0.1,
                      exact_sparse=False).fit(interplay.as_value_function(f, n), n)
     assert result.metadata["diagnostics"]["path"] == path
     assert result.n_queries == budget
