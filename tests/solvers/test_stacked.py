@@ -8,6 +8,7 @@ import pytest
 import interplay
 from interplay.metrics import faithfulness, top_removal
 from interplay.solvers import BudgetError
+from interplay.solvers.near_full import near_full_design
 from interplay.solvers.stacked import Stacked, fit_candidates, shrink_to_linear, uniform_design
 from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_hierarchical, random_sparse_fourier
@@ -49,11 +50,13 @@ def test_its_uniform_masks_are_a_prefix_of_proxyspexs_and_the_rest_are_near_full
                                                     near_share=0.1))
     queried = np.unique(f.masks(), axis=0)
     assert queried.shape[0] == result.n_queries == 200
-    near = queried[queried.sum(axis=1) >= 36]  # 1 to 4 of the 40 features removed
-    assert near.shape[0] == result.metadata["diagnostics"]["near_full"] == 20
     uniform, _ = uniform_design(3, 200, 40)
-    np.testing.assert_array_equal(np.unique(queried[queried.sum(axis=1) < 36], axis=0),
-                                  np.unique(uniform[:180], axis=0))
+    seen = {bytes(r) for r in np.packbits(uniform[:180], axis=1)}
+    is_uniform = np.array([bytes(np.packbits(m)) in seen for m in queried])
+    assert is_uniform.sum() == 180
+    near = queried[~is_uniform]  # 1 to max(4, min(16, 40 // 4)) = 10 features removed
+    assert near.shape[0] == result.metadata["diagnostics"]["near_full"] == 20
+    assert (near.sum(axis=1) >= 30).all() and (near.sum(axis=1) <= 39).all()
 
 
 def test_recovers_an_additive_function_exactly():
@@ -125,17 +128,21 @@ def test_budget_error_is_a_budget_error():
         Stacked(budget=5).planned_queries(30)
 
 
-def test_above_500_masks_the_proxy_candidate_is_proxyspex_itself():
+@pytest.mark.parametrize(("near", "path", "uniform"), [(0.0, 0.0, 800), (0.25, 0.0, 600),
+                                                      (0.1, 0.1, 640)])
+def test_above_500_masks_the_proxy_candidate_is_proxyspex_alone_on_the_uniform_masks(
+        near, path, uniform):
+    # the near-full and path masks pooled with the uniform ones must not take its design away
     truth = random_hierarchical(40, 6, max_degree=3, random_state=2)
     f = PlantedFunction(truth)
     ours = Stacked(budget=800, max_order=3, random_state=3, candidates=("proxy",),
-                   exact_sparse=False, near_share=0.0).fit(interplay.as_value_function(f, 40),
-                                                           40)
-    theirs = interplay.explain(f, 40, method="proxyspex", budget=800, max_order=3,
+                   exact_sparse=False, near_share=near, path_share=path).fit(
+        interplay.as_value_function(f, 40), 40)
+    assert ours.n_queries == 800
+    theirs = interplay.explain(f, 40, method="proxyspex", budget=uniform, max_order=3,
                                random_state=3)
     masks, _ = uniform_design(11, 300, 40)
     np.testing.assert_allclose(ours.predict(masks), theirs.predict(masks), atol=1e-9)
-    assert ours.n_queries == theirs.n_queries == 800
 
 
 def test_a_function_nothing_explains_gets_its_mean_not_noise():
@@ -252,10 +259,58 @@ def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_
 
 
 
-def test_by_default_no_near_full_masks_are_queried():
+def test_by_default_no_near_full_or_path_masks_are_queried():
     f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
     for budget in (200, 500, 1000):
         solver = Stacked(budget=budget, candidates=("linear",), random_state=0,
                          exact_sparse=False)
-        assert solver.fit(interplay.as_value_function(f, 30), 30).metadata["diagnostics"][
-            "near_full"] == 0
+        diagnostics = solver.fit(interplay.as_value_function(f, 30), 30).metadata[
+            "diagnostics"]
+        assert diagnostics["near_full"] == diagnostics["path"] == 0
+
+
+def test_path_masks_spend_the_budget_exactly_reproducibly_and_remove_path_features_only():
+    truth = random_hierarchical(40, 6, max_degree=2, random_state=0)
+    results, queried = [], []
+    for _ in range(2):
+        f = Recorder(PlantedFunction(truth))
+        results.append(Stacked(budget=300, max_order=2, random_state=3, near_share=0.1,
+                               path_share=0.1, exact_sparse=False).fit(
+            interplay.as_value_function(f, 40), 40))
+        queried.append(np.unique(f.masks(), axis=0))
+    first, second = results
+    np.testing.assert_array_equal(queried[0], queried[1])
+    np.testing.assert_allclose(first.predict(queried[0]), second.predict(queried[0]))
+    diagnostics = first.metadata["diagnostics"]
+    assert queried[0].shape[0] == first.n_queries == 300
+    assert diagnostics["near_full"] == 30 and diagnostics["path"] == 30
+    uniform, _ = uniform_design(3, 300, 40)
+    near = near_full_design(3, 30, 40, exclude=uniform[:240])
+    known = {bytes(r) for r in np.packbits(np.vstack([uniform[:240], near]), axis=1)}
+    path = np.array([m for m in queried[0] if bytes(np.packbits(m)) not in known])
+    assert path.shape[0] == 30  # the rest: each removes some of the same min(16, 40 // 4)
+    assert 1 <= (~path).sum(axis=1).min() and (~path).any(axis=0).sum() <= 10
+
+
+@pytest.mark.parametrize(("near", "path"), [(0.3, 0.3), (0.0, 0.6), (0.0, -0.1)])
+def test_shares_over_half_the_budget_are_refused_before_any_query(near, path):
+    calls = []
+    solver = Stacked(budget=200, near_share=near, path_share=path)
+    with pytest.raises(ValueError, match="share"):
+        solver.fit(interplay.as_value_function(lambda m: calls.append(1) or np.zeros(len(m)),
+                                               20), 20)
+    assert not calls
+
+
+@pytest.mark.parametrize(("n", "budget", "path"),
+                         [(80, 500, 50), (80, 1000, 100), (30, 1000, 64), (12, 1500, 2)])
+def test_a_tenth_on_the_removal_path_is_spent_exactly_even_when_few_path_masks_exist(
+        n, budget, path):
+    # n = 30 (12): a path of 30 // 4 = 7 (3) features has 127 (7) non-empty subsets; at most
+    # half are asked for (n = 12: 2 of those 3 not already among the 1 496 uniform masks),
+    # and the rest of the budget stays with the uniform masks
+    f = PlantedFunction(random_hierarchical(n, 3, random_state=0))
+    result = Stacked(budget=budget, candidates=("linear",), random_state=0, path_share=0.1,
+                     exact_sparse=False).fit(interplay.as_value_function(f, n), n)
+    assert result.metadata["diagnostics"]["path"] == path
+    assert result.n_queries == budget

@@ -11,18 +11,27 @@ stream that other budgets and methods share (and a query cache serves).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from interplay.solvers.queried_masks import QueriedMasks
 from interplay.solvers.regression import draw_distinct
 
-__all__ = ["MAX_REMOVED", "mix_masks", "near_full_design", "near_full_masks"]
+__all__ = ["MAX_REMOVED", "mix_masks", "near_full_design", "near_full_masks", "path_design",
+           "removal_path"]
 
 #: Largest share of the features a near-full mask removes.
 MAX_REMOVED = 0.1
+#: Near-full masks remove up to this many features when that is more than the share above
+#: (and at most a quarter of them): removal questions ask about r = 1 to 8 features and
+#: more, and ⌊n / 10⌋ is only 7 for a 75-word review.
+MIN_TOP_REMOVED = 16
 #: Second word of the near-full stream's seed (the first is the solver's integer seed), so
 #: that it never coincides with the uniform stream drawn from the seed alone.
 NEAR_FULL_STREAM = 1
+#: Second word of the seed of the masks around a removal path.
+PATH_STREAM = 2
 
 
 def near_full_masks(rng: np.random.Generator, size: int, n: int,
@@ -48,7 +57,7 @@ def near_full_masks(rng: np.random.Generator, size: int, n: int,
     (size, n) bool array
     """
     uniforms = rng.random((int(size), int(n) + 1))
-    top = max(1, int(np.floor(max_removed * n)))
+    top = max(1, int(np.floor(max_removed * n)), min(MIN_TOP_REMOVED, int(n) // 4))
     removed = 1 + np.minimum((uniforms[:, 0] * top).astype(np.int64), top - 1)
     ranks = np.argsort(np.argsort(uniforms[:, 1:], axis=1), axis=1)
     return ranks >= removed[:, None]
@@ -67,28 +76,105 @@ def near_full_design(seed: int, size: int, n: int, exclude: np.ndarray | None = 
     n : int
         Number of features.
     exclude : (M, n) bool array, optional
-        Masks already queried (the uniform ones); those drawn again are left out.
+        Masks already queried (the uniform ones); those drawn again are replaced by the
+        next ones of the stream.
 
     Returns
     -------
     (K, n) bool array, K <= size
     """
+    rng = np.random.default_rng([int(seed), NEAR_FULL_STREAM])
+    return _distinct(lambda k: near_full_masks(rng, k, n), size, n, exclude)
+
+
+def _distinct(draw: Any, size: int, n: int, exclude: np.ndarray | None) -> np.ndarray:
+    """The first ``size`` distinct masks of ``draw`` not among ``exclude`` (fewer only when
+    fewer exist); a smaller size gives a prefix."""
     if int(size) < 1:
         return np.zeros((0, int(n)), dtype=bool)
-    rng = np.random.default_rng([int(seed), NEAR_FULL_STREAM])
-    masks, _ = draw_distinct(lambda k: near_full_masks(rng, k, n), int(size))
-    if exclude is not None and exclude.shape[0]:
-        seen = QueriedMasks(n)
-        seen.add(exclude)
-        masks = masks[~seen.contains(masks)]
-    return masks
+    if exclude is None or not exclude.shape[0]:
+        return draw_distinct(draw, int(size))[0]
+    masks, _ = draw_distinct(draw, int(size) + exclude.shape[0])
+    seen = QueriedMasks(n)
+    seen.add(exclude)
+    return masks[~seen.contains(masks)][:int(size)]
+
+
+def removal_path(expansion: Any, length: int) -> np.ndarray:
+    """The features an expansion says move its output most when removed, greedily.
+
+    Step j removes, with the j − 1 already chosen, the feature whose removal changes the
+    predicted output most in absolute value (what ``interplay.metrics.top_removal`` asks
+    of an explanation).
+
+    Parameters
+    ----------
+    expansion : Interactions
+    length : int
+        Number of features chosen, at most n.
+
+    Returns
+    -------
+    (length,) int array
+        The features in the order chosen.
+    """
+    n = int(expansion.n_features)
+    full = np.ones(n, dtype=bool)
+    base = float(expansion.predict(full[None, :])[0])
+    current = full.copy()
+    eye = ~np.eye(n, dtype=bool)
+    chosen: list[int] = []
+    for _ in range(min(int(length), n)):
+        candidates = np.flatnonzero(current)
+        change = np.abs(expansion.predict(current[None, :] & eye[candidates]) - base)
+        pick = int(candidates[int(np.argmax(change))])
+        chosen.append(pick)
+        current[pick] = False
+    return np.array(chosen, dtype=np.int64)
+
+
+def path_design(seed: int, size: int, n: int, path: np.ndarray,
+                exclude: np.ndarray | None = None) -> np.ndarray:
+    """Distinct masks that each remove a random subset of the features of ``path``.
+
+    A mask removes k ~ U{1..len(path)} of them, chosen at random (a surrogate fitted to
+    these knows what removing any few of its own candidates does together).
+
+    Parameters
+    ----------
+    seed : int
+        The solver's integer seed (the stream is seeded by (seed, 2)).
+    size : int
+        Number of distinct masks wanted (fewer when the path is so short that fewer exist).
+    n : int
+        Number of features.
+    path : (L,) int array
+        Distinct features, L >= 1.
+    exclude : (M, n) bool array, optional
+        Masks already queried; those drawn again are replaced by the next ones.
+
+    Returns
+    -------
+    (K, n) bool array, K <= size
+    """
+    path = np.asarray(path, dtype=np.int64)
+    rng = np.random.default_rng([int(seed), PATH_STREAM])
+
+    def draw(k: int) -> np.ndarray:
+        masks = np.ones((k, int(n)), dtype=bool)
+        masks[:, path] = near_full_masks(rng, k, path.size, max_removed=1.0)
+        return masks
+
+    return _distinct(draw, size, n, exclude)
 
 
 def mix_masks(uniform: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
     """The order in which the uniform and near-full masks stacked together are fitted.
 
     The candidates of a stack hold out whole folds, or the last quarter of the masks, so
-    both kinds must be spread evenly over the rows.
+    both kinds must be spread over the rows; each kind keeps its own order, so every prefix
+    of the rows holds a prefix of the uniform masks (on which ProxySPEX's own pipeline
+    can run).
 
     Parameters
     ----------
@@ -101,5 +187,11 @@ def mix_masks(uniform: np.ndarray, near: np.ndarray, seed: int) -> np.ndarray:
     order : (U + K,) int array
         A permutation of the rows of ``np.vstack([uniform, near])``.
     """
-    return np.random.default_rng([int(seed), NEAR_FULL_STREAM]).permutation(
-        uniform.shape[0] + near.shape[0])
+    total = uniform.shape[0] + near.shape[0]
+    rng = np.random.default_rng([int(seed), NEAR_FULL_STREAM])
+    is_near = np.zeros(total, dtype=bool)
+    is_near[rng.choice(total, near.shape[0], replace=False)] = True
+    order = np.empty(total, dtype=np.int64)
+    order[~is_near] = np.arange(uniform.shape[0])
+    order[is_near] = uniform.shape[0] + np.arange(near.shape[0])
+    return order
