@@ -17,6 +17,7 @@ import numpy as np
 from interplay.r2 import r2_score  # re-exported: metrics is where users look for it
 from interplay.random_state import check_random_state
 from interplay.solvers.exact import all_states
+from interplay.solvers.near_full import removal_path
 from interplay.solvers.queried_masks import QueriedMasks
 from interplay.spectral.interactions import Interactions
 
@@ -317,22 +318,14 @@ def top_removal(
         raise ValueError(f"r must be between 1 and n={n}, got {r}")
     if direction not in ("down", "up", "abs"):
         raise ValueError(f"direction must be 'down', 'up' or 'abs', got {direction!r}")
+    chosen = removal_path(explanation, int(r), direction)
     full = np.ones(n, dtype=bool)
     base = float(explanation.predict(full[None, :])[0])
     current = full.copy()
-    chosen: list[int] = []
-    eye = ~np.eye(n, dtype=bool)
-    for _ in range(int(r)):
-        candidates = np.flatnonzero(current)
-        trial = current[None, :] & eye[candidates]
-        change = explanation.predict(trial) - base
-        score = {"down": -change, "up": change, "abs": np.abs(change)}[direction]
-        pick = int(candidates[int(np.argmax(score))])
-        chosen.append(pick)
-        current[pick] = False
+    current[chosen] = False
     predicted = float(explanation.predict(current[None, :])[0]) - base
     truth = np.asarray(value_function(np.stack([full, current])), dtype=np.float64).ravel()
-    return RemovalResult(tuple(chosen), predicted, float(truth[1] - truth[0]))
+    return RemovalResult(tuple(int(i) for i in chosen), predicted, float(truth[1] - truth[0]))
 
 
 def _aligned(

@@ -100,18 +100,20 @@ def _distinct(draw: Any, size: int, n: int, exclude: np.ndarray | None) -> np.nd
     return masks[~seen.contains(masks)][:int(size)]
 
 
-def removal_path(expansion: Any, length: int) -> np.ndarray:
+def removal_path(expansion: Any, length: int, direction: str = "abs") -> np.ndarray:
     """The features an expansion says move its output most when removed, greedily.
 
     Step j removes, with the j − 1 already chosen, the feature whose removal changes the
-    predicted output most in absolute value (what ``interplay.metrics.top_removal`` asks
-    of an explanation).
+    predicted output most in ``direction`` (``interplay.metrics.top_removal`` asks this of
+    an explanation). Every step evaluates the expansion on all remaining candidates at once.
 
     Parameters
     ----------
     expansion : Interactions
     length : int
         Number of features chosen, at most n.
+    direction : {"abs", "down", "up"}
+        Maximise the absolute change (default), the decrease or the increase.
 
     Returns
     -------
@@ -126,8 +128,9 @@ def removal_path(expansion: Any, length: int) -> np.ndarray:
     chosen: list[int] = []
     for _ in range(min(int(length), n)):
         candidates = np.flatnonzero(current)
-        change = np.abs(expansion.predict(current[None, :] & eye[candidates]) - base)
-        pick = int(candidates[int(np.argmax(change))])
+        change = expansion.predict(current[None, :] & eye[candidates]) - base
+        score = {"abs": np.abs(change), "down": -change, "up": change}[direction]
+        pick = int(candidates[int(np.argmax(score))])
         chosen.append(pick)
         current[pick] = False
     return np.array(chosen, dtype=np.int64)
