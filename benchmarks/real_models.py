@@ -181,7 +181,8 @@ def explain(method: str, f: Any, n: int, budget: int, seed: int) -> Any:
         warnings.simplefilter("ignore")
         if method == BASELINE:
             solver = Stacked(budget=budget, max_order=1, random_state=seed,
-                             candidates=("linear",), exact_sparse=False, near_share=0.0)
+                             candidates=("linear",), exact_sparse=False, near_share=0.0,
+                             path_share=0.0)
             from interplay.values.base import as_value_function
 
             result = solver.fit(as_value_function(f, n), n)
