@@ -277,13 +277,14 @@ def screened_pairs(z: np.ndarray, residual: np.ndarray, features: np.ndarray, co
     score = np.abs(z.T @ (z[:, features] * residual[:, None]))  # (n, F)
     score[features, np.arange(features.size)] = -1.0  # z_i z_i is constant
     out: list[tuple[int, int]] = []
+    seen = set(offered)
     for flat in np.argsort(-score, axis=None, kind="stable"):
         j, k = divmod(int(flat), features.size)
         pair = (min(j, int(features[k])), max(j, int(features[k])))
         if score[j, k] < 0 or len(out) == count:
             break
-        if pair not in offered:
-            offered = offered | {pair}
+        if pair not in seen:
+            seen.add(pair)
             out.append(pair)
     return out
 
