@@ -1,7 +1,8 @@
 """Faithfulness on real value functions: methods × budgets × texts/prompts/seeds.
 
 Prints a table of held-out R² (median and worst case over texts or seeds) for every method
-and budget, writes every measurement to ``benchmarks/out/real_models.jsonl`` and plots
+and budget, writes every measurement to ``benchmarks/results/real_models.jsonl`` (committed,
+so a clean clone prints the tables) and plots
 ``docs/img/real_models.png``.
 
 Value functions
@@ -45,7 +46,8 @@ Usage::
     .venv/bin/python benchmarks/real_models.py --quick               # planted + 2 texts
     .venv/bin/python benchmarks/real_models.py --table-only          # print from the results
 
-A rerun reads finished cells from ``real_models.jsonl`` and model values from the cache.
+A rerun reads finished cells from ``real_models.jsonl`` (delete a method's rows to measure it
+again) and model values from the cache.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 DATA = ROOT / "benchmarks" / "data"
 OUT = ROOT / "benchmarks" / "out"
-RESULTS = OUT / "real_models.jsonl"
+RESULTS = ROOT / "benchmarks" / "results" / "real_models.jsonl"
 CACHE = OUT / "real_models_cache"
 PLOT = ROOT / "docs" / "img" / "real_models.png"
 
@@ -173,7 +175,10 @@ def synthetic_tasks(names: list[str], seeds: list[int], budgets: list[int]) -> l
 
 
 # ----------------------------------------------------------------------------- running
-def explain(method: str, f: Any, n: int, budget: int, seed: int) -> Any:
+def explain(method: str, f: Any, n: int, budget: int, seed: int,
+            options: dict | None = None) -> Any:
+    """``method``'s explanation of f; ``options`` are keyword arguments of :class:`Stacked`
+    (for ``stacked`` only)."""
     import interplay
     from interplay.solvers.stacked import Stacked
 
@@ -188,20 +193,26 @@ def explain(method: str, f: Any, n: int, budget: int, seed: int) -> Any:
             result = solver.fit(as_value_function(f, n), n)
             result.method = BASELINE
             return result
+        if options:
+            return interplay.explain(f, n, method=Stacked(
+                budget=budget, max_order=MAX_ORDER, random_state=seed, **options))
         return interplay.explain(f, n, method=method, budget=budget, max_order=MAX_ORDER,
                                  random_state=seed)
 
 
 def measure(task: Task, method: str, budget: int, seed: int, f: Any,
-            tests: dict[str, tuple[np.ndarray, np.ndarray]]) -> dict:
+            tests: dict[str, tuple[np.ndarray, np.ndarray]], options: dict | None = None,
+            label: str | None = None) -> dict:
+    """One row: ``method`` (with ``options``, see :func:`explain`; recorded as ``label``)
+    scored on the test masks and by greedy removal."""
     from interplay.metrics import faithfulness, top_removal
     from interplay.solvers import BudgetError
 
-    row: dict[str, Any] = {"task": task.name, "family": task.family, "method": method,
+    row: dict[str, Any] = {"task": task.name, "family": task.family, "method": label or method,
                            "budget": budget, "seed": seed, "n": task.n}
     tic = time.perf_counter()
     try:
-        result = explain(method, f, task.n, budget, seed)
+        result = explain(method, f, task.n, budget, seed, options)
     except (BudgetError, ValueError) as exc:
         row["refused"] = str(exc).splitlines()[0][:200]
         return row
@@ -234,7 +245,7 @@ def load_results() -> dict[tuple, dict]:
 
 
 def run(tasks: list[Task], methods: list[str]) -> dict[tuple, dict]:
-    OUT.mkdir(parents=True, exist_ok=True)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
     done = load_results()
     for task in tasks:
         todo = [(m, b, s) for s in task.seeds for m in methods
@@ -299,6 +310,13 @@ def summarise(rows: list[dict], family: str, method: str, budget: int, key: str
 def removal_ratio(rows: list[dict], family: str, method: str, budget: int, r: int
                   ) -> float | None:
     """Median over tasks of drop_r(method) / drop_r(lasso) (> 1: moves the output more)."""
+    ratios = removal_ratios(rows, family, method, budget, r)
+    return float(np.median(ratios)) if ratios else None
+
+
+def removal_ratios(rows: list[dict], family: str, method: str, budget: int, r: int
+                   ) -> list[float]:
+    """drop_r(method) / drop_r(lasso) for every task and seed both were measured on."""
     base = {(x["task"], x["seed"]): x.get(f"drop_{r}") for x in rows
             if x["family"] == family and x["method"] == BASELINE and x["budget"] == budget}
     ratios = []
@@ -307,7 +325,7 @@ def removal_ratio(rows: list[dict], family: str, method: str, budget: int, r: in
             b = base.get((x["task"], x["seed"]))
             if b and f"drop_{r}" in x:
                 ratios.append(x[f"drop_{r}"] / b)
-    return float(np.median(ratios)) if ratios else None
+    return ratios
 
 
 def _markdown(title: str, header: list[str], body: list[list[str]], labels: int) -> list[str]:

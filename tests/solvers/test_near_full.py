@@ -126,6 +126,20 @@ def test_path_masks_are_reproducible_replace_those_queried_and_grow_by_prefix():
     np.testing.assert_array_equal(others, large[10:100])
 
 
+def test_path_masks_begin_with_its_nested_prefixes_and_each_round_draws_its_own():
+    path = np.array([7, 2, 30, 11, 5, 9])
+    masks = path_design(0, 20, 40, path)
+    for j in range(path.size):  # the inputs greedy removal along the path asks about
+        expected = np.ones(40, dtype=bool)
+        expected[path[:j + 1]] = False
+        np.testing.assert_array_equal(masks[j], expected)
+    again = path_design(0, 20, 40, path, round_index=1)
+    np.testing.assert_array_equal(again[:path.size], masks[:path.size])
+    assert not np.array_equal(again[path.size:], masks[path.size:])
+    assert (~path_design(0, 20, 40, path, exclude=masks[:3])[:3, path]).sum(1).tolist() == [
+        4, 5, 6]  # prefixes already queried are replaced by the next ones
+
+
 def test_near_full_masks_already_queried_are_replaced_by_the_next_ones():
     large = near_full_design(2, 60, 50)
     np.testing.assert_array_equal(near_full_design(2, 40, 50, exclude=large[5:15]),

@@ -9,7 +9,14 @@ import interplay
 from interplay.metrics import faithfulness, top_removal
 from interplay.solvers import BudgetError
 from interplay.solvers.near_full import near_full_design
-from interplay.solvers.stacked import Stacked, fit_candidates, shrink_to_linear, uniform_design
+from interplay.solvers.stacked import (
+    Stacked,
+    SurrogateFit,
+    fit_candidates,
+    refit_stack,
+    shrink_to_linear,
+    uniform_design,
+)
 from interplay.spectral.interactions import Interactions
 from interplay.values.planted import PlantedFunction, random_hierarchical, random_sparse_fourier
 
@@ -267,6 +274,40 @@ def test_by_default_no_near_full_or_path_masks_are_queried():
         diagnostics = solver.fit(interplay.as_value_function(f, 30), 30).metadata[
             "diagnostics"]
         assert diagnostics["near_full"] == diagnostics["path"] == 0
+        assert diagnostics["path_r2"] is None
+
+
+def test_path_masks_in_three_rounds_spend_their_share_exactly_beside_near_full_ones():
+    f = PlantedFunction(random_hierarchical(80, 3, random_state=0))
+    result = Stacked(budget=1000, candidates=("linear",), random_state=0, exact_sparse=False,
+                     near_share=0.35, path_share=0.15).fit(interplay.as_value_function(f, 80), 80)
+    diagnostics = result.metadata["diagnostics"]
+    assert (diagnostics["near_full"], diagnostics["path"]) == (350, 150)
+    assert result.n_queries == 1000 and -1.0 < diagnostics["path_r2"] <= 1.0
+
+
+def test_each_round_of_path_masks_follows_the_removal_path_of_the_fit_before_it():
+    # six features matter only together (all six kept: +3), a seventh alone (+0.8): uniform
+    # masks keep all six once in 64, so the fit to them removes the seventh first; its path
+    # holds some of the six, and masks around it show that removing any one of them costs 3
+    def f(masks):
+        masks = np.asarray(masks, dtype=bool)
+        return 0.8 * masks[:, 0] + 3.0 * masks[:, 1:7].all(axis=1) + 0.1 * masks[:, 7:].sum(1)
+
+    for seed in (0, 2):
+        changes = {}
+        for rounds in (None, 1, 3):
+            solver = Stacked(budget=500, max_order=3, random_state=seed,
+                             **({"path_share": 0.0} if rounds is None else
+                                {"path_share": 0.15, "path_rounds": rounds}))
+            recorder = Recorder(f)
+            result = solver.fit(interplay.as_value_function(recorder, 30), 30)
+            changes[rounds] = top_removal(result, f, 1).true_change
+            if rounds == 3:  # the last round's masks remove features of one path only
+                last = recorder.seen[-1]
+                assert last.shape[0] == 21 and (~last).any(axis=0).sum() <= 30 // 4
+        assert changes[None] == pytest.approx(-0.8)
+        assert changes[1] == changes[3] == pytest.approx(-3.0)
 
 
 def test_path_masks_spend_the_budget_exactly_reproducibly_and_remove_path_features_only():
@@ -314,3 +355,19 @@ def test_a_tenth_on_the_removal_path_is_spent_exactly_even_when_few_path_masks_e
                      exact_sparse=False).fit(interplay.as_value_function(f, n), n)
     assert result.metadata["diagnostics"]["path"] == path
     assert result.n_queries == budget
+
+
+def test_a_stack_refitted_keeps_its_weights_and_to_its_own_masks_is_itself():
+    truth = random_hierarchical(20, 6, max_degree=2, random_state=1)
+    masks, _ = uniform_design(0, 300, 20)
+    values = PlantedFunction(truth)(masks)
+    stack, _ = fit_candidates(masks[:200], values[:200], max_order=2, random_state=0)
+    again = refit_stack(masks[:200], values[:200], stack, max_order=2, random_state=0)
+    test, _ = uniform_design(9, 100, 20)
+    np.testing.assert_allclose(again.expansion.predict(test), stack.expansion.predict(test))
+    more = refit_stack(masks, values, stack, max_order=2, random_state=0)
+    assert more.weights == stack.weights and more.cv_r2 == stack.cv_r2
+    assert not np.allclose(more.expansion.predict(test), stack.expansion.predict(test))
+    mean = SurrogateFit("mean", stack.expansion, 0.0)
+    assert refit_stack(masks, values, mean).expansion.predict(test) == pytest.approx(
+        np.full(100, values.mean()))

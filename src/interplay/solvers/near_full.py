@@ -137,16 +137,18 @@ def removal_path(expansion: Any, length: int, direction: str = "abs") -> np.ndar
 
 
 def path_design(seed: int, size: int, n: int, path: np.ndarray,
-                exclude: np.ndarray | None = None) -> np.ndarray:
-    """Distinct masks that each remove a random subset of the features of ``path``.
+                exclude: np.ndarray | None = None, round_index: int = 0) -> np.ndarray:
+    """Distinct masks that each remove some of the features of ``path``, and no other.
 
-    A mask removes k ~ U{1..len(path)} of them, chosen at random (a surrogate fitted to
-    these knows what removing any few of its own candidates does together).
+    The first masks remove the nested prefixes ``path[:1]``, ``path[:2]``, … (the inputs
+    greedy removal along the path asks about); the others remove k ~ U{1..len(path)} of
+    its features chosen at random (a surrogate fitted to these knows what removing any few
+    of its own candidates does together).
 
     Parameters
     ----------
     seed : int
-        The solver's integer seed (the stream is seeded by (seed, 2)).
+        The solver's integer seed (the stream is seeded by (seed, 2, round_index)).
     size : int
         Number of distinct masks wanted (fewer when the path is so short that fewer exist).
     n : int
@@ -155,18 +157,24 @@ def path_design(seed: int, size: int, n: int, path: np.ndarray,
         Distinct features, L >= 1.
     exclude : (M, n) bool array, optional
         Masks already queried; those drawn again are replaced by the next ones.
+    round_index : int
+        Which round of masks around a path this is: each round has a stream of its own.
 
     Returns
     -------
     (K, n) bool array, K <= size
     """
     path = np.asarray(path, dtype=np.int64)
-    rng = np.random.default_rng([int(seed), PATH_STREAM])
+    rng = np.random.default_rng([int(seed), PATH_STREAM, int(round_index)])
+    prefixes = np.ones((path.size, int(n)), dtype=bool)
+    prefixes[:, path] = np.arange(path.size)[None, :] > np.arange(path.size)[:, None]
+    pending = [prefixes]
 
     def draw(k: int) -> np.ndarray:
         masks = np.ones((k, int(n)), dtype=bool)
         masks[:, path] = near_full_masks(rng, k, path.size, max_removed=1.0)
-        return masks
+        # the prefixes lead the first draw (a larger size then still draws a longer prefix)
+        return np.vstack([pending.pop(), masks]) if pending else masks
 
     return _distinct(draw, size, n, exclude)
 
