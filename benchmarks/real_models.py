@@ -235,10 +235,12 @@ def test_sets(task: Task, f: Any) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {"r2": (uniform, np.asarray(f(uniform))), "r2_near": (near, np.asarray(f(near)))}
 
 
-def load_results() -> dict[tuple, dict]:
+def load_results(path: Path = RESULTS) -> dict[tuple, dict]:
+    """The rows of a results file (one JSON object a line), keyed by task, method, budget
+    and seed; empty when there is no file."""
     rows = {}
-    if RESULTS.exists():
-        for line in RESULTS.read_text().splitlines():
+    if path.exists():
+        for line in path.read_text().splitlines():
             row = json.loads(line)
             rows[(row["task"], row["method"], row["budget"], row["seed"])] = row
     return rows

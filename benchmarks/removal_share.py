@@ -1,8 +1,10 @@
 """Removal questions at one budget: ``stacked`` with and without masks around its removal path.
 
-Prints, for each function family, the LassoCV baseline, the default ``stacked`` and
-``stacked`` with ``path_share`` (masks around its greedy removal path, in ``path_rounds``
-rounds): mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 % of the
+Prints, for each function family, the LassoCV baseline, ``stacked`` on uniform masks only
+(``path_share=0``), the default ``stacked`` (from 500 to 1 999 queries 15 % of the budget, at
+most 150 masks, around its greedy removal path in three rounds, unless its gate gives them to
+uniform masks) and, with ``--share``, ``stacked`` with that ``path_share`` (and
+``--rounds``) without the gate: mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 % of the
 features removed, and the median (worst) over texts and seeds of how much more the output
 moves when the explanation's r = 2, 4, 8 features are removed than when LassoCV's are
 (1.10 = 10 % more). The functions, test masks and query cache are those of
@@ -12,7 +14,7 @@ reads them back.
 Usage::
 
     nice -n 10 .venv/bin/python benchmarks/removal_share.py                 # 500, sentiment
-    .venv/bin/python benchmarks/removal_share.py --families hier1000 --seeds 0,1
+    .venv/bin/python benchmarks/removal_share.py --families hier1000,digits --seeds 0,1
 """
 
 from __future__ import annotations
@@ -31,15 +33,6 @@ import real_models as study
 ROWS = study.OUT / "removal_share.jsonl"
 
 
-def _load() -> dict[tuple, dict]:
-    rows = {}
-    if ROWS.exists():
-        for line in ROWS.read_text().splitlines():
-            row = json.loads(line)
-            rows[(row["task"], row["method"], row["budget"], row["seed"])] = row
-    return rows
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=int, default=500)
@@ -47,10 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=6, help="review texts (sentiment)")
     parser.add_argument("--families", default="sentiment",
                         help="sentiment and/or digits, hier1000, parity250")
-    parser.add_argument("--share", type=float, default=0.15, help="path_share")
-    parser.add_argument("--rounds", type=int, default=3, help="path_rounds")
+    parser.add_argument("--share", type=float, default=None,
+                        help="also stacked with this path_share, without the gate")
+    parser.add_argument("--rounds", type=int, default=3, help="path_rounds with --share")
     args = parser.parse_args(argv)
-    if not 0 < args.share <= 0.5:
+    if args.share is not None and not 0 < args.share <= 0.5:
         parser.error(f"--share must be in (0, 0.5], got {args.share}")
     if args.rounds < 1 or args.budget < 20:
         parser.error("--rounds must be at least 1 and --budget at least 20")
@@ -63,11 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         else []
     tasks += study.synthetic_tasks([f if f != "digits" else "digits64" for f in families
                                     if f != "sentiment"], seeds, [args.budget])
-    path = f"{study.OURS} path {args.share:g}×{args.rounds}"
-    variants = {study.BASELINE: None, study.OURS: None,
-                path: {"path_share": args.share, "path_rounds": args.rounds}}
+    variants = {study.BASELINE: None, f"{study.OURS} uniform": {"path_share": 0.0},
+                study.OURS: None}
+    if args.share is not None:
+        variants[f"{study.OURS} path {args.share:g}×{args.rounds}"] = {
+            "path_share": args.share, "path_rounds": args.rounds, "path_gate": float("inf")}
     ROWS.parent.mkdir(parents=True, exist_ok=True)
-    done = _load()
+    done = study.load_results(ROWS)
     for task in tasks:
         todo = [(label, s) for s in seeds for label in variants
                 if (task.name, label, args.budget, s) not in done]

@@ -10,6 +10,10 @@ from interplay.metrics import faithfulness, top_removal
 from interplay.solvers import BudgetError
 from interplay.solvers.near_full import near_full_design
 from interplay.solvers.stacked import (
+    PATH_MAX_BUDGET,
+    PATH_MAX_MASKS,
+    PATH_MIN_BUDGET,
+    PATH_SHARE,
     Stacked,
     SurrogateFit,
     fit_candidates,
@@ -121,7 +125,9 @@ def test_held_out_scores_and_weights_are_reported():
     ("kwargs", "match"),
     [({"candidates": ("linear", "magic")}, "candidates"), ({"folds": 1}, "folds"),
      ({"budget": 10}, "at least 20"), ({"near_share": 0.6}, "near_share"),
-     ({"near_share": -0.1}, "near_share"), ({"near_share": "some"}, "near_share")],
+     ({"near_share": -0.1}, "near_share"), ({"near_share": "some"}, "near_share"),
+     ({"path_gate": -0.1}, "path_gate"), ({"path_gate": float("nan")}, "path_gate"),
+     ({"path_gate": True}, "path_gate"), ({"path_share": "auto"}, "path_share")],
 )
 def test_bad_parameters_fail_before_any_query(kwargs, match):
     f = Recorder(PlantedFunction(random_hierarchical(30, 3, random_state=0)))
@@ -266,15 +272,47 @@ def test_near_full_masks_find_what_removing_one_feature_does_where_uniform_ones_
 
 
 
-def test_by_default_no_near_full_or_path_masks_are_queried():
-    f = PlantedFunction(random_hierarchical(30, 3, random_state=0))
-    for budget in (200, 500, 1000):
+def test_by_default_no_near_full_masks_and_path_masks_only_from_500_to_1999_queries():
+    f = PlantedFunction(random_hierarchical(80, 3, random_state=0))
+    for budget in (200, 499, 500, 1000, 1999, 2000):
         solver = Stacked(budget=budget, candidates=("linear",), random_state=0,
-                         exact_sparse=False)
-        diagnostics = solver.fit(interplay.as_value_function(f, 30), 30).metadata[
-            "diagnostics"]
-        assert diagnostics["near_full"] == diagnostics["path"] == 0
-        assert diagnostics["path_r2"] is None
+                         exact_sparse=False, path_gate=float("inf"))
+        result = solver.fit(interplay.as_value_function(f, 80), 80)
+        diagnostics = result.metadata["diagnostics"]
+        assert diagnostics["near_full"] == 0 and result.n_queries == budget
+        planned = (min(round(PATH_SHARE * budget), PATH_MAX_MASKS)
+                   if PATH_MIN_BUDGET <= budget < PATH_MAX_BUDGET else 0)
+        assert diagnostics["path"] == planned
+        assert (diagnostics["path_r2"] is None) == (planned == 0)
+        assert (diagnostics["path_gain"] is None) == (planned == 0)
+
+
+def test_the_default_path_share_gives_way_to_a_large_near_share():
+    f = PlantedFunction(random_hierarchical(80, 3, random_state=0))
+    diagnostics = Stacked(budget=600, candidates=("linear",), random_state=0, exact_sparse=False,
+                          near_share=0.45, path_gate=float("inf")).fit(
+        interplay.as_value_function(f, 80), 80).metadata["diagnostics"]
+    assert (diagnostics["near_full"], diagnostics["path"]) == (270, 30)
+
+
+def test_while_uniform_r2_climbs_steeply_the_gate_queries_the_path_masks_uniformly():
+    # 200 features, a first-order part the Lasso needs most of 500 masks to find: held-out
+    # R² on the first half of the first round is far below that on all of it
+    f = PlantedFunction(random_hierarchical(200, 60, max_degree=1, random_state=1))
+    runs = {}
+    for gate in (0.0, float("inf")):
+        recorder = Recorder(f)
+        result = Stacked(budget=500, candidates=("linear",), random_state=0,
+                         exact_sparse=False, path_gate=gate).fit(
+            interplay.as_value_function(recorder, 200), 200)
+        runs[gate] = (result, np.unique(recorder.masks(), axis=0))
+    gated, kept = runs[0.0][0].metadata["diagnostics"], runs[float("inf")][0].metadata[
+        "diagnostics"]
+    assert gated["path_gain"] == pytest.approx(kept["path_gain"]) and gated["path_gain"] > 0
+    assert gated["path"] == 0 and kept["path"] == 75
+    uniform, _ = uniform_design(0, 500, 200)
+    np.testing.assert_array_equal(np.unique(uniform, axis=0), runs[0.0][1])
+    assert runs[0.0][0].n_queries == runs[float("inf")][0].n_queries == 500
 
 
 def test_path_masks_in_three_rounds_spend_their_share_exactly_beside_near_full_ones():

@@ -56,8 +56,9 @@ A share ``near_share`` of the budget (0 by default) can be spent on masks near t
 input, with 1 to max(10 %, min(16, n / 4)) of the features removed (:mod:`.near_full`, a
 stream of their own, so the uniform masks stay that prefix): uniform masks almost never
 remove only a few features, which is where the question "which r features move the output
-most when removed" lives. A share ``path_share`` (0 by default) can be spent on later
-rounds: the fit's greedy removal path (its :data:`PATH_LENGTH` features whose removal moves its
+most when removed" lives. A share ``path_share`` (by default 15 % of budgets from 500 to
+1 999 queries, at most 150 masks, none otherwise) is spent on later rounds: the fit's
+greedy removal path (its :data:`PATH_LENGTH` features whose removal moves its
 prediction most, chosen as ``interplay.metrics.top_removal`` chooses) is queried with its
 nested prefixes and random subsets of it removed, so the surrogate is checked exactly where
 greedy removal evaluates it; ``path_rounds`` rounds each follow the path of the fit before (a
@@ -66,7 +67,11 @@ are refitted with its weights (:func:`refit_stack`, cheap); after the last, the 
 fitted anew, its weights chosen on held-out masks of every kind. The candidates are fitted
 to all kinds together, each mask weighted alike; each kind keeps its own order among the
 rows, so the ``proxy`` candidate still runs ProxySPEX's own pipeline on the uniform prefix
-alone.
+alone. The path masks are a bet that uniform masks have stopped paying: a gate first fits
+the stack to the first half of the first round, and when its held-out R² rises from there
+to all of it by more than ``path_gate`` (R² still climbing steeply, as on a planted
+hierarchical function near its cliff), the path's share is queried as the next uniform
+masks instead.
 """
 
 from __future__ import annotations
@@ -110,6 +115,21 @@ PATH_LENGTH = 16
 #: Default ``path_rounds``: at 500 queries, three rounds of ``path_share=0.15`` meet the
 #: removal target on the review texts where one round does not.
 PATH_ROUNDS = 3
+#: Default removal-path masks (``path_share=None``): this share of the budget, at most
+#: :data:`PATH_MAX_MASKS`, for budgets from :data:`PATH_MIN_BUDGET` up to (not including)
+#: :data:`PATH_MAX_BUDGET`. None below, where uniform R² is still climbing on every function
+#: measured; none from 2 000, where uniform masks alone already pick the review words whose
+#: removal moves the classifier 17-77 % more than the first-order ranking's (r = 2, 4, 8)
+#: and the rounds would triple fits that take minutes.
+PATH_SHARE = 0.15
+PATH_MAX_MASKS = 150
+PATH_MIN_BUDGET = 500
+PATH_MAX_BUDGET = 2000
+#: Default ``path_gate``: the rise of the stack's held-out R² from the first half of the first
+#: round to all of it beyond which the path masks are queried uniformly instead (measured at
+#: 500 queries: 0.04-0.13 on six review texts, 0.41-0.59 on the planted hierarchical
+#: function of 1 000 features, whose R² is still climbing steeply there).
+PATH_GATE = 0.25
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
 MIN_FIRST_ROUND = 64
@@ -575,25 +595,32 @@ class Stacked(Solver):
         features removed, fitted together with the uniform ones; 0 (default) queries uniform
         masks only (see the module notes). A tenth moves the near-full R² of the review
         texts from below 0 to about 0.3–0.6 at 500–1 000 queries.
-    path_share : float in [0, 0.5]
+    path_share : float in [0, 0.5] or None
         Share of the budget spent on masks around the fit's greedy removal path (see the
-        module notes); ``near_share + path_share <= 0.5``; 0 (default) queries none. At 500
-        queries, ``path_share=0.15`` (three rounds) makes the words greedy removal picks on six review texts (three seeds) move
-        the classifier 55 / 14 / 13 % more (median) than LassoCV's for r = 2 / 4 / 8, where
-        uniform masks alone move it as much as LassoCV's, for 0.008 of mean uniform R²
-        (0.764 against 0.772) and about three times the computation, but costs the planted
-        hierarchical function (n = 1000, seeds 0–1) 0.06 (0.898 against 0.959), so it is
-        not the default.
+        module notes); ``near_share + path_share <= 0.5``; 0 queries none. None (default):
+        :data:`PATH_SHARE` of the budget, at most :data:`PATH_MAX_MASKS` masks, for budgets
+        from :data:`PATH_MIN_BUDGET` to below :data:`PATH_MAX_BUDGET`, else none. At 500
+        queries, 15 % (three rounds)
+        makes the words greedy removal picks on six review texts (three seeds) move the
+        classifier 55 / 14 / 13 % more (median) than LassoCV's for r = 2 / 4 / 8, where
+        uniform masks alone move it as much as LassoCV's, for 0.008 of mean uniform R² and
+        about three times the computation.
     path_rounds : int >= 1
         Rounds in which the masks around the removal path are queried (default
         :data:`PATH_ROUNDS`), each around the path of the fit to every mask before it.
+    path_gate : float >= 0
+        When the stack's held-out R² on the first round rises by more than this from its
+        first half to all of it (uniform masks still paying steeply), the path masks are
+        queried as uniform masks instead (default :data:`PATH_GATE`; ``inf`` never). Without
+        it, the planted hierarchical function (n = 1000) loses 0.06 of R² at 500 queries.
 
     Notes
     -----
     ``metadata`` records every candidate's held-out R² (``held_out_r2``), the stack chosen
     (``chosen``), whether SPEX's design was run (``spex``: None, or its held-out R²) and
     the numbers of near-full and removal-path masks queried (``near_full``, ``path``) and the
-    R² of the first fit on the first round of path masks (``path_r2``, None without one).
+    R² of the first fit on the first round of path masks (``path_r2``, None without one)
+    and the rise of held-out R² the gate compared (``path_gain``, None without a path).
     """
 
     name = "stacked"
@@ -606,8 +633,11 @@ class Stacked(Solver):
         "exact_sparse": boolean(),
         "sparse_r2": real(high=1),
         "near_share": real(0, 0.5),
-        "path_share": real(0, 0.5),
+        "path_share": real(0, 0.5, optional=True),
         "path_rounds": integer(1),
+        "path_gate": satisfies("a number >= 0 (inf: never)",
+                               lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+                               and v >= 0),
     }
 
     def __init__(
@@ -621,8 +651,9 @@ class Stacked(Solver):
         exact_sparse: bool = True,
         sparse_r2: float = 0.02,
         near_share: float = 0.0,
-        path_share: float = 0.0,
+        path_share: float | None = None,
         path_rounds: int = PATH_ROUNDS,
+        path_gate: float = PATH_GATE,
     ) -> None:
         super().__init__(budget=budget, max_order=max_order, random_state=random_state)
         self.candidates = candidates
@@ -632,20 +663,31 @@ class Stacked(Solver):
         self.near_share = near_share
         self.path_share = path_share
         self.path_rounds = path_rounds
+        self.path_gate = path_gate
 
     def _check(self) -> int:
         self.check_parameters()
-        if float(self.near_share) + float(self.path_share) > 0.5:
+        budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
+        if float(self.near_share) + self._path_share(budget) > 0.5:
             raise ValueError(
                 f"near_share + path_share must be at most 0.5 (at least half the budget is "
-                f"spent on uniform masks), got {self.near_share} + {self.path_share}")
-        budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
+                f"spent on uniform masks), got {self.near_share} + {self._path_share(budget):g}")
         if budget < MIN_BUDGET:
             raise BudgetError(
                 f"stacked needs at least {MIN_BUDGET} distinct random masks to cross-validate "
                 f"its surrogates, got budget={budget}"
             )
         return budget
+
+    def _path_share(self, budget: int) -> float:
+        """The share of ``budget`` planned around the removal path (``path_share`` or its
+        default, which leaves at least half the budget to uniform masks whatever
+        ``near_share``)."""
+        if self.path_share is not None:
+            return float(self.path_share)
+        if not PATH_MIN_BUDGET <= budget < PATH_MAX_BUDGET:
+            return 0.0
+        return max(0.0, min(PATH_SHARE, PATH_MAX_MASKS / budget, 0.5 - float(self.near_share)))
 
 
     def planned_queries(self, n: int) -> int:
@@ -690,14 +732,14 @@ class Stacked(Solver):
         # first round)
         # the path masks: at most half the 2^L - 1 that exist (few features: a short path)
         length = min(PATH_LENGTH, max(1, n // 4))
-        wanted_path = min(round(float(self.path_share) * masks.shape[0]), 2**length // 2)
+        wanted_path = min(round(self._path_share(budget) * masks.shape[0]), 2**length // 2)
         wanted = max(0, min(round(float(self.near_share) * masks.shape[0]) + wanted_path,
                             masks.shape[0] - (first if design else MIN_BUDGET)))
         wanted_path = min(wanted, wanted_path)
         uniform = masks[:masks.shape[0] - wanted]
         near = masks[:0]  # drawn below, unless SPEX's design takes the rest
         n_path = n_spare = 0
-        path_r2 = None
+        path_r2 = path_gain = None
         values = value_function(uniform[:first])
         kwargs = {"candidates": tuple(self.candidates), "max_order": max_order,
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
@@ -718,12 +760,25 @@ class Stacked(Solver):
             if uniform.shape[0] > first:
                 values = np.concatenate([values, value_function(uniform[first:])])
             near = near_full_design(int(stream), wanted - wanted_path, n, exclude=uniform)
+            near_values = value_function(near)
             # both kinds spread over the rows, the uniform ones in order
-            pooled, pooled_values = _mixed(uniform, values, near, value_function(near), seed)
+            pooled, pooled_values = _mixed(uniform, values, near, near_values, seed)
             chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
             refit = {k: v for k, v in kwargs.items() if k != "candidates"}
             rounds = [r.size for r in np.array_split(np.arange(wanted_path),
                                                      int(self.path_rounds)) if r.size]
+            if rounds:  # is R² still climbing steeply with uniform masks?
+                half = pooled.shape[0] // 2
+                early, _ = fit_candidates(pooled[:half], pooled_values[:half],
+                                          **dict(kwargs, stream=None))
+                path_gain = float(chosen.cv_r2 - early.cv_r2)
+            if rounds and path_gain > float(self.path_gate):  # then the path's masks go there
+                extra = _unqueried(masks[uniform.shape[0]:uniform.shape[0] + wanted_path], near)
+                uniform = np.vstack([uniform, extra])
+                values = np.concatenate([values, value_function(extra)])
+                pooled, pooled_values = _mixed(uniform, values, near, near_values, seed)
+                chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
+                rounds = []
             spare = masks[uniform.shape[0]:]
             for index, size in enumerate(rounds):
                 if index:  # the same candidates and weights, refitted to every mask so far
@@ -757,6 +812,7 @@ class Stacked(Solver):
                 "near_full": int(near.shape[0]),
                 "path": int(n_path),
                 "path_r2": path_r2,
+                "path_gain": path_gain,
             },
         ).truncate(max_order)
 
