@@ -3,9 +3,9 @@
 Prints, for each function family, the LassoCV baseline, ``stacked`` on uniform masks only
 (``path_share=0``), the default ``stacked`` (from 500 to 1 999 queries 15 % of the budget, at
 most 150 masks, around its greedy removal path in three rounds, unless its gate gives them to
-uniform masks) and, with ``--share``, ``stacked`` with that ``path_share`` (and
-``--rounds``) without the gate: mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 % of the
-features removed, and the median (worst) over texts and seeds of how much more the output
+uniform masks) and, with ``--share``, ``stacked`` with that ``path_share`` (and ``--rounds``)
+without the gate: mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 %
+of the features removed, and the median (worst) over texts and seeds of how much more the output
 moves when the explanation's r = 2, 4, 8 features are removed than when LassoCV's are
 (1.10 = 10 % more). The functions, test masks and query cache are those of
 ``benchmarks/real_models.py``; rows go to ``benchmarks/out/removal_share.jsonl`` and a rerun

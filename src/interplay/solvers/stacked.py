@@ -600,11 +600,10 @@ class Stacked(Solver):
         module notes); ``near_share + path_share <= 0.5``; 0 queries none. None (default):
         :data:`PATH_SHARE` of the budget, at most :data:`PATH_MAX_MASKS` masks, for budgets
         from :data:`PATH_MIN_BUDGET` to below :data:`PATH_MAX_BUDGET`, else none. At 500
-        queries, 15 % (three rounds)
-        makes the words greedy removal picks on six review texts (three seeds) move the
-        classifier 55 / 14 / 13 % more (median) than LassoCV's for r = 2 / 4 / 8, where
-        uniform masks alone move it as much as LassoCV's, for 0.008 of mean uniform R² and
-        about three times the computation.
+        queries, 15 % (three rounds) makes the words greedy removal picks on six review texts
+        (three seeds) move the classifier 54 / 14 / 13 % more (median) than LassoCV's for
+        r = 2 / 4 / 8, where uniform masks alone move it as much as LassoCV's, for 0.008 of
+        mean uniform R² and about three times the computation.
     path_rounds : int >= 1
         Rounds in which the masks around the removal path are queried (default
         :data:`PATH_ROUNDS`), each around the path of the fit to every mask before it.
@@ -668,10 +667,11 @@ class Stacked(Solver):
     def _check(self) -> int:
         self.check_parameters()
         budget = DEFAULT_BUDGET if self.budget is None else int(self.budget)
-        if float(self.near_share) + self._path_share(budget) > 0.5:
+        path_share = self._path_share(budget)
+        if float(self.near_share) + path_share > 0.5:
             raise ValueError(
                 f"near_share + path_share must be at most 0.5 (at least half the budget is "
-                f"spent on uniform masks), got {self.near_share} + {self._path_share(budget):g}")
+                f"spent on uniform masks), got {self.near_share} + {path_share:g}")
         if budget < MIN_BUDGET:
             raise BudgetError(
                 f"stacked needs at least {MIN_BUDGET} distinct random masks to cross-validate "
@@ -772,13 +772,14 @@ class Stacked(Solver):
                 early, _ = fit_candidates(pooled[:half], pooled_values[:half],
                                           **dict(kwargs, stream=None))
                 path_gain = float(chosen.cv_r2 - early.cv_r2)
-            if rounds and path_gain > float(self.path_gate):  # then the path's masks go there
-                extra = _unqueried(masks[uniform.shape[0]:uniform.shape[0] + wanted_path], near)
-                uniform = np.vstack([uniform, extra])
-                values = np.concatenate([values, value_function(extra)])
-                pooled, pooled_values = _mixed(uniform, values, near, near_values, seed)
-                chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
-                rounds = []
+                if path_gain > float(self.path_gate):  # then the path's masks go there
+                    extra = _unqueried(
+                        masks[uniform.shape[0]:uniform.shape[0] + wanted_path], near)
+                    uniform = np.vstack([uniform, extra])
+                    values = np.concatenate([values, value_function(extra)])
+                    pooled, pooled_values = _mixed(uniform, values, near, near_values, seed)
+                    chosen, held_r2 = fit_candidates(pooled, pooled_values, **kwargs)
+                    rounds = []
             spare = masks[uniform.shape[0]:]
             for index, size in enumerate(rounds):
                 if index:  # the same candidates and weights, refitted to every mask so far
