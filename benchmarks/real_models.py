@@ -219,6 +219,7 @@ def measure(task: Task, method: str, budget: int, seed: int, f: Any,
     row["seconds"] = time.perf_counter() - tic
     row["queries"] = int(result.n_queries)
     row["chosen"] = result.metadata["diagnostics"].get("chosen")
+    row["path_gain"] = result.metadata["diagnostics"].get("path_gain")
     for key, (masks, values) in tests.items():
         row[key] = faithfulness(result, None, masks=masks, values=values).r2
     for r in REMOVALS:

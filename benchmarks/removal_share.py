@@ -30,7 +30,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import real_models as study
 
+from interplay.solvers.stacked import PATH_GATE
+
 ROWS = study.OUT / "removal_share.jsonl"
+
+
+def _gate(rows: list[dict], options: dict | None) -> str:
+    """The range of the gate's R² rises over ``rows`` and how often it fired, or "" where
+    the rows ran no gate (or were measured before rises were recorded)."""
+    gains = [r["path_gain"] for r in rows if r.get("path_gain") is not None]
+    if not gains:
+        return ""
+    gate = (options or {}).get("path_gate", PATH_GATE)
+    fired = sum(g > gate for g in gains)
+    return f"{min(gains):.2f}–{max(gains):.2f} ({fired} of {len(gains)})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,10 +100,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in done.values() if r["task"] in names and r["budget"] == args.budget
             and r["seed"] in seeds and "r2" in r]
     print(f"\n| family | method ({args.budget} queries) | uniform R², mean (worst) | "
-          "near-full R², mean | removal vs LassoCV r = 2 / 4 / 8, median (worst) | cases |")
-    print("|---|---|---|---|---|---|")
+          "near-full R², mean | removal vs LassoCV r = 2 / 4 / 8, median (worst) | cases | "
+          "gate: R² rise, min–max (fired) |")
+    print("|---|---|---|---|---|---|---|")
     for family in dict.fromkeys(t.family for t in tasks):
-        for label in variants:
+        for label, options in variants.items():
             mine = [r for r in rows if r["family"] == family and r["method"] == label]
             if not mine:
                 continue
@@ -100,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             worst = " / ".join(f"{np.min(x):.2f}" for x in ratios if x)
             print(f"| {family} | {label} | {np.mean(uniform):.3f} ({np.min(uniform):.3f}) | "
                   f"{np.mean([r['r2_near'] for r in mine]):.2f} | {removal} ({worst}) | "
-                  f"{len(mine)} |")
+                  f"{len(mine)} | {_gate(mine, options)} |")
     return 0
 
 

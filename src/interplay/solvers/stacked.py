@@ -127,8 +127,8 @@ PATH_MIN_BUDGET = 500
 PATH_MAX_BUDGET = 2000
 #: Default ``path_gate``: the rise of the stack's held-out R² from the first half of the first
 #: round to all of it beyond which the path masks are queried uniformly instead (measured at
-#: 500 queries: 0.04-0.13 on six review texts, 0.41-0.59 on the planted hierarchical
-#: function of 1 000 features, whose R² is still climbing steeply there).
+#: 500 queries: 0.03-0.18 on six review texts, 0.04-0.12 on digits, 0.41-0.59 on the planted
+#: hierarchical function of 1 000 features, whose R² is still climbing steeply there).
 PATH_GATE = 0.25
 #: Fewest uniform masks spent before SPEX's design is considered, and the share of the
 #: budget (1/FIRST_ROUND_SHARE) spent on them when that is more.
