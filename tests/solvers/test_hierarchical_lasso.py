@@ -8,6 +8,7 @@ from interplay.metrics import faithfulness
 from interplay.solvers import hierarchical_lasso
 from interplay.solvers.first_order import first_order_lasso, kfold_splits
 from interplay.solvers.hierarchical_lasso import (
+    PursuitPath,
     hierarchical_fourier_lasso,
     omp_cv,
     relaxed_lasso_cv,
@@ -82,6 +83,80 @@ def test_matching_pursuit_of_a_constant_is_its_mean():
     assert not coef.any()
     assert intercept == -1.5
     assert cv_r2 == 1.0
+
+
+def _pursuit_data(seed: int, rows: int = 150, columns: int = 80) -> tuple[np.ndarray, np.ndarray]:
+    """±1 columns and values of (at most) eight decaying terms plus noise."""
+    rng = np.random.default_rng(seed)
+    x = rng.choice([-1.0, 1.0], size=(rows, columns))
+    terms = min(8, columns)
+    y = x[:, :terms] @ (0.7 ** np.arange(terms)) + 0.3 * rng.normal(size=rows) + 2.0
+    return x, y
+
+
+def test_the_pursuit_path_is_scikit_learns_orthogonal_matching_pursuit():
+    from sklearn.linear_model import orthogonal_mp
+
+    x, y = _pursuit_data(5)
+    steps = 30
+    path = PursuitPath(x, y, steps)
+    xc = x - x.mean(axis=0)
+    norm = np.linalg.norm(xc, axis=0)
+    reference = orthogonal_mp(xc / norm, y - y.mean(), n_nonzero_coefs=steps,
+                              return_path=True) / norm[:, None]
+    for k in range(steps):
+        path.step()
+        coef, intercept = path.coefficients()
+        np.testing.assert_allclose(coef, reference[:, k], atol=1e-10)
+        assert abs(intercept - (y.mean() - x.mean(axis=0) @ reference[:, k])) < 1e-10
+
+
+def test_the_pursuit_path_scores_its_validation_rows_at_every_step():
+    x, y = _pursuit_data(6, rows=200)
+    train, val = np.arange(150), np.arange(150, 200)
+    path = PursuitPath(x[train], y[train], 20, x[val], y[val])
+    for _ in range(20):
+        err = path.step()
+        coef, intercept = path.coefficients()
+        assert abs(err - float(((y[val] - x[val] @ coef - intercept) ** 2).sum())) < 1e-9
+
+
+def test_the_pursuit_path_ends_when_no_independent_column_is_left():
+    x, y = _pursuit_data(7, rows=60, columns=4)
+    x = np.hstack([x, x[:, :2]])  # two repeated columns add nothing
+    path = PursuitPath(x, y, 6)
+    errors = [path.step() for _ in range(6)]
+    assert len(path.active) == 4 and sorted(path.active) == [0, 1, 2, 3]
+    assert errors == [0.0] * 6  # no validation rows
+
+
+def test_the_pursuits_early_stop_chooses_the_length_of_the_full_path():
+    from sklearn.linear_model import orthogonal_mp
+
+    for seed in range(4):
+        x, y = _pursuit_data(seed, rows=240, columns=200)
+        folds = kfold_splits(240, 4, seed)
+        steps = int(hierarchical_lasso.MAX_RELAXED_SHARE * min(t.size for t, _ in folds))
+        total = np.zeros(steps)
+        for train, val in folds:  # the validation error of every length, without stopping
+            xm, ym = x[train].mean(axis=0), y[train].mean()
+            xc = x[train] - xm
+            norm = np.linalg.norm(xc, axis=0)
+            coefs = orthogonal_mp(xc / norm, y[train] - ym, n_nonzero_coefs=steps,
+                                  return_path=True) / norm[:, None]
+            total += (((y[val] - ym)[:, None] - (x[val] - xm) @ coefs) ** 2).sum(axis=0)
+        coef, _, cv_r2 = omp_cv(x, y, folds)
+        assert np.count_nonzero(coef) == int(np.argmin(total)) + 1
+        assert abs(cv_r2 - (1 - total.min() / 240 / np.var(y))) < 1e-10
+
+
+def test_least_squares_falls_back_to_the_minimum_norm_solution_on_repeated_columns():
+    x, y = _pursuit_data(8, rows=50, columns=6)
+    np.testing.assert_allclose(hierarchical_lasso._least_squares(x, y),
+                               np.linalg.lstsq(x, y, rcond=None)[0], atol=1e-10)
+    repeated = np.hstack([x, x[:, :1]])
+    np.testing.assert_allclose(hierarchical_lasso._least_squares(repeated, y),
+                               np.linalg.lstsq(repeated, y, rcond=None)[0], atol=1e-10)
 
 
 def _planted_pair_fit(n: int, singles: int, weak_pair: tuple[int, int], design_seed: int

@@ -54,8 +54,8 @@ from interplay.solvers.proxyspex import fourier_design
 from interplay.spectral.interactions import Interactions
 from interplay.spectral.subsets import from_lists
 
-__all__ = ["HierarchicalFit", "hierarchical_fourier_lasso", "omp_cv", "relaxed_lasso_cv",
-           "sparse_fit_cv"]
+__all__ = ["HierarchicalFit", "PursuitPath", "hierarchical_fourier_lasso", "omp_cv",
+           "relaxed_lasso_cv", "sparse_fit_cv"]
 
 #: Weights of the Lasso's own coefficients in the relaxed fit (0: least squares on the
 #: Lasso's support, 1: the Lasso).
@@ -78,6 +78,13 @@ SCREENED_PAIRS = 50
 MIN_SCREENED_MASKS = 300
 #: Supports larger than this fraction of the training masks are not refitted by least squares.
 MAX_RELAXED_SHARE = 0.4
+#: Largest ratio of the Cholesky factor's diagonal entries for which least squares solves the
+#: normal equations (their condition number is about its square).
+CHOLESKY_SPAN = 1e4
+#: The pursuit's cross-validated path stops once it has gone this many times as far as the
+#: best length so far, plus PURSUIT_SLACK steps, without passing it.
+PURSUIT_PATIENCE = 2
+PURSUIT_SLACK = 25
 
 
 def _constant_fit(y: np.ndarray, p: int) -> tuple[np.ndarray, float, float]:
@@ -95,12 +102,33 @@ def _lasso_path(x: np.ndarray, y: np.ndarray, alphas: np.ndarray) -> np.ndarray:
     return coefs
 
 
+def _least_squares(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(p,) least-squares coefficients of ``y`` on the columns of ``x`` (N, p).
+
+    The normal equations by Cholesky (several times faster than an SVD for the supports of
+    hundreds of columns the relaxed Lasso refits), or the minimum-norm solution of
+    ``numpy.linalg.lstsq`` when the columns are singular or nearly so (the Cholesky factor's
+    diagonal spans more than :data:`CHOLESKY_SPAN`).
+    """
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    try:
+        factor = cho_factor(x.T @ x, check_finite=False)
+    except LinAlgError:
+        factor = None
+    if factor is not None:
+        diagonal = np.abs(np.diag(factor[0]))
+        if diagonal.size and diagonal.min() > diagonal.max() / CHOLESKY_SPAN:
+            return cho_solve(factor, x.T @ y, check_finite=False)
+    return np.linalg.lstsq(x, y, rcond=None)[0]
+
+
 def _relaxed(x: np.ndarray, y: np.ndarray, coef: np.ndarray, mix: float) -> np.ndarray:
     """``mix · coef + (1 − mix) · least squares on coef's support`` (centred x, y)."""
     support = np.flatnonzero(coef)
     if mix >= 1 or support.size == 0 or support.size > MAX_RELAXED_SHARE * y.size:
         return coef
-    refit, *_ = np.linalg.lstsq(x[:, support], y, rcond=None)
+    refit = _least_squares(x[:, support], y)
     out = coef.copy()
     out[support] = mix * coef[support] + (1 - mix) * refit
     return out
@@ -142,7 +170,7 @@ def relaxed_lasso_cv(
             if support.size == 0 or support.size > MAX_RELAXED_SHARE * train.size:
                 refit_pred = np.full(val.size, np.inf) if support.size else lasso_pred[:, a]
             else:
-                refit, *_ = np.linalg.lstsq(xt[:, support], yt, rcond=None)
+                refit = _least_squares(xt[:, support], yt)
                 refit_pred = xv[:, support] @ refit
             with np.errstate(invalid="ignore"):
                 pred = mix * lasso_pred[:, a, None] + (1 - mix) * refit_pred[:, None]
@@ -162,22 +190,120 @@ def omp_cv(
     Each step adds the column most correlated with the residual and refits all chosen
     columns by least squares, so the kept coefficients are not shrunk. The number of steps
     (at most :data:`MAX_RELAXED_SHARE` of the smallest training split) minimises the summed
-    validation error of the folds' paths; the path on all rows is then run that far.
+    validation error of the folds' paths, which step together and stop once they have gone
+    :data:`PURSUIT_PATIENCE` times as far as that minimum (plus :data:`PURSUIT_SLACK` steps)
+    without passing it; the path on all rows is then run that far.
     Parameters and returns as :func:`relaxed_lasso_cv` (``cv_r2`` at the chosen length).
     """
     var = float(np.var(y))
     if var == 0.0:
         return _constant_fit(y, x.shape[1])
     steps = max(1, min(x.shape[1], int(MAX_RELAXED_SHARE * min(t.size for t, _ in folds))))
-    sq_err = np.zeros(steps)
-    for train, val in folds:
-        path, x_mean, y_mean = _omp_path(x[train], y[train], steps)
-        err = (((y[val] - y_mean)[:, None] - (x[val] - x_mean) @ path) ** 2).sum(axis=0)
-        sq_err += np.concatenate([err, np.full(steps - err.size, err[-1])])
-    k = int(np.argmin(sq_err)) + 1
-    path, x_mean, y_mean = _omp_path(x, y, k)
-    coef = path[:, -1]
-    return coef, y_mean - float(x_mean @ coef), 1.0 - float(sq_err[k - 1]) / y.size / var
+    paths = [PursuitPath(x[train], y[train], steps, x[val], y[val]) for train, val in folds]
+    sq_err: list[float] = []
+    best = 0
+    while len(sq_err) < steps:
+        sq_err.append(sum(path.step() for path in paths))
+        if sq_err[-1] < sq_err[best]:
+            best = len(sq_err) - 1
+        if len(sq_err) >= PURSUIT_PATIENCE * (best + 1) + PURSUIT_SLACK:
+            break
+    full = PursuitPath(x, y, best + 1)
+    for _ in range(best + 1):
+        full.step()
+    coef, intercept = full.coefficients()
+    return coef, intercept, 1.0 - sq_err[best] / y.size / var
+
+
+class PursuitPath:
+    """An orthogonal matching pursuit on centred, column-normalised rows, one step at a time.
+
+    The chosen columns are kept orthonormalised (Gram–Schmidt, twice), so each step costs one
+    product with the rows and the residual is that of least squares on the chosen columns.
+    With validation rows, each step also returns their squared error. The path ends early
+    (later steps change nothing) when no column is left that is independent of the chosen
+    ones or correlated with the residual.
+
+    Parameters
+    ----------
+    x : (N, p) float array
+    y : (N,) float array
+    max_steps : int
+        Most columns chosen (the path keeps an (N,) direction for each).
+    x_val : (V, p) float array, optional
+    y_val : (V,) float array, optional
+    """
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, max_steps: int,
+                 x_val: np.ndarray | None = None, y_val: np.ndarray | None = None) -> None:
+        self.x_mean, self.y_mean = x.mean(axis=0), float(y.mean())
+        centred = x - self.x_mean
+        norm = np.sqrt(np.einsum("ij,ij->j", centred, centred))
+        norm[norm == 0] = 1.0
+        self.norm = norm
+        self.x = np.divide(centred, norm, out=centred)
+        self.residual = y - self.y_mean
+        self.tiny = np.finfo(float).eps * max(1.0, float(self.residual @ self.residual))
+        self.active: list[int] = []
+        self.free = np.ones(x.shape[1], dtype=bool)
+        cap = max(0, min(int(max_steps), *x.shape))
+        self.q = np.zeros((cap, x.shape[0]))  # orthonormal directions, one a row
+        self.r = np.zeros((cap, cap))  # chosen columns = q.T @ r (upper triangular)
+        self.qty = np.zeros(cap)
+        self.ended = False
+        if x_val is None or y_val is None:
+            self.x_val = self.y_val = self.w_val = self.pred_val = None
+            self.val_err = 0.0
+        else:
+            self.x_val = (x_val - self.x_mean) / norm
+            self.y_val = y_val - self.y_mean
+            self.w_val = np.zeros((cap, x_val.shape[0]))  # x_val[:, active] @ inv(r), by rows
+            self.pred_val = np.zeros(x_val.shape[0])
+            self.val_err = float(self.y_val @ self.y_val)
+
+    def step(self) -> float:
+        """Add one column; return the validation rows' squared error (0 without them)."""
+        k = len(self.active)
+        if self.ended or k >= self.q.shape[0]:
+            self.ended = True
+            return self.val_err
+        corr = np.abs(self.x.T @ self.residual)
+        corr[~self.free] = -1.0
+        lam = int(np.argmax(corr))
+        column = self.x[:, lam]
+        h = self.q[:k] @ column
+        v = column - h @ self.q[:k]
+        h2 = self.q[:k] @ v
+        v -= h2 @ self.q[:k]
+        h += h2
+        rho2 = float(v @ v)
+        if corr[lam] ** 2 <= self.tiny or rho2 <= np.finfo(float).eps:
+            self.ended = True
+            return self.val_err
+        rho = np.sqrt(rho2)
+        self.q[k] = v / rho
+        self.r[:k, k], self.r[k, k] = h, rho
+        self.qty[k] = float(self.q[k] @ self.residual)
+        self.residual = self.residual - self.qty[k] * self.q[k]
+        self.active.append(lam)
+        self.free[lam] = False
+        if self.x_val is not None:
+            self.w_val[k] = (self.x_val[:, lam] - h @ self.w_val[:k]) / rho
+            self.pred_val += self.qty[k] * self.w_val[k]
+            err = self.y_val - self.pred_val
+            self.val_err = float(err @ err)
+        return self.val_err
+
+    def coefficients(self) -> tuple[np.ndarray, float]:
+        """(p,) coefficients of the original columns and the intercept, at this step."""
+        from scipy.linalg import solve_triangular
+
+        k = len(self.active)
+        coef = np.zeros(self.x.shape[1])
+        if k:
+            beta = solve_triangular(self.r[:k, :k], self.qty[:k])
+            coef[self.active] = beta / self.norm[self.active]
+        return coef, self.y_mean - float(self.x_mean @ coef)
 
 
 def sparse_fit_cv(
@@ -192,21 +318,6 @@ def sparse_fit_cv(
     Parameters and returns as :func:`relaxed_lasso_cv`.
     """
     return max(omp_cv(x, y, folds), relaxed_lasso_cv(x, y, folds), key=lambda fit: fit[2])
-
-
-def _omp_path(x: np.ndarray, y: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """(p, ≤ steps) coefficients of the centred OMP path (it ends early on an exact fit),
-    with the column means and the mean of y."""
-    from sklearn.linear_model import orthogonal_mp
-
-    x_mean, y_mean = x.mean(axis=0), float(y.mean())
-    xc = x - x_mean
-    norm = np.linalg.norm(xc, axis=0)
-    norm[norm == 0] = 1.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "ended prematurely": the residual reached zero
-        path = orthogonal_mp(xc / norm, y - y_mean, n_nonzero_coefs=steps, return_path=True)
-    return path.reshape(x.shape[1], -1) / norm[:, None], x_mean, y_mean
 
 
 def _extended(masks: np.ndarray, y: np.ndarray, folds: list[tuple[np.ndarray, np.ndarray]],
