@@ -246,7 +246,7 @@ class PursuitPath:
         self.tiny = np.finfo(float).eps * max(1.0, float(self.residual @ self.residual))
         self.active: list[int] = []
         self.free = np.ones(x.shape[1], dtype=bool)
-        cap = max(0, min(int(max_steps), *x.shape))
+        cap = min(int(max_steps), *x.shape)
         self.q = np.zeros((cap, x.shape[0]))  # orthonormal directions, one a row
         self.r = np.zeros((cap, cap))  # chosen columns = q.T @ r (upper triangular)
         self.qty = np.zeros(cap)
@@ -270,6 +270,9 @@ class PursuitPath:
         corr = np.abs(self.x.T @ self.residual)
         corr[~self.free] = -1.0
         lam = int(np.argmax(corr))
+        if corr[lam] ** 2 <= self.tiny:  # nothing left correlated with the residual
+            self.ended = True
+            return self.val_err
         column = self.x[:, lam]
         h = self.q[:k] @ column
         v = column - h @ self.q[:k]
@@ -277,14 +280,14 @@ class PursuitPath:
         v -= h2 @ self.q[:k]
         h += h2
         rho2 = float(v @ v)
-        if corr[lam] ** 2 <= self.tiny or rho2 <= np.finfo(float).eps:
+        if rho2 <= np.finfo(float).eps:  # the column lies in the span of the chosen ones
             self.ended = True
             return self.val_err
         rho = np.sqrt(rho2)
         self.q[k] = v / rho
         self.r[:k, k], self.r[k, k] = h, rho
         self.qty[k] = float(self.q[k] @ self.residual)
-        self.residual = self.residual - self.qty[k] * self.q[k]
+        self.residual -= self.qty[k] * self.q[k]
         self.active.append(lam)
         self.free[lam] = False
         if self.x_val is not None:
