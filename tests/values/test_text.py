@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -169,6 +170,33 @@ def test_generative_value_generates_once_and_scores_by_answer():
     assert other.fingerprint() != value.fingerprint() and calls["generate"] == 1
     with pytest.raises(ValueError, match="empty"):
         GenerativeValue(FunctionLanguageModel(lambda p: "  ", logprobs), "a b")
+
+
+def test_a_given_answer_led_by_whitespace_is_checked_against_the_answer_without_it():
+    calls = {"scored": []}
+
+    def logprobs(prompts, answer):
+        calls["scored"].append(answer)
+        base = -1.0 if "Warsaw" in prompts[0] else -5.0
+        return np.full(len(prompts), base - (9.0 if answer.startswith(" ") else 0.0))
+
+    lm = FunctionLanguageModel(lambda p: "Warsaw", logprobs, name="toy")
+    with pytest.warns(UserWarning, match=r"' Warsaw' starts with whitespace.*-10\.0.*'Warsaw' "
+                                         r"\(-1\.0\); pass answer='Warsaw'"):
+        value = GenerativeValue(lm, "Curie was born in Warsaw .", answer=" Warsaw")
+    assert value.answer == " Warsaw" and value.full_value == -10.0  # kept as given
+    assert calls["scored"] == [" Warsaw", "Warsaw"]
+
+    def spaced(prompts, answer):  # a prompt that ends in "Answer:" wants the space
+        return np.full(len(prompts), -1.0 if answer.startswith(" ") else -4.0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        GenerativeValue(FunctionLanguageModel(lambda p: "x", spaced), "Answer:", answer=" Warsaw")
+        calls["scored"].clear()
+        GenerativeValue(lm, "Curie was born in Warsaw .", answer="Warsaw")
+        assert calls["scored"] == ["Warsaw"]  # no extra query without the whitespace
+        GenerativeValue(FunctionLanguageModel(lambda p: " Warsaw", logprobs), "Curie .")
 
 
 def test_feature_names_are_unique_and_short():

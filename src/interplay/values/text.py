@@ -584,6 +584,11 @@ class ClassifierValue(TextValueFunction):
         return {"target": self.target, "output": self.output}
 
 
+#: How many nats more likely the answer without its leading whitespace must be, on the full
+#: prompt, for :class:`GenerativeValue` to warn that the whitespace is probably a mistake.
+LEADING_WHITESPACE_NATS = 2.0
+
+
 class GenerativeValue(TextValueFunction):
     """Value of a masked prompt for a generative LM: log p(original answer | masked prompt).
 
@@ -597,7 +602,9 @@ class GenerativeValue(TextValueFunction):
     answer : str, optional
         The answer to explain; default: generated once, greedily, on the full prompt. A given
         answer is scored on the same token ids as the model's own generation of it (see
-        ``LanguageModel.prepare_answer``).
+        ``LanguageModel.prepare_answer``); one that starts with whitespace is also scored
+        without it, once, and a warning says so when that is more than
+        :data:`LEADING_WHITESPACE_NATS` more likely (" Lisbon" at the start of a chat reply).
     max_new_tokens : int
         Length limit of the generated answer.
     unit, mask_mode, mask_string, truncate
@@ -633,6 +640,7 @@ class GenerativeValue(TextValueFunction):
             raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
         if answer is not None and not isinstance(answer, str):
             raise TypeError(f"answer must be a str, got {type(answer).__name__}")
+        given = answer is not None
         if answer is None:
             self._fit_to_context(reserve=int(max_new_tokens))
             answer = model.generate(self.features.text, max_new_tokens=int(max_new_tokens))
@@ -649,6 +657,27 @@ class GenerativeValue(TextValueFunction):
             )
         self.answer = answer
         self.full_value = float(self._score([self.features.text])[0])
+        if given and answer != answer.lstrip():
+            self._check_leading_whitespace(int(max_new_tokens))
+
+    def _check_leading_whitespace(self, max_new_tokens: int) -> None:
+        """Warn when the given answer's leading whitespace makes it far less likely than
+        without (a chat model begins its reply without one): the explanation would then be
+        of a token sequence the model does not write. One extra query, on the full prompt."""
+        stripped = self.answer.lstrip()
+        prepare = getattr(self.model, "prepare_answer", None)
+        if callable(prepare):
+            prepare(self.features.text, stripped, max_new_tokens=max_new_tokens)
+        plain = float(np.asarray(self.model.answer_logprobs([self.features.text], stripped))[0])
+        if plain - self.full_value > LEADING_WHITESPACE_NATS:
+            warnings.warn(
+                f"the answer {self.answer!r} starts with whitespace, which makes it far less "
+                f"likely on the full prompt (log p {self.full_value:.1f}) than {stripped!r} "
+                f"({plain:.1f}); pass answer={stripped!r} to explain the answer as the model "
+                "writes it",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _score(self, prompts: list[str]) -> np.ndarray:
         return np.asarray(self.model.answer_logprobs(prompts, self.answer), dtype=np.float64)
