@@ -7,7 +7,9 @@ uniform masks) and, with ``--share``, ``stacked`` with that ``path_share`` (and 
 without the gate: mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 %
 of the features removed, and the median (worst) over texts and seeds of how much more the output
 moves when the explanation's r = 2, 4, 8 features are removed than when LassoCV's are
-(1.10 = 10 % more). The functions, test masks and query cache are those of
+(1.10 = 10 % more), with the features chosen greedily on each explanation (as in the
+committed tables of ``real_models.py``) and as the best set on it (``top_removal``'s
+default since 4 December). The functions, test masks and query cache are those of
 ``benchmarks/real_models.py``; rows go to ``benchmarks/out/removal_share.jsonl`` and a rerun
 reads them back.
 
@@ -46,13 +48,23 @@ def _gate(rows: list[dict], options: dict | None) -> str:
     return f"{min(gains):.2f}–{max(gains):.2f} ({fired} of {len(gains)})"
 
 
+def _ratios(rows: list[dict], family: str, label: str, budget: int, key: str) -> str:
+    """"median / median / median (worst / worst / worst)" of the removal ratios for
+    r = 2, 4, 8 (``key`` as in ``real_models.removal_ratios``); "" without such rows."""
+    ratios = [study.removal_ratios(rows, family, label, budget, r, key) for r in (2, 4, 8)]
+    if not all(ratios):
+        return ""
+    return (" / ".join(f"{np.median(x):.2f}" for x in ratios) + " ("
+            + " / ".join(f"{np.min(x):.2f}" for x in ratios) + ")")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--budget", type=int, default=500)
     parser.add_argument("--seeds", default="0,1,2", help="solver seeds")
     parser.add_argument("--texts", type=int, default=6, help="review texts (sentiment)")
     parser.add_argument("--families", default="sentiment",
-                        help="sentiment and/or digits, hier1000, parity250")
+                        help="sentiment and/or multifact, digits, hier1000, parity250")
     parser.add_argument("--share", type=float, default=None,
                         help="also stacked with this path_share, without the gate")
     parser.add_argument("--rounds", type=int, default=3, help="path_rounds with --share")
@@ -63,13 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--rounds must be at least 1 and --budget at least 20")
     seeds = [int(s) for s in args.seeds.split(",")]
     families = args.families.split(",")
-    unknown = sorted(set(families) - {"sentiment", "digits", "hier1000", "parity250"})
+    unknown = sorted(set(families) - {"sentiment", "multifact", "digits", "hier1000",
+                                      "parity250"})
     if unknown:
         parser.error(f"unknown families {unknown}")
     tasks = study.sentiment_tasks(args.texts, [args.budget], []) if "sentiment" in families \
         else []
+    if "multifact" in families:
+        tasks += study.multifact_tasks(3, [args.budget], [])
     tasks += study.synthetic_tasks([f if f != "digits" else "digits64" for f in families
-                                    if f != "sentiment"], seeds, [args.budget])
+                                    if f not in ("sentiment", "multifact")], seeds,
+                                   [args.budget])
     variants = {study.BASELINE: None, f"{study.OURS} uniform": {"path_share": 0.0},
                 study.OURS: None}
     if args.share is not None:
@@ -100,21 +116,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = [r for r in done.values() if r["task"] in names and r["budget"] == args.budget
             and r["seed"] in seeds and "r2" in r]
     print(f"\n| family | method ({args.budget} queries) | uniform R², mean (worst) | "
-          "near-full R², mean | removal vs LassoCV r = 2 / 4 / 8, median (worst) | cases | "
-          "gate: R² rise, min–max (fired) |")
-    print("|---|---|---|---|---|---|---|")
+          "near-full R², mean | removal vs LassoCV r = 2 / 4 / 8, greedy, median (worst) | "
+          "best set, median (worst) | cases | gate: R² rise, min–max (fired) |")
+    print("|---|---|---|---|---|---|---|---|")
     for family in dict.fromkeys(t.family for t in tasks):
         for label, options in variants.items():
             mine = [r for r in rows if r["family"] == family and r["method"] == label]
             if not mine:
                 continue
             uniform = [r["r2"] for r in mine]
-            ratios = [study.removal_ratios(rows, family, label, args.budget, r) for r in (2, 4, 8)]
-            removal = " / ".join(f"{np.median(x):.2f}" for x in ratios if x)
-            worst = " / ".join(f"{np.min(x):.2f}" for x in ratios if x)
+            removal = [_ratios(rows, family, label, args.budget, key)
+                       for key in ("drop", "drop_best")]
             print(f"| {family} | {label} | {np.mean(uniform):.3f} ({np.min(uniform):.3f}) | "
-                  f"{np.mean([r['r2_near'] for r in mine]):.2f} | {removal} ({worst}) | "
-                  f"{len(mine)} | {_gate(mine, options)} |")
+                  f"{np.mean([r['r2_near'] for r in mine]):.2f} | {removal[0]} | "
+                  f"{removal[1]} | {len(mine)} | {_gate(mine, options)} |")
     return 0
 
 

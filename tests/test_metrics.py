@@ -124,6 +124,18 @@ def test_top_removal_sees_interactions():
     assert out.true_change == pytest.approx(-5.0)
 
 
+def test_top_removal_chooses_the_best_set_unless_asked_for_the_greedy_one():
+    # f = 4·x0 + 6·(x1 or x2): the greedy pair starts with x0 (−4), the best is x1, x2 (−6)
+    expl = Interactions([(0,), (1,), (2,), (1, 2)], [4.0, 6.0, 6.0, -6.0], n_features=4,
+                        basis="mobius")
+    best = top_removal(expl, expl.predict, 2)
+    assert best.features == (1, 2) and best.true_change == pytest.approx(-6.0)
+    greedy = top_removal(expl, expl.predict, 2, search="greedy")
+    assert greedy.features[0] == 0 and greedy.true_change == pytest.approx(-4.0)
+    with pytest.raises(ValueError, match="search must be"):
+        top_removal(expl, expl.predict, 2, search="exhaustive")
+
+
 def test_support_recovery_and_nmse():
     truth = Interactions([(0,), (1, 2), ()], [1.0, -2.0, 3.0], n_features=4)
     same = Interactions([(0,), (1, 2), ()], [1.0, -2.0, 0.0], n_features=4)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from interplay.solvers import near_full
 from interplay.solvers.near_full import (
     mix_masks,
     near_full_design,
     near_full_masks,
     path_design,
     removal_path,
+    removal_set,
 )
 from interplay.solvers.stacked import uniform_design
 from interplay.spectral.interactions import Interactions
@@ -104,6 +106,48 @@ def test_the_removal_path_is_the_greedy_choice_of_the_expansion(seed):
     truth = random_hierarchical(12, 6, max_degree=3, random_state=seed)
     assert removal_path(truth, 6).tolist() == greedy_by_brute_force(truth, 6)
     assert removal_path(truth, 50).size == 12  # never more than n
+
+
+def predicted_change(expansion, removed):
+    full = np.ones(expansion.n_features, dtype=bool)
+    kept = full.copy()
+    kept[list(removed)] = False
+    return float(expansion.predict(kept[None, :])[0] - expansion.predict(full[None, :])[0])
+
+
+def test_the_removal_set_finds_two_features_that_matter_only_together():
+    # f = 4·x0 + 6·(x1 or x2): removing x1 or x2 alone changes nothing, so greedy removal of
+    # two features takes x0 first (−4); the best pair is x1 and x2 (−6)
+    f = Interactions([(0,), (1,), (2,), (1, 2)], [4.0, 6.0, 6.0, -6.0], n_features=5,
+                     basis="mobius")
+    assert predicted_change(f, removal_path(f, 2)) == pytest.approx(-4.0)
+    assert removal_set(f, 2).tolist() == [1, 2]
+    with pytest.MonkeyPatch.context() as patch:  # the exchange search, not every choice
+        patch.setattr(near_full, "EXHAUSTIVE_REMOVALS", 0)
+        assert removal_set(f, 2).tolist() == [1, 2]
+        assert removal_set(f, 2, "up").tolist() != [1, 2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_removal_set_is_the_best_choice_and_the_exchanges_beat_greedy(seed):
+    from itertools import combinations
+
+    truth = random_hierarchical(9, 8, max_degree=3, random_state=seed)
+    for size in (1, 2, 4, 6):
+        for direction in ("abs", "down", "up"):
+            def score(removed, direction=direction):
+                change = predicted_change(truth, removed)
+                return {"abs": abs(change), "down": -change, "up": change}[direction]
+
+            best = max(score(c) for c in combinations(range(9), size))
+            chosen = removal_set(truth, size, direction)
+            assert chosen.size == size and score(chosen) == pytest.approx(best)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(near_full, "EXHAUSTIVE_REMOVALS", 0)
+                swapped = removal_set(truth, size, direction)
+            assert np.unique(swapped).size == size
+            assert score(removal_path(truth, size, direction)) <= score(swapped) + 1e-9
+            assert score(swapped) <= best + 1e-9
 
 
 def test_path_masks_remove_one_to_all_of_the_path_and_nothing_else():
