@@ -157,8 +157,11 @@ def removal_set(expansion: Any, size: int, direction: str = "abs") -> np.ndarray
     greedy :func:`removal_path` is improved by exchanges: each pass tries every swap of a
     chosen feature for an unchosen one and makes the best, while it raises the predicted
     change (at most :data:`MAX_SWAP_PASSES` passes). With interactions greedy removal can
-    miss the best set (two features that matter only together are never picked first); for
-    a first-order expansion both give the same set.
+    miss the best set (two features that matter only together are never picked first), and
+    so can it for the absolute change of a first-order expansion whose weights have mixed
+    signs (β = 5, −4, −4, r = 2: greedy removes the first and another, change −1; the best
+    set is the last two, +8); for the decrease or increase of a first-order expansion both
+    give the same set.
 
     Parameters
     ----------

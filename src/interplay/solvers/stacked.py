@@ -61,8 +61,7 @@ most when removed" lives. A share ``path_share`` (by default 15 % of budgets fro
 greedy removal path (its :data:`PATH_LENGTH` features whose removal moves its
 prediction most, chosen one at a time as ``interplay.metrics.top_removal(search="greedy")``
 chooses) is queried with its nested prefixes and random subsets of it removed, so the
-surrogate is checked where greedy removal, and the best set among the path's features,
-evaluate it; ``path_rounds`` rounds each follow the path of the fit before (a
+surrogate is checked where removal questions evaluate it (greedy removal exactly); ``path_rounds`` rounds each follow the path of the fit before (a
 wrong path is corrected by the next round): after each but the last, the stack's candidates
 are refitted with its weights (:func:`refit_stack`, cheap); after the last, the stack is
 fitted anew, its weights chosen on held-out masks of every kind. The candidates are fitted
