@@ -235,10 +235,10 @@ def measure(task: Task, method: str, budget: int, seed: int, f: Any,
         row[key] = faithfulness(result, None, masks=masks, values=values).r2
     for r in REMOVALS:
         if r <= task.n:
-            # drop_r: the greedy choice the committed tables were measured with; drop_best_r:
-            # the best set on the explanation (top_removal's default since 4 December)
-            row[f"drop_{r}"] = abs(top_removal(result, f, r, search="greedy").true_change)
-            row[f"drop_best_{r}"] = abs(top_removal(result, f, r).true_change)
+            # drop_r: top_removal's greedy choice (the tables); drop_best_r: the best set on
+            # the explanation (search="best", printed by removal_share.py)
+            row[f"drop_{r}"] = abs(top_removal(result, f, r).true_change)
+            row[f"drop_best_{r}"] = abs(top_removal(result, f, r, search="best").true_change)
     return row
 
 
@@ -346,7 +346,7 @@ def removal_ceiling(f: Any, n: int, removals: list[int]) -> list[tuple[float, ..
         masks = np.ones((len(chosen), n), dtype=bool)
         masks[np.arange(len(chosen))[:, None], chosen] = False
         best = float(np.abs(np.asarray(f(masks)) - full).max())
-        base = abs(top_removal(fits[BASELINE], f, r, search="greedy").true_change)
+        base = abs(top_removal(fits[BASELINE], f, r).true_change)
         out.append((best / base,
                     *[abs(top_removal(fits[OURS], f, r, search=search).true_change) / base
                       for search in ("greedy", "best")]))

@@ -7,9 +7,9 @@ uniform masks) and, with ``--share``, ``stacked`` with that ``path_share`` (and 
 without the gate: mean (worst) R² on fresh uniform masks, mean R² on masks with at most 10 %
 of the features removed, and the median (worst) over texts and seeds of how much more the output
 moves when the explanation's r = 2, 4, 8 features are removed than when LassoCV's are
-(1.10 = 10 % more), with the features chosen greedily on each explanation (as in the
-committed tables of ``real_models.py``) and as the best set on it (``top_removal``'s
-default since 4 December). The functions, test masks and query cache are those of
+(1.10 = 10 % more), with the features chosen greedily on each explanation
+(``top_removal``'s default, as in the tables of ``real_models.py``) and as the best set on
+it (``search="best"``). The functions, test masks and query cache are those of
 ``benchmarks/real_models.py``; rows go to ``benchmarks/out/removal_share.jsonl`` and a rerun
 reads them back.
 

@@ -124,19 +124,19 @@ def test_top_removal_sees_interactions():
     assert out.true_change == pytest.approx(-5.0)
 
 
-def test_top_removal_chooses_the_best_set_unless_asked_for_the_greedy_one():
+def test_top_removal_chooses_greedily_or_the_best_set():
     # f = 4·x0 + 6·(x1 or x2): the greedy pair starts with x0 (−4), the best is x1, x2 (−6)
     expl = Interactions([(0,), (1,), (2,), (1, 2)], [4.0, 6.0, 6.0, -6.0], n_features=4,
                         basis="mobius")
-    best = top_removal(expl, expl.predict, 2)
+    best = top_removal(expl, expl.predict, 2, search="best")
     assert best.features == (1, 2) and best.true_change == pytest.approx(-6.0)
-    greedy = top_removal(expl, expl.predict, 2, search="greedy")
+    greedy = top_removal(expl, expl.predict, 2)
     assert greedy.features[0] == 0 and greedy.true_change == pytest.approx(-4.0)
     # first order, mixed signs: the largest absolute change of two removals is +8 (the two
     # negative weights), greedy starts from the +5 one and ends at −1
     mixed = Interactions([(0,), (1,), (2,)], [5.0, -4.0, -4.0], n_features=3, basis="mobius")
-    assert top_removal(mixed, mixed.predict, 2).true_change == pytest.approx(8.0)
-    assert top_removal(mixed, mixed.predict, 2, search="greedy").true_change == pytest.approx(-1.0)
+    assert top_removal(mixed, mixed.predict, 2, search="best").true_change == pytest.approx(8.0)
+    assert top_removal(mixed, mixed.predict, 2).true_change == pytest.approx(-1.0)
     with pytest.raises(ValueError, match="search must be"):
         top_removal(expl, expl.predict, 2, search="exhaustive")
 

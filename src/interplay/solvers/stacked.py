@@ -59,8 +59,8 @@ remove only a few features, which is where the question "which r features move t
 most when removed" lives. A share ``path_share`` (by default 15 % of budgets from 500 to
 1 999 queries, at most 150 masks, none otherwise) is spent on later rounds: the fit's
 greedy removal path (its :data:`PATH_LENGTH` features whose removal moves its
-prediction most, chosen one at a time as ``interplay.metrics.top_removal(search="greedy")``
-chooses) is queried with its nested prefixes and random subsets of it removed, so the
+prediction most, chosen one at a time as ``interplay.metrics.top_removal`` chooses by
+default) is queried with its nested prefixes and random subsets of it removed, so the
 surrogate is checked where removal questions evaluate it (greedy removal exactly); ``path_rounds`` rounds each follow the path of the fit before (a
 wrong path is corrected by the next round): after each but the last, the stack's candidates
 are refitted with its weights (:func:`refit_stack`, cheap); after the last, the stack is
