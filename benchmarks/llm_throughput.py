@@ -39,7 +39,7 @@ SENTENCES = [
 ]
 INSTRUCTION = "Read the text, then answer the question in one sentence.\nText: "
 QUESTION = "\nQuestion: In which city was Marie Curie born?"
-ANSWER = " Marie Curie was born in Warsaw."
+ANSWER = "Marie Curie was born in Warsaw."  # as a chat reply begins: no leading space
 
 #: Llama-style configurations with random weights: "1b" has 1.1 B parameters (TinyLlama's
 #: shape with SmolLM2's vocabulary), "tiny" a few thousand, for testing this script on a CPU.

@@ -67,26 +67,34 @@ class ToyServer:
                     server.fail_next -= int(fail)
                 try:
                     time.sleep(server.delay)
-                    if fail:
-                        return self._send(500, {"error": {"message": "try again"}})
-                    if server.broken == "garbage":
-                        return self._send_raw(200, b'{"choices": [{"text": "Wars', "json")
-                    if server.broken == "html":
-                        return self._send_raw(200, b"<html><body>Welcome</body></html>", "html")
-                    if server.broken == "empty":
-                        return self._send(200, {"id": "x", "object": "text_completion",
-                                                "created": 0, "model": "toy", "choices": []})
-                    if self.path == "/v1/completions":
-                        return self._send(200, server.completions(body))
-                    if self.path == "/v1/chat/completions":
-                        return self._send(200, server.chat(body))
-                    return self._send(404, {"error": {"message": "no route"}})
+                    reply = self._reply(fail, body)
                 finally:
+                    # no longer active before the answer goes out: the client may send its
+                    # next request as soon as it has read this one
                     with server.lock:
                         server.active -= 1
+                self._send_raw(*reply)
 
-            def _send(self, code, payload):
-                self._send_raw(code, json.dumps(payload).encode(), "json")
+            def _reply(self, fail, body):
+                """(code, data, kind) of the answer to this request."""
+                if fail:
+                    return self._json(500, {"error": {"message": "try again"}})
+                if server.broken == "garbage":
+                    return 200, b'{"choices": [{"text": "Wars', "json"
+                if server.broken == "html":
+                    return 200, b"<html><body>Welcome</body></html>", "html"
+                if server.broken == "empty":
+                    return self._json(200, {"id": "x", "object": "text_completion",
+                                            "created": 0, "model": "toy", "choices": []})
+                if self.path == "/v1/completions":
+                    return self._json(200, server.completions(body))
+                if self.path == "/v1/chat/completions":
+                    return self._json(200, server.chat(body))
+                return self._json(404, {"error": {"message": "no route"}})
+
+            @staticmethod
+            def _json(code, payload):
+                return code, json.dumps(payload).encode(), "json"
 
             def _send_raw(self, code, data, kind):
                 self.send_response(code)
