@@ -168,6 +168,24 @@ def test_a_function_nothing_explains_gets_its_mean_not_noise():
     assert faithfulness(result, f, random_state=4).r2 > -0.02
 
 
+def test_when_no_fold_beats_the_mean_the_lasso_on_all_masks_can():
+    # 1 000 features, 48 of them first order, 64 masks: no candidate fitted to 48 of them
+    # predicts the other 16, while LassoCV on all 64 finds part of the first-order signal
+    from interplay.solvers import stacked
+
+    f = PlantedFunction(random_hierarchical(1000, 20, max_degree=4, random_state=1))
+
+    def fit():
+        return interplay.explain(f, 1000, method=Stacked(budget=64, random_state=2))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stacked, "FALLBACK", ("pairs",))
+        assert fit().metadata["diagnostics"]["chosen"] == "mean"
+    result = fit()
+    assert result.metadata["diagnostics"]["chosen"] == "linear"
+    assert faithfulness(result, f, random_state=4).r2 > 0.05
+
+
 def test_on_a_function_uniform_masks_cannot_explain_the_near_full_fit_costs_little():
     # near the full input, removing a feature flips the parities that hold it: a first-order
     # fit explains the near-full masks there, and must not add much noise on uniform ones
