@@ -168,6 +168,27 @@ def test_a_function_nothing_explains_gets_its_mean_not_noise():
     assert faithfulness(result, f, random_state=4).r2 > -0.02
 
 
+@pytest.mark.parametrize("candidates", [("orders",), ("pairs", "trees")])
+def test_candidates_outside_the_first_rounds_check_still_get_it(candidates):
+    # the check of the first round (is there smooth structure, or should SPEX's design run?)
+    # fits the given candidates among linear, ridge and proxy: with none of them it fitted
+    # nothing, and scipy's nnls on zero columns aborted the interpreter (scipy 1.17)
+    truth = random_hierarchical(10, 6, max_degree=3, random_state=0)
+    f = PlantedFunction(truth)
+    solver = Stacked(budget=750, max_order=4, random_state=0, candidates=candidates)
+    if candidates == ("orders",):  # a kernel candidate takes at most 500 masks
+        with pytest.warns(UserWarning, match=r"\('orders',\) can be fitted to this many masks"
+                                             r".*the first-order Lasso stands in"):
+            result = interplay.explain(f, 10, method=solver)
+        assert result.metadata["diagnostics"]["chosen"] == "1.00·linear"
+    else:
+        result = interplay.explain(f, 10, method=solver)
+    assert result.metadata["diagnostics"]["spex"] is None  # the check ran and found structure
+    assert faithfulness(result, f, random_state=4).r2 > 0.85
+    with pytest.raises(ValueError, match="at least one"):
+        fit_candidates(np.ones((8, 3), dtype=bool), np.arange(8.0), candidates=())
+
+
 def test_when_no_fold_beats_the_mean_the_lasso_on_all_masks_can():
     # 1 000 features, 48 of them first order, 64 masks: no candidate fitted to 48 of them
     # predicts the other 16, while LassoCV on all 64 finds part of the first-order signal

@@ -140,7 +140,8 @@ MIN_FIRST_ROUND = 64
 #: 0.227, and changed nothing on review texts, multi-fact prompts, digits, hier200 or
 #: parity250 at 64 and 128 (where this fallback never ran or chose as before).
 FALLBACK = ("pairs", "linear")
-#: Candidates fitted to the first round to decide whether SPEX's design runs.
+#: Candidates fitted to the first round to decide whether SPEX's design runs (those of them
+#: the solver was given, and ``linear`` always).
 SPARSE_CHECK = ("linear", "ridge", "proxy")
 #: Largest number of masks for which the candidates are scored out of fold (all masks
 #: predicted once, each by a fit to the others); beyond, one quarter is held out.
@@ -387,7 +388,9 @@ def _held_out_predictions(
         for j, k in enumerate(names):
             preds[val, j] = inner.get(k, inner["linear"])[0].predict(masks[val])
         seen[val] = True
-    keep = [j for j, k in enumerate(names) if k in present and k in candidates]
+    # candidates that cannot be fitted at this size (the kernel ones beyond
+    # MAX_KERNEL_MASKS masks) are left out; the Lasso, always fitted, stands in for none
+    keep = [j for j, k in enumerate(names) if k in present and k in candidates] or [0]
     return [names[j] for j in keep], preds[seen][:, keep], y[seen]
 
 
@@ -465,7 +468,9 @@ def fit_candidates(
     masks : (N, n) bool array
     values : (N,) float array
     candidates : tuple of str
-        Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it).
+        Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it),
+        and stacked alone, with a warning, when none of them can be fitted (the kernel
+        candidates ``pairs`` and ``orders`` take at most :data:`MAX_KERNEL_MASKS` masks).
     max_order : int
         Largest interaction kept.
     folds : int
@@ -491,9 +496,17 @@ def fit_candidates(
     unknown = sorted(set(candidates) - set(CANDIDATES))
     if unknown:
         raise ValueError(f"unknown candidates {unknown}; valid: {', '.join(CANDIDATES)}")
+    if not candidates:
+        raise ValueError(f"candidates must name at least one of {', '.join(CANDIDATES)}")
     y = np.asarray(values, dtype=np.float64)
     names, preds, target = _held_out_predictions(masks, y, candidates, max_order, folds,
                                                  random_state, stream)
+    if names == ["linear"] and "linear" not in candidates:
+        warnings.warn(
+            f"none of the candidates {tuple(candidates)} can be fitted to this many masks (the "
+            f"kernel ones take at most {MAX_KERNEL_MASKS} a fit); the first-order Lasso stands "
+            "in",
+            UserWarning, stacklevel=2)
     held_r2 = {k: r2_score(target, preds[:, j]) for j, k in enumerate(names)}
     weights = np.ones(1) if len(names) == 1 else nnls(preds, target)[0]
     if not np.any(weights > 0):
@@ -585,7 +598,7 @@ class Stacked(Solver):
     random_state : None, int or Generator
         Seed of the masks (the same masks as ProxySPEX with this seed), folds and trees.
     candidates : tuple of str
-        Surrogates tried (see :data:`CANDIDATES`).
+        Surrogates tried (see :data:`CANDIDATES` and :func:`fit_candidates`).
     folds : int
         Cross-validation folds.
     exact_sparse : bool
@@ -749,8 +762,8 @@ class Stacked(Solver):
                   "folds": int(self.folds), "random_state": seed, "stream": int(stream)}
         if design:  # a cheap first look: is there any smooth structure?
             chosen, held_r2 = fit_candidates(masks[:first], values, **dict(
-                kwargs, stream=None,
-                candidates=tuple(c for c in self.candidates if c in SPARSE_CHECK)))
+                kwargs, stream=None, candidates=tuple(
+                    c for c in SPARSE_CHECK if c in self.candidates or c == "linear")))
         spex_r2 = None
         if design and max(held_r2.values()) < float(self.sparse_r2):
             from interplay.solvers.spex import SPEX
