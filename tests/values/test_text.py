@@ -182,7 +182,7 @@ def test_a_given_answer_led_by_whitespace_is_checked_against_the_answer_without_
 
     lm = FunctionLanguageModel(lambda p: "Warsaw", logprobs, name="toy")
     with pytest.warns(UserWarning, match=r"' Warsaw' starts with whitespace.*-10\.0.*'Warsaw' "
-                                         r"\(-1\.0\); pass answer='Warsaw'"):
+                                         r"\(-1\.0\); pass answer='Warsaw' \(CLI: --answer 'Warsaw'\)"):
         value = GenerativeValue(lm, "Curie was born in Warsaw .", answer=" Warsaw")
     assert value.answer == " Warsaw" and value.full_value == -10.0  # kept as given
     assert calls["scored"] == [" Warsaw", "Warsaw"]

@@ -673,8 +673,8 @@ class GenerativeValue(TextValueFunction):
             warnings.warn(
                 f"the answer {self.answer!r} starts with whitespace, which makes it far less "
                 f"likely on the full prompt (log p {self.full_value:.1f}) than {stripped!r} "
-                f"({plain:.1f}); pass answer={stripped!r} to explain the answer as the model "
-                "writes it",
+                f"({plain:.1f}); pass answer={stripped!r} (CLI: --answer {stripped!r}) to "
+                "explain the answer as the model writes it",
                 UserWarning,
                 stacklevel=3,
             )
