@@ -177,8 +177,9 @@ def test_candidates_outside_the_first_rounds_check_still_get_it(candidates):
     f = PlantedFunction(truth)
     solver = Stacked(budget=750, max_order=4, random_state=0, candidates=candidates)
     if candidates == ("orders",):  # a kernel candidate takes at most 500 masks
-        with pytest.warns(UserWarning, match=r"\('orders',\) can be fitted to this many masks"
-                                             r".*the first-order Lasso stands in"):
+        with pytest.warns(UserWarning, match=r"\('orders',\) can be fitted here \(the kernel "
+                                             r"ones take at most 500 masks.*the first-order "
+                                             r"Lasso stands in"):
             result = interplay.explain(f, 10, method=solver)
         assert result.metadata["diagnostics"]["chosen"] == "1.00·linear"
     else:

@@ -470,7 +470,8 @@ def fit_candidates(
     candidates : tuple of str
         Names from :data:`CANDIDATES`; ``linear`` is always fitted (the others build on it),
         and stacked alone, with a warning, when none of them can be fitted (the kernel
-        candidates ``pairs`` and ``orders`` take at most :data:`MAX_KERNEL_MASKS` masks).
+        candidates ``pairs`` and ``orders`` take at most :data:`MAX_KERNEL_MASKS` masks and
+        :data:`MAX_PAIR_TERMS` / :data:`MAX_ORDER_TERMS` terms).
     max_order : int
         Largest interaction kept.
     folds : int
@@ -503,9 +504,9 @@ def fit_candidates(
                                                  random_state, stream)
     if names == ["linear"] and "linear" not in candidates:
         warnings.warn(
-            f"none of the candidates {tuple(candidates)} can be fitted to this many masks (the "
-            f"kernel ones take at most {MAX_KERNEL_MASKS} a fit); the first-order Lasso stands "
-            "in",
+            f"none of the candidates {tuple(candidates)} can be fitted here (the kernel ones "
+            f"take at most {MAX_KERNEL_MASKS} masks a fit, pairs at most {MAX_PAIR_TERMS} "
+            f"pairs, orders at most {MAX_ORDER_TERMS} terms); the first-order Lasso stands in",
             UserWarning, stacklevel=2)
     held_r2 = {k: r2_score(target, preds[:, j]) for j, k in enumerate(names)}
     weights = np.ones(1) if len(names) == 1 else nnls(preds, target)[0]
