@@ -106,6 +106,14 @@ def _distinct(draw: Any, size: int, n: int, exclude: np.ndarray | None) -> np.nd
     return masks[~seen.contains(masks)][:int(size)]
 
 
+def _removal_scores(expansion: Any, kept: np.ndarray, base: float,
+                    direction: str) -> np.ndarray:
+    """(M,) predicted change from the full input (``base``) to each row of ``kept`` ((M, n)
+    bool), scored in ``direction``."""
+    change = expansion.predict(kept) - base
+    return {"abs": np.abs(change), "down": -change, "up": change}[direction]
+
+
 def removal_path(expansion: Any, length: int, direction: str = "abs") -> np.ndarray:
     """The features an expansion says move its output most when removed, greedily.
 
@@ -134,20 +142,11 @@ def removal_path(expansion: Any, length: int, direction: str = "abs") -> np.ndar
     chosen: list[int] = []
     for _ in range(min(int(length), n)):
         candidates = np.flatnonzero(current)
-        change = expansion.predict(current[None, :] & eye[candidates]) - base
-        score = {"abs": np.abs(change), "down": -change, "up": change}[direction]
+        score = _removal_scores(expansion, current[None, :] & eye[candidates], base, direction)
         pick = int(candidates[int(np.argmax(score))])
         chosen.append(pick)
         current[pick] = False
     return np.array(chosen, dtype=np.int64)
-
-
-def _removal_scores(expansion: Any, removed: np.ndarray, base: float,
-                    direction: str) -> np.ndarray:
-    """(M,) predicted change of each row's removal (``removed``: (M, n) bool), scored in
-    ``direction``."""
-    change = expansion.predict(~removed) - base
-    return {"abs": np.abs(change), "down": -change, "up": change}[direction]
 
 
 def removal_set(expansion: Any, size: int, direction: str = "abs") -> np.ndarray:
@@ -183,26 +182,26 @@ def removal_set(expansion: Any, size: int, direction: str = "abs") -> np.ndarray
     base = float(expansion.predict(np.ones((1, n), dtype=bool))[0])
     if comb(n, size) <= EXHAUSTIVE_REMOVALS:
         chosen = np.array(list(combinations(range(n), size)), dtype=np.int64)
-        removed = np.zeros((len(chosen), n), dtype=bool)
-        removed[np.arange(len(chosen))[:, None], chosen] = True
-        return chosen[int(np.argmax(_removal_scores(expansion, removed, base, direction)))]
-    current = np.zeros(n, dtype=bool)
-    current[removal_path(expansion, size, direction)] = True
+        kept = np.ones((len(chosen), n), dtype=bool)
+        kept[np.arange(len(chosen))[:, None], chosen] = False
+        return chosen[int(np.argmax(_removal_scores(expansion, kept, base, direction)))]
+    current = np.ones(n, dtype=bool)  # kept features
+    current[removal_path(expansion, size, direction)] = False
     score = float(_removal_scores(expansion, current[None, :], base, direction)[0])
     for _ in range(MAX_SWAP_PASSES):
-        out, into = np.flatnonzero(current), np.flatnonzero(~current)
-        if not into.size:
+        kept, removed = np.flatnonzero(current), np.flatnonzero(~current)
+        if not kept.size:
             break
-        swaps = np.repeat(current[None, :], out.size * into.size, axis=0)
+        swaps = np.repeat(current[None, :], removed.size * kept.size, axis=0)
         rows = np.arange(swaps.shape[0])
-        swaps[rows, np.repeat(out, into.size)] = False
-        swaps[rows, np.tile(into, out.size)] = True
+        swaps[rows, np.repeat(removed, kept.size)] = True  # put one removed feature back
+        swaps[rows, np.tile(kept, removed.size)] = False  # and remove a kept one instead
         scores = _removal_scores(expansion, swaps, base, direction)
         best = int(np.argmax(scores))
         if scores[best] <= score + 1e-12 * max(1.0, abs(score)):
             break
         current, score = swaps[best], float(scores[best])
-    return np.flatnonzero(current)
+    return np.flatnonzero(~current)
 
 
 def path_design(seed: int, size: int, n: int, path: np.ndarray,
